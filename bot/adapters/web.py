@@ -1,0 +1,152 @@
+"""The local web chat: the embedded default that needs no accounts or tokens.
+
+A person signs in with a name of their choice (a local account, kept in a signed session cookie);
+the page talks JSON to ``/api/chat`` and renders every message with ``textContent``, so nothing a
+person typed is ever interpreted as HTML. The transcript lives in the browser tab only: the server
+keeps the profile and the conversation step, not a chat log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from bot.core.i18n import normalise_language, translator
+from bot.core.intake import clean_text
+from bot.core.messages import Account, Inbound, local_account_id, to_dict
+from bot.core.ports import Conversations
+
+PLATFORM = "local"
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+MAX_ACCOUNT_NAME = 80
+MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
+MAX_CHOICES = 20
+
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+
+class SignIn(BaseModel):
+    name: str = Field(max_length=1_000)
+
+
+class ChatTurn(BaseModel):
+    text: str | None = Field(default=None, max_length=MAX_FIELD)
+    choice: str | None = Field(default=None, max_length=200)
+    choices: list[str] | None = Field(default=None, max_length=MAX_CHOICES)
+
+
+def _page_language(request: Request, conversations: Conversations) -> str:
+    account = _account(request)
+    if account is not None:
+        return conversations.language_of(account)
+    asked = normalise_language(request.query_params.get("lang"))
+    if asked:
+        return asked
+    header = request.headers.get("accept-language", "")
+    for part in header.split(","):
+        found = normalise_language(part.split(";")[0].strip())
+        if found:
+            return found
+    return "nl"
+
+
+def _account(request: Request) -> Account | None:
+    user = request.session.get("account")
+    if not isinstance(user, str) or not user:
+        return None
+    return Account(platform=PLATFORM, user_id=user, locale=request.session.get("locale"))
+
+
+def _error(status: int, language: str, msgid: str) -> JSONResponse:
+    return JSONResponse({"error": translator(language)(msgid)}, status_code=status)
+
+
+def router(conversations: Conversations) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/", response_class=HTMLResponse)
+    def chat_page(request: Request) -> Response:
+        language = _page_language(request, conversations)
+        t = translator(language)
+        texts = {
+            key: t(f"web.{key}")
+            for key in (
+                "title", "tagline", "signin.intro", "signin.label", "signin.button", "signin.invalid",
+                "signout", "input.label", "input.placeholder", "send", "choose_several",
+                "send_choices", "chars_left", "error.network", "error.too_large", "error.session",
+                "language_switch",
+            )
+        }
+        return templates.TemplateResponse(
+            request,
+            "chat.html",
+            {
+                "lang": language,
+                "other_lang": "en" if language == "nl" else "nl",
+                "t": texts,
+                "display_name": request.session.get("display_name"),
+                "signed_in_as": t("web.signed_in_as", account=request.session.get("display_name", "")),
+            },
+        )
+
+    @api.post("/session")
+    def sign_in(body: SignIn, request: Request) -> JSONResponse:
+        language = _page_language(request, conversations)
+        name = clean_text(body.name)
+        if not name or len(name) > MAX_ACCOUNT_NAME:
+            return _error(422, language, "web.signin.invalid")
+        request.session.clear()
+        request.session["account"] = local_account_id(name)
+        request.session["display_name"] = name
+        request.session["locale"] = language
+        return JSONResponse({"account": name})
+
+    @api.delete("/session")
+    def sign_out(request: Request) -> JSONResponse:
+        request.session.clear()
+        return JSONResponse({"signed_out": True})
+
+    @api.get("/api/chat")
+    def resume(request: Request) -> JSONResponse:
+        account = _account(request)
+        if account is None:
+            return _error(401, _page_language(request, conversations), "web.error.session")
+        messages = conversations.resume(account)
+        return JSONResponse(
+            {
+                "messages": [to_dict(m) for m in messages],
+                "language": conversations.language_of(account),
+            }
+        )
+
+    @api.post("/api/chat")
+    def chat(body: ChatTurn, request: Request) -> JSONResponse:
+        account = _account(request)
+        if account is None:
+            return _error(401, _page_language(request, conversations), "web.error.session")
+        inbound = Inbound(
+            text=body.text,
+            choice=body.choice,
+            choices=tuple(body.choices) if body.choices is not None else None,
+        )
+        turn = conversations.handle(account, inbound)
+        payload: dict[str, Any] = {
+            "messages": [to_dict(m) for m in turn.messages],
+            "accepted": turn.accepted,
+            "language": conversations.language_of(account),
+        }
+        return JSONResponse(payload)
+
+    return api
+
+
+def mount(app: FastAPI, conversations: Conversations) -> None:
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(router(conversations))
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

@@ -1,0 +1,153 @@
+"""Composition root: settings → database → services → one ASGI app (web chat, health, later the
+Slack and Teams endpoints and the coordinator dashboard)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.adapters import web
+from bot.core.i18n import normalise_language, translator
+from bot.core.intake import CoreConfig, Intake
+from bot.services.conversations import ConversationService
+from bot.settings import Settings
+from storage.db import is_reachable, make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+@dataclass
+class Maatjes:
+    """The parts the entry points (server, CLI, tests) share."""
+
+    settings: Settings
+    engine: Engine
+    conversations: ConversationService
+
+
+def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
+    engine = make_engine(settings.resolved_database_url)
+    if run_migrations:
+        migrate(engine)
+    intake = Intake(
+        CoreConfig(
+            policy_version=settings.privacy_policy_version,
+            max_answer_length=settings.max_answer_length,
+            privacy_contact=settings.privacy_contact,
+        )
+    )
+    conversations = ConversationService(engine, intake, default_language=settings.default_language)
+    return Maatjes(settings=settings, engine=engine, conversations=conversations)
+
+
+class BodyLimit:
+    """Refuse request bodies above a size, before any of it is parsed (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(scope, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(scope, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    language = _language_from_headers(dict(scope.get("headers") or []))
+    response = JSONResponse({"error": translator(language)("web.error.too_large")}, status_code=413)
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:  # pragma: no cover - a response never reads
+    return {"type": "http.disconnect"}
+
+
+def _language_from_headers(headers: dict[bytes, bytes]) -> str:
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    for part in accept.split(","):
+        found = normalise_language(part.split(";")[0].strip())
+        if found:
+            return found
+    return "nl"
+
+
+def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = None) -> FastAPI:
+    settings = settings or Settings()
+    maatjes = maatjes or build(settings)
+    app = FastAPI(title="Maatjes", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.maatjes = maatjes
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = _language_from_headers(dict(request.scope.get("headers") or []))
+        return JSONResponse({"error": translator(language)("web.error.invalid")}, status_code=422)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        if is_reachable(maatjes.engine):
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "database unreachable"}, status_code=503)
+
+    web.mount(app, maatjes.conversations)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret(),
+        session_cookie="maatjes_session",
+        same_site="strict",
+        https_only=False,
+        max_age=60 * 60 * 24 * 30,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    return app

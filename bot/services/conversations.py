@@ -1,0 +1,169 @@
+"""The conversation use case: load a person's state, let the core answer, store the effects.
+
+Each turn is one database transaction, so an answer and the step it moves to are stored together
+or not at all: a crash never loses what a person entered, nor skips a question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core.i18n import normalise_language, translator
+from bot.core.intake import (
+    MATCHING,
+    AnswerGiven,
+    ConsentDecided,
+    ConsentWithdrawn,
+    Conversation,
+    Effect,
+    Intake,
+    LanguageChosen,
+    PauseChanged,
+    ProfileCommitted,
+)
+from bot.core.messages import Account, Inbound, Outbound, Text, Turn
+from storage import consents, people
+from storage.db import session_scope
+from storage.models import Person
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+class ConversationService:
+    def __init__(
+        self,
+        engine: Engine,
+        intake: Intake,
+        *,
+        default_language: str = "nl",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.intake = intake
+        self.default_language = default_language
+        self.clock = clock
+
+    def today(self) -> date:
+        return self.clock().astimezone(AMSTERDAM).date()
+
+    def handle(self, account: Account, inbound: Inbound) -> Turn:
+        try:
+            with session_scope(self.engine) as session:
+                person = self._person(session, account)
+                conv = self._snapshot(session, person)
+                reply = self.intake.respond(conv, inbound, today=self.today())
+                self._apply(session, person, reply.effects)
+                assert person.id is not None
+                people.save_conversation(
+                    session,
+                    person_id=person.id,
+                    step=reply.conversation.step,
+                    context=reply.conversation.context,
+                )
+                log.info(
+                    "turn",
+                    extra={
+                        "platform": account.platform,
+                        "person_id": person.id,
+                        "step": reply.conversation.step,
+                        "accepted": reply.accepted,
+                        "effects": [type(e).__name__ for e in reply.effects],
+                    },
+                )
+                return reply.turn
+        except Exception:
+            # The transaction is rolled back, so nothing half-done is stored; the person keeps
+            # their text (adapters restore it when accepted is False) and gets a calm message.
+            log.exception("turn failed", extra={"platform": account.platform})
+            return self._failure(account)
+
+    def resume(self, account: Account) -> tuple[Outbound, ...]:
+        """What a person sees when they open the chat again: the question they were at."""
+        try:
+            with session_scope(self.engine) as session:
+                person = self._person(session, account)
+                return self.intake.resume(self._snapshot(session, person))
+        except Exception:
+            log.exception("resume failed", extra={"platform": account.platform})
+            return self._failure(account).messages
+
+    def language_of(self, account: Account) -> str:
+        with Session(self.engine) as session:
+            person = people.get_person(
+                session, platform=account.platform, platform_user_id=account.user_id
+            )
+            if person is not None:
+                return person.language
+        return normalise_language(account.locale) or self.default_language
+
+    def _failure(self, account: Account) -> Turn:
+        language = normalise_language(account.locale) or self.default_language
+        try:
+            language = self.language_of(account)
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            log.warning("language lookup failed", extra={"platform": account.platform})
+        t = translator(language)
+        return Turn(messages=(Text(t("error.internal"), tone="error"),), accepted=False)
+
+    def _person(self, session: Session, account: Account) -> Person:
+        person = people.get_or_create_person(
+            session,
+            platform=account.platform,
+            platform_user_id=account.user_id,
+            language=normalise_language(account.locale) or self.default_language,
+        )
+        hinted = normalise_language(account.locale)
+        if hinted and not person.language_chosen and person.language != hinted:
+            people.set_language(session, person=person, language=hinted, chosen=False)
+        return person
+
+    def _snapshot(self, session: Session, person: Person) -> Conversation:
+        assert person.id is not None
+        state = people.load_conversation(session, person_id=person.id)
+        completed = person.profile_completed_at is not None
+        return Conversation(
+            step=state.step,
+            language=person.language,
+            consent=consents.has_consent(session, person_id=person.id, purpose=MATCHING),
+            completed=completed,
+            profile=people.committed_profile(person) if completed else {},
+            draft=people.draft_answers(session, person_id=person.id),
+            context=state.context,
+            paused=people.is_paused(person, today=self.today()),
+            paused_until=person.paused_until,
+        )
+
+    def _apply(self, session: Session, person: Person, effects: tuple[Effect, ...]) -> None:
+        assert person.id is not None
+        now = self.clock()
+        for effect in effects:
+            match effect:
+                case ConsentDecided(given=given, purpose=purpose, policy_version=version):
+                    consents.record_consent(
+                        session,
+                        person_id=person.id,
+                        purpose=purpose,
+                        policy_version=version,
+                        given=given,
+                        at=now,
+                    )
+                case ConsentWithdrawn(purpose=purpose):
+                    consents.withdraw_consent(session, person_id=person.id, purpose=purpose, at=now)
+                case AnswerGiven(field=name, value=value):
+                    people.save_draft_answer(
+                        session, person_id=person.id, field=name, value=value, at=now
+                    )
+                case ProfileCommitted():
+                    people.commit_profile(session, person=person, at=now)
+                case LanguageChosen(language=language):
+                    people.set_language(session, person=person, language=language)
+                case PauseChanged(paused=paused, until=until):
+                    people.set_pause(session, person=person, paused=paused, until=until)

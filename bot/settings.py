@@ -1,0 +1,48 @@
+"""Settings, read from the environment and ``.env`` (every one is documented in .env.example)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MAATJES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    default_language: Literal["nl", "en"] = "nl"
+    privacy_policy_version: str = "2026-11"
+    privacy_contact: str = "de coördinator van je community / your community coordinator"
+    max_answer_length: int = Field(default=2000, ge=100, le=20_000)
+    max_request_bytes: int = Field(default=64_000, ge=1_000)
+    log_level: str = "INFO"
+    embedder: str = "default"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'maatjes.db').resolve()}"
+
+    def session_secret(self) -> str:
+        """The cookie-signing key: from settings, or made once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key, encoding="utf-8")
+        return key
