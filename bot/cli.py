@@ -41,7 +41,9 @@ def run(
 
 @app.command()
 def chat(
-    name: Annotated[str, typer.Option("--as", help="Your local account name (as in the web chat).")],
+    name: Annotated[
+        str, typer.Option("--as", help="Your local account name (as in the web chat).")
+    ],
 ) -> None:
     """Talk to the bot in the terminal, with the same conversation as the web chat."""
     from bot.adapters import console
@@ -89,7 +91,9 @@ def demo(
     if remove:
         typer.echo(f"removed {remove_demo(settings)} demo people")
     else:
-        typer.echo(f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)")
+        typer.echo(
+            f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)"
+        )
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import Consent
 from storage.types import utcnow
@@ -63,7 +63,9 @@ def has_consent(session: Session, *, person_id: int, purpose: str) -> bool:
 
 def consents_of(session: Session, *, person_id: int) -> list[Consent]:
     return list(
-        session.exec(select(Consent).where(Consent.person_id == person_id).order_by(col(Consent.id)))
+        session.exec(
+            select(Consent).where(Consent.person_id == person_id).order_by(col(Consent.id))
+        )
     )
 
 
@@ -72,7 +74,7 @@ def delete_consents(session: Session, *, person_id: int) -> None:
         session.delete(row)
 
 
-def consenting_people(*, purpose: str) -> Select[tuple[int]]:
+def consenting_people(*, purpose: str) -> SelectOfScalar[int]:
     """A subquery of the ids of people whose consent for ``purpose`` is given and not withdrawn.
 
     A refusal can only follow a withdrawal (the bot asks again only then), so a live "yes" is the

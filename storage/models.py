@@ -28,7 +28,9 @@ class Person(SQLModel, table=True):
     """
 
     __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_person_platform_user"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_person_platform_user"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=32)

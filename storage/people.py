@@ -33,7 +33,9 @@ PROFILE_FIELDS: Final = (
 
 def get_person(session: Session, *, platform: str, platform_user_id: str) -> Person | None:
     return session.exec(
-        select(Person).where(Person.platform == platform, Person.platform_user_id == platform_user_id)
+        select(Person).where(
+            Person.platform == platform, Person.platform_user_id == platform_user_id
+        )
     ).first()
 
 

@@ -71,7 +71,9 @@ def render_plain(message: Outbound) -> str:
 DUTCH_ANSWERS = {
     "name": "Anna de Vries",
     "organisation": "Gemeente Zwolle",
-    "works_on": "Een circulair viaduct: hergebruik van liggers uit oude bruggen in een nieuwe aanbesteding.",
+    "works_on": (
+        "Een circulair viaduct: hergebruik van liggers uit oude bruggen in een nieuwe aanbesteding."
+    ),
     "seeks": "Iemand bij het rijk die ervaring heeft met circulair inkopen van infrastructuur.",
     "offers": "Ervaring met marktconsultaties en een netwerk van aannemers in Overijssel.",
     "ongemak": "Onze inkoopregels passen niet bij hergebruikte materialen.",

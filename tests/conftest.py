@@ -34,7 +34,9 @@ def _postgres_database() -> Iterator[str]:
     if not POSTGRES_URL:
         if IN_CI:
             pytest.fail("CI must provide PostgreSQL: MAATJES_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL not configured (set MAATJES_TEST_POSTGRES_URL); CI always runs these")
+        pytest.skip(
+            "PostgreSQL not configured (set MAATJES_TEST_POSTGRES_URL); CI always runs these"
+        )
     name = f"maatjes_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

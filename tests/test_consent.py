@@ -1,4 +1,5 @@
-"""Consent: nothing but the decision before a yes; a no stores nothing else; a withdrawal stops use."""
+"""Consent: only the decision is stored before a yes; a no stores nothing else; a withdrawal
+stops use."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def test_refusing_stores_only_the_refusal(service: ConversationService, engine: 
     assert "Henk Geheim" not in _all_text(engine)
 
 
-def test_text_typed_before_consent_is_never_stored(service: ConversationService, engine: Engine) -> None:
+def test_text_typed_before_consent_is_never_stored(
+    service: ConversationService, engine: Engine
+) -> None:
     chat = Chat(service)
     chat.say("Mijn naam is Zeldzame Zebra")
     chat.say("waarom wil je dit weten?")

@@ -1,4 +1,5 @@
-"""The whole intake as transcripts, against the real service and database (SQLite and PostgreSQL)."""
+"""The whole intake as transcripts, against the real service and database (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def _person(engine: Engine, user: str = "anna") -> Person:
         return person
 
 
-def test_dutch_intake_stores_the_confirmed_profile(service: ConversationService, engine: Engine) -> None:
+def test_dutch_intake_stores_the_confirmed_profile(
+    service: ConversationService, engine: Engine
+) -> None:
     chat = Chat(service)
     first = chat.say("hallo")
     assert "zoek maatjes" in chat.text()
@@ -34,7 +37,13 @@ def test_dutch_intake_stores_the_confirmed_profile(service: ConversationService,
     chat.say(DUTCH_ANSWERS["organisation"])
     assert chat.step == "organisation_kind"
     assert [c.value for c in chat.question.choices] == [
-        "gemeente", "provincie", "waterschap", "rijk", "uitvoeringsorganisatie", "kennisinstelling", "anders",
+        "gemeente",
+        "provincie",
+        "waterschap",
+        "rijk",
+        "uitvoeringsorganisatie",
+        "kennisinstelling",
+        "anders",
     ]
     chat.say("1")  # typing a number works as well as the button
     assert chat.step == "group"
@@ -71,7 +80,9 @@ def test_dutch_intake_stores_the_confirmed_profile(service: ConversationService,
     assert person.seeks == DUTCH_ANSWERS["seeks"]
     assert person.rhythm == "maandelijks"
     assert person.language == "nl"
-    assert person.profile_completed_at is not None and person.profile_completed_at.tzinfo is not None
+    assert (
+        person.profile_completed_at is not None and person.profile_completed_at.tzinfo is not None
+    )
 
 
 def test_english_intake_with_other_theme(service: ConversationService, engine: Engine) -> None:
@@ -118,7 +129,9 @@ def test_choosing_english_before_consent_switches_the_whole_conversation(
     assert "May I keep your profile" in chat.text()
 
 
-def test_edit_keeps_the_old_value_until_confirmed(service: ConversationService, engine: Engine) -> None:
+def test_edit_keeps_the_old_value_until_confirmed(
+    service: ConversationService, engine: Engine
+) -> None:
     chat = Chat(service)
     complete_dutch_intake(chat)
     chat.say("wijzig")
@@ -179,7 +192,9 @@ def test_help_and_privacy_keep_the_question_open(service: ConversationService) -
     assert chat.step == "organisation"
 
 
-def test_pause_ends_by_itself_and_resume_works(service: ConversationService, engine: Engine) -> None:
+def test_pause_ends_by_itself_and_resume_works(
+    service: ConversationService, engine: Engine
+) -> None:
     chat = Chat(service)
     complete_dutch_intake(chat)
     chat.say("pauze")

@@ -76,9 +76,22 @@ def router(conversations: Conversations) -> APIRouter:
         texts = {
             key: t(f"web.{key}")
             for key in (
-                "title", "tagline", "signin.intro", "signin.label", "signin.button", "signin.invalid",
-                "signout", "input.label", "input.placeholder", "send", "choose_several",
-                "send_choices", "chars_left", "error.network", "error.too_large", "error.session",
+                "title",
+                "tagline",
+                "signin.intro",
+                "signin.label",
+                "signin.button",
+                "signin.invalid",
+                "signout",
+                "input.label",
+                "input.placeholder",
+                "send",
+                "choose_several",
+                "send_choices",
+                "chars_left",
+                "error.network",
+                "error.too_large",
+                "error.session",
                 "language_switch",
             )
         }
@@ -90,7 +103,9 @@ def router(conversations: Conversations) -> APIRouter:
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
                 "display_name": request.session.get("display_name"),
-                "signed_in_as": t("web.signed_in_as", account=request.session.get("display_name", "")),
+                "signed_in_as": t(
+                    "web.signed_in_as", account=request.session.get("display_name", "")
+                ),
             },
         )
 

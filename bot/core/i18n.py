@@ -2,8 +2,8 @@
 
 Messages use symbolic ids (``intake.name.ask``) so that neither Dutch nor English is hard-coded in
 logic; both catalogues are complete and checked by a test. Catalogues are compiled with Babel: the
-``.mo`` next to a ``.po`` is used when it is up to date, otherwise the ``.po`` is compiled in memory,
-so a fresh checkout works before ``make install`` has compiled anything.
+``.mo`` next to a ``.po`` is used when it is up to date, otherwise the ``.po`` is compiled in
+memory, so a fresh checkout works before ``make install`` has compiled anything.
 """
 
 from __future__ import annotations

@@ -100,7 +100,9 @@ _COMMANDS: Final[Mapping[str, str]] = {
     "start": "start",
 }
 _EDIT_PREFIXES: Final = ("wijzig ", "edit ", "change ")
-_YES: Final = frozenset({"ja", "j", "yes", "y", "ok", "oke", "okay", "akkoord", "prima", "goed", "sure"})
+_YES: Final = frozenset(
+    {"ja", "j", "yes", "y", "ok", "oke", "okay", "akkoord", "prima", "goed", "sure"}
+)
 _NO: Final = frozenset({"nee", "n", "no", "nope", "liever niet"})
 _SKIP: Final = frozenset({"sla over", "overslaan", "skip", "-", "geen", "none", "nvt", "n.v.t."})
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
@@ -147,7 +149,14 @@ class PauseChanged:
     until: date | None
 
 
-Effect = ConsentDecided | ConsentWithdrawn | AnswerGiven | ProfileCommitted | LanguageChosen | PauseChanged
+Effect = (
+    ConsentDecided
+    | ConsentWithdrawn
+    | AnswerGiven
+    | ProfileCommitted
+    | LanguageChosen
+    | PauseChanged
+)
 
 
 # --- the snapshot --------------------------------------------------------------------------------
@@ -183,8 +192,10 @@ class Conversation:
         return self.profile.get(name)
 
     def answered(self, name: str) -> bool:
-        return name in self.draft or self.profile.get(name) is not None or (
-            name == "language" and self.completed
+        return (
+            name in self.draft
+            or self.profile.get(name) is not None
+            or (name == "language" and self.completed)
         )
 
 
@@ -382,12 +393,14 @@ class Intake:
             value = conv.profile.get(name) if committed and name != "language" else conv.value(name)
             shown = _label(t, name, value)
             if name == "themes":
-                other = conv.profile.get("themes_other") if committed else conv.value("themes_other")
+                other = (
+                    conv.profile.get("themes_other") if committed else conv.value("themes_other")
+                )
                 if other and value and "anders" in value:
                     shown = f"{shown} ({other})"
-            if not committed and name in conv.draft and conv.completed:
-                if conv.draft[name] != conv.profile.get(name):
-                    shown = f"{shown}  ← {t('summary.changed')}"
+            changed = name in conv.draft and conv.draft[name] != conv.profile.get(name)
+            if not committed and conv.completed and changed:
+                shown = f"{shown}  ← {t('summary.changed')}"
             fields.append(CardField(label=t(f"field.{name}"), value=shown))
         return Card(title=t("summary.title"), fields=tuple(fields))
 
@@ -405,7 +418,9 @@ class Intake:
             if name != "themes_other" and (conv.answered(name) or conv.completed)
         ]
         editable.append(Choice("cancel", t("common.back")))
-        return Question(text=t("edit.ask"), step="edit_menu", choices=tuple(editable), free_text=False)
+        return Question(
+            text=t("edit.ask"), step="edit_menu", choices=tuple(editable), free_text=False
+        )
 
     def _pause_menu(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
         options = [Choice(code, t(f"pause.option.{code}")) for code in _PAUSE_OPTIONS]
@@ -415,7 +430,9 @@ class Intake:
             lead = (Text(t("pause.current", until=until)),)
             options.insert(0, Choice("resume", t("pause.option.resume")))
         options.append(Choice("cancel", t("common.back")))
-        question = Question(text=t("pause.ask"), step="pause_menu", choices=tuple(options), free_text=False)
+        question = Question(
+            text=t("pause.ask"), step="pause_menu", choices=tuple(options), free_text=False
+        )
         return (*lead, question)
 
     # transitions
@@ -485,7 +502,10 @@ class Intake:
             return self._to(replace(conv, step=here), t)
         if not conv.consent:
             if name == "stop":
-                return Reply(conversation=replace(conv, step=here), messages=(Text(t("stop.nothing_stored")),))
+                return Reply(
+                    conversation=replace(conv, step=here),
+                    messages=(Text(t("stop.nothing_stored")),),
+                )
             return self._to(replace(conv, step=here), t, before=(Text(t("error.needs_consent")),))
         if name == "profile":
             if not conv.completed:
@@ -502,7 +522,9 @@ class Intake:
             if not conv.paused:
                 return self._to(conv, t, before=(Text(t("pause.not_paused")),))
             resumed = replace(conv, paused=False, paused_until=None)
-            return self._to(resumed, t, before=(Text(t("pause.resumed")),), effects=(PauseChanged(False, None),))
+            return self._to(
+                resumed, t, before=(Text(t("pause.resumed")),), effects=(PauseChanged(False, None),)
+            )
         if name == "stop":
             return self._to(replace(conv, step="confirm_stop", context={"return_to": here}), t)
         raise AssertionError(f"unhandled command {name}")  # pragma: no cover
@@ -523,7 +545,11 @@ class Intake:
         return self._to(menu, t)
 
     def _privacy(self, t: Translate) -> str:
-        return t("privacy.notice", version=self.config.policy_version, contact=self.config.privacy_contact)
+        return t(
+            "privacy.notice",
+            version=self.config.policy_version,
+            contact=self.config.privacy_contact,
+        )
 
     # steps
 
@@ -533,8 +559,14 @@ class Intake:
             return self._on_consent(conv, t, inbound, today)
         return self._to(replace(conv, step="consent"), t)
 
-    def _on_declined(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
-        return self._on_consent(conv, t, inbound, today) if self._yes_no(inbound) else self._to(conv, t)
+    def _on_declined(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        return (
+            self._on_consent(conv, t, inbound, today)
+            if self._yes_no(inbound)
+            else self._to(conv, t)
+        )
 
     _on_stopped = _on_declined
 
@@ -564,8 +596,16 @@ class Intake:
         given = replace(conv, consent=True, context={})
         if conv.completed:
             after = replace(given, step="done")
-            return self._to(after, t, before=(Text(t("consent.welcome_back")),), effects=(ConsentDecided(True, MATCHING, version),))
-        first = next((name for name in FIELDS if not given.answered(name) and name != "themes_other"), "summary")
+            return self._to(
+                after,
+                t,
+                before=(Text(t("consent.welcome_back")),),
+                effects=(ConsentDecided(True, MATCHING, version),),
+            )
+        first = next(
+            (name for name in FIELDS if not given.answered(name) and name != "themes_other"),
+            "summary",
+        )
         return self._to(
             replace(given, step=first),
             t,
@@ -606,9 +646,13 @@ class Intake:
             nxt = self._next_field(updated, step)
         if step == "language":
             before.append(Text(t("language.changed")))
-        return self._to(replace(updated, step=nxt, context=context), t, before=before, effects=effects)
+        return self._to(
+            replace(updated, step=nxt, context=context), t, before=before, effects=effects
+        )
 
-    def _parse_field(self, conv: Conversation, t: Translate, step: str, inbound: Inbound) -> _Parsed | _Invalid:
+    def _parse_field(
+        self, conv: Conversation, t: Translate, step: str, inbound: Inbound
+    ) -> _Parsed | _Invalid:
         if step == "themes":
             return self._parse_themes(t, inbound)
         if step in _CHOICE_FIELDS:
@@ -641,13 +685,23 @@ class Intake:
             tokens = list(inbound.choices or ()) + ([inbound.choice] if inbound.choice else [])
         else:
             text = inbound.text or ""
-            match = re.search(r"\b(anders|other)\s*:\s*(.+)$", text, flags=re.IGNORECASE | re.DOTALL)
+            match = re.search(
+                r"\b(anders|other)\s*:\s*(.+)$", text, flags=re.IGNORECASE | re.DOTALL
+            )
             if match:
                 other = clean_text(match.group(2))
                 text = text[: match.start()] + " anders"
                 if len(other) > _SHORT_TEXT_LIMITS["themes_other"]:
-                    return _Invalid(t("error.too_long", length=len(other), limit=_SHORT_TEXT_LIMITS["themes_other"]))
-            tokens = [tok for tok in re.split(r"\s*(?:,|;|/|\+|&|\ben\b|\band\b)\s*", text) if tok.strip()]
+                    return _Invalid(
+                        t(
+                            "error.too_long",
+                            length=len(other),
+                            limit=_SHORT_TEXT_LIMITS["themes_other"],
+                        )
+                    )
+            tokens = [
+                tok for tok in re.split(r"\s*(?:,|;|/|\+|&|\ben\b|\band\b)\s*", text) if tok.strip()
+            ]
         values: list[str] = []
         unknown: list[str] = []
         for token in tokens:
@@ -663,7 +717,8 @@ class Intake:
 
     def _on_summary(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
         choice = inbound.choice or match_choice(
-            inbound.text or "", (Choice("confirm", t("summary.confirm")), Choice("edit", t("summary.edit")))
+            inbound.text or "",
+            (Choice("confirm", t("summary.confirm")), Choice("edit", t("summary.edit"))),
         )
         if choice is None and _command_word(inbound.text or "") in _YES | {"klopt", "correct"}:
             choice = "confirm"
@@ -689,19 +744,31 @@ class Intake:
     def _on_done(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
         return Reply(conversation=conv, messages=(Text(t("done.unknown_command")),), accepted=False)
 
-    def _on_edit_menu(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
+    def _on_edit_menu(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
         menu = self._edit_menu(conv, t)
-        target = inbound.choice if inbound.choice is not None else match_choice(inbound.text or "", menu.choices)
+        target = (
+            inbound.choice
+            if inbound.choice is not None
+            else match_choice(inbound.text or "", menu.choices)
+        )
         if target not in {c.value for c in menu.choices}:
             return self._reject(conv, t, t("error.choose_one"))
         if target == "cancel":
             return self._to(replace(conv, step=self._return_step(conv), context={}), t)
         return self._to(replace(conv, step=str(target)), t)
 
-    def _on_pause_menu(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
+    def _on_pause_menu(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
         options = self._pause_menu(conv, t)[-1]
         assert isinstance(options, Question)
-        picked = inbound.choice if inbound.choice is not None else match_choice(inbound.text or "", options.choices)
+        picked = (
+            inbound.choice
+            if inbound.choice is not None
+            else match_choice(inbound.text or "", options.choices)
+        )
         if picked not in {c.value for c in options.choices}:
             return self._reject(conv, t, t("error.choose_one"))
         back = replace(conv, step=self._return_step(conv), context={})
@@ -709,16 +776,24 @@ class Intake:
             return self._to(back, t)
         if picked == "resume":
             back = replace(back, paused=False, paused_until=None)
-            return self._to(back, t, before=(Text(t("pause.resumed")),), effects=(PauseChanged(False, None),))
+            return self._to(
+                back, t, before=(Text(t("pause.resumed")),), effects=(PauseChanged(False, None),)
+            )
         days = _PAUSE_OPTIONS[str(picked)]
         until = today + timedelta(days=days) if days is not None else None
         back = replace(back, paused=True, paused_until=until)
         said = t("pause.set_until", date=_date(until)) if until else t("pause.set_open")
         return self._to(back, t, before=(Text(said),), effects=(PauseChanged(True, until),))
 
-    def _on_language_menu(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
+    def _on_language_menu(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
         options = _choices(t, "language")
-        picked = inbound.choice if inbound.choice is not None else match_choice(inbound.text or "", options)
+        picked = (
+            inbound.choice
+            if inbound.choice is not None
+            else match_choice(inbound.text or "", options)
+        )
         if picked == "cancel":
             return self._to(replace(conv, step=self._return_step(conv), context={}), t)
         if picked not in LANGUAGES:
@@ -726,9 +801,13 @@ class Intake:
         lang = str(picked)
         back = replace(conv, language=lang, step=self._return_step(conv), context={})
         t2 = translator(lang)
-        return self._to(back, t2, before=(Text(t2("language.changed")),), effects=(LanguageChosen(lang),))
+        return self._to(
+            back, t2, before=(Text(t2("language.changed")),), effects=(LanguageChosen(lang),)
+        )
 
-    def _on_confirm_stop(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Reply:
+    def _on_confirm_stop(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
         answer = self._yes_no(inbound)
         if answer == "yes":
             stopped = replace(conv, step="stopped", consent=False, context={})

@@ -20,11 +20,7 @@ class Inbound:
 
     @property
     def is_empty(self) -> bool:
-        return (
-            (self.text is None or not self.text.strip())
-            and not self.choice
-            and not self.choices
-        )
+        return (self.text is None or not self.text.strip()) and not self.choice and not self.choices
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,10 @@ def person_row(person: Person) -> dict[str, Any]:
 
 def people_overview(settings: Settings) -> list[dict[str, Any]]:
     with Session(_engine(settings)) as session:
-        return [person_row(p) for p in people.list_people(session, completed_only=True, consent_for=MATCHING)]
+        return [
+            person_row(p)
+            for p in people.list_people(session, completed_only=True, consent_for=MATCHING)
+        ]
 
 
 def demo_people() -> list[dict[str, Any]]:

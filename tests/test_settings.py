@@ -1,0 +1,52 @@
+""".env.example documents every setting with its default, and settings read the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+
+EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def _documented() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+def test_every_setting_is_documented_with_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAATJES_DATA_DIR")
+    documented = _documented()
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    for name, _ in Settings.model_fields.items():
+        key = f"MAATJES_{name.upper()}"
+        assert key in documented, f"{key} is missing from .env.example"
+        default = getattr(defaults, name)
+        shown = documented[key]
+        if default is None:
+            assert shown == "", key
+        elif isinstance(default, Path):
+            assert Path(shown) == default, key
+        else:
+            assert shown == str(default), key
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MAATJES_PORT", "8123")
+    monkeypatch.setenv("MAATJES_DATA_DIR", str(tmp_path / "elsewhere"))
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.port == 8123
+    assert settings.resolved_database_url.endswith("elsewhere/maatjes.db")
+
+
+def test_the_session_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    key = settings.session_secret()
+    assert len(key) > 40 and settings.session_secret() == key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0, "only the owner may read it"
