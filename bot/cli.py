@@ -10,7 +10,11 @@ import typer
 
 from bot.settings import Settings
 
-app = typer.Typer(help="Maatjes: zoek maatjes voor je circulaire opgave.", no_args_is_help=True)
+app = typer.Typer(
+    help="Maatjes: zoek maatjes voor je circulaire opgave.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -97,4 +101,22 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """Entry point: known failures become one clear line, not a traceback."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as error:
+        typer.echo(
+            f"maatjes: the database cannot be reached ({type(error.orig).__name__}). "
+            "Check MAATJES_DATABASE_URL and that the server runs.",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"MAATJES_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(f"maatjes: invalid setting: {problems}", err=True)
+        raise SystemExit(2) from None

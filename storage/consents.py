@@ -69,11 +69,6 @@ def consents_of(session: Session, *, person_id: int) -> list[Consent]:
     )
 
 
-def delete_consents(session: Session, *, person_id: int) -> None:
-    for row in session.exec(select(Consent).where(Consent.person_id == person_id)):
-        session.delete(row)
-
-
 def consenting_people(*, purpose: str) -> SelectOfScalar[int]:
     """A subquery of the ids of people whose consent for ``purpose`` is given and not withdrawn.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -109,3 +109,27 @@ class ConversationState(SQLModel, table=True):
     step: str = Field(default="start", max_length=32)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class ProfileEmbedding(SQLModel, table=True):
+    """The vector of one free text of one person, for one embedder.
+
+    ``text_hash`` is the hash of the text that was embedded: when a profile text or the embedder
+    changes, only that text is embedded again. Vectors are float32 bytes, L2-normalised.
+    """
+
+    __tablename__ = "profile_embedding"
+    __table_args__ = (
+        UniqueConstraint("person_id", "field", "embedder", name="uq_profile_embedding"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False)
+    )
+    field: str = Field(max_length=32)
+    embedder: str = Field(max_length=200)
+    text_hash: str = Field(max_length=64)
+    dimensions: int
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

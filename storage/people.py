@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, col, select
 
-from storage.consents import consenting_people, delete_consents
+from storage.consents import consenting_people
 from storage.models import ConversationState, Person, ProfileAnswer
 from storage.types import utcnow
 
@@ -175,16 +175,14 @@ def save_conversation(
 
 
 def delete_people(session: Session, *, person_ids: Sequence[int]) -> int:
-    """Remove people and everything that hangs off them (answers, consent, conversation)."""
+    """Remove people; their answers, consent, conversation and embeddings go with them (the
+    foreign keys cascade, on SQLite too: storage.db turns foreign keys on)."""
     count = 0
     for person_id in person_ids:
-        for model in (ProfileAnswer, ConversationState):
-            for row in session.exec(select(model).where(model.person_id == person_id)):
-                session.delete(row)
-        delete_consents(session, person_id=person_id)
         person = session.get(Person, person_id)
         if person is not None:
             session.delete(person)
             count += 1
     session.flush()
+    session.expunge_all()
     return count

@@ -31,7 +31,12 @@ def maatjes(
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = maatjes("db", "upgrade", data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"revision {head}" in result.stdout
     assert (tmp_path / "data" / "maatjes.db").exists()
 
 
@@ -111,3 +116,22 @@ def test_demo_community_loads_and_is_removed(tmp_path: Path) -> None:
     assert json.loads(maatjes("people", "--json", data_dir=data).stdout) == []
     resumed = maatjes("chat", "--as", "anna", stdin="", data_dir=data)
     assert "Welkom terug, Anna" in resumed.stdout, "real people are untouched by --remove"
+
+
+def test_bad_settings_and_unreachable_databases_get_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "MAATJES_PORT": "not-a-port"}
+    result = subprocess.run(
+        [*MAATJES, "people"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "maatjes: invalid setting: MAATJES_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )
+    env = {**os.environ, "MAATJES_DATABASE_URL": "postgresql+psycopg://u:secret@127.0.0.1:1/none"}
+    result = subprocess.run(
+        [*MAATJES, "people"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert "database cannot be reached" in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
