@@ -133,3 +133,173 @@ class ProfileEmbedding(SQLModel, table=True):
     dimensions: int
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class MatchRound(SQLModel, table=True):
+    """One proposal of maatjes (pairs) or clubjes, reviewed before anyone is introduced.
+
+    status: ``proposed`` → ``under_review`` (a first decision) → ``introduced``, or ``cancelled``.
+    """
+
+    __tablename__ = "match_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "pairs" | "clubs"
+    status: str = Field(default="proposed", max_length=16, index=True)
+    origin: str = Field(max_length=16)  # schedule | dashboard | chat | cli
+    proposed_by: str | None = Field(default=None, max_length=255)
+    embedder: str = Field(max_length=200)
+    weights: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    total_score: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    reviewed_at: datetime | None = _when(nullable=True)
+    introduced_at: datetime | None = _when(nullable=True)
+    cancelled_at: datetime | None = _when(nullable=True)
+
+
+class MatchGroup(SQLModel, table=True):
+    """A proposed pair, trio or club within a round, with its score and explanation.
+
+    status: ``proposed`` → ``approved`` → ``introduced``, or ``rejected``.
+    """
+
+    __tablename__ = "match_group"
+    __table_args__ = (UniqueConstraint("round_id", "position", name="uq_match_group_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_round.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    position: int
+    kind: str = Field(max_length=8)  # pair | trio | club
+    status: str = Field(default="proposed", max_length=16)
+    score: float = 0.0
+    explanation: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    reject_reason: str | None = Field(default=None, max_length=1000)
+    decided_at: datetime | None = _when(nullable=True)
+    introduced_at: datetime | None = _when(nullable=True)
+
+
+class GroupMember(SQLModel, table=True):
+    """Who is in a group. Erasing a person removes their membership; the group stays for others."""
+
+    __tablename__ = "group_member"
+
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_group.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class ReviewDecision(SQLModel, table=True):
+    """A coordinator's decision on a group (or a whole round): approve, reject, swap, move."""
+
+    __tablename__ = "review_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_round.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("match_group.id", ondelete="SET NULL"), nullable=True),
+    )
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=1000)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which object, with what result, from where. Holds ids, never free text."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=255, index=True)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str | None = Field(default=None, max_length=64)
+    result: str = Field(max_length=16)  # ok | refused | failed
+    origin: str = Field(max_length=16)  # web | slack | teams | cli | scheduler | dashboard
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every message to a person passes through here, once.
+
+    ``dedupe_key`` is UNIQUE, so enqueueing the same message twice (two instances, a retry, a
+    restart) inserts it once; delivery claims rows atomically (``pending`` → ``sending``) and marks
+    them ``sent`` or, after the last attempt, ``failed`` — never silently dropped.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255)
+    recipient_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    sent_at: datetime | None = _when(nullable=True)
+
+
+class BlockedPair(SQLModel, table=True):
+    """Two people who are never matched again ("never again with X"), stored low id first."""
+
+    __tablename__ = "blocked_pair"
+
+    person_low: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_high: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    )
+    reason: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class FollowUpAnswer(SQLModel, table=True):
+    """A member's answer to "hebben jullie elkaar gesproken?" for one group."""
+
+    __tablename__ = "follow_up_answer"
+
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_group.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    )
+    answer: str = Field(max_length=16)  # met | not_yet | not_a_fit
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
