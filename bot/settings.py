@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Identities = Annotated[frozenset[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,30 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64_000, ge=1_000)
     log_level: str = "INFO"
     embedder: str = "default"
+    coordinators: Identities = frozenset()
+    admins: Identities = frozenset()
+    round_kind: Literal["clubs", "pairs"] = "clubs"
+    follow_up_days: int = Field(default=14, ge=1, le=365)
+
+    @field_validator("coordinators", "admins", mode="before")
+    @classmethod
+    def _identities(cls, value: object) -> frozenset[str]:
+        """``platform:user`` entries, comma separated (``local:tessa,slack:U0123``); a bare name
+        means a local (web chat / dashboard) account."""
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",")]
+        elif isinstance(value, (set, frozenset, list, tuple)):
+            items = [str(item).strip() for item in value]
+        else:
+            raise ValueError("expected a comma-separated list of platform:user entries")
+        found = set()
+        for item in filter(None, items):
+            platform, _, user = item.partition(":") if ":" in item else ("local", "", item)
+            user = user.strip()
+            if platform.strip() == "local":
+                user = user.casefold()
+            found.add(f"{platform.strip()}:{user}")
+        return frozenset(found)
 
     @property
     def resolved_database_url(self) -> str:

@@ -29,7 +29,7 @@ def test_every_setting_is_documented_with_its_default(monkeypatch: pytest.Monkey
         assert key in documented, f"{key} is missing from .env.example"
         default = getattr(defaults, name)
         shown = documented[key]
-        if default is None:
+        if default is None or default == frozenset():
             assert shown == "", key
         elif isinstance(default, Path):
             assert Path(shown) == default, key
@@ -50,3 +50,10 @@ def test_the_session_key_is_made_once_and_kept(tmp_path: Path) -> None:
     key = settings.session_secret()
     assert len(key) > 40 and settings.session_secret() == key
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0, "only the owner may read it"
+
+
+def test_coordinators_are_platform_identities(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAATJES_COORDINATORS", " Tessa , slack:U0123,local:Anna,, teams:29:abc")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.coordinators == {"local:tessa", "local:anna", "slack:U0123", "teams:29:abc"}
+    assert settings.admins == frozenset()
