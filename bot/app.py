@@ -18,6 +18,8 @@ from bot.adapters import web
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
 from bot.services.conversations import ConversationService
+from bot.services.delivery import Delivery, InboxSender
+from bot.services.rounds import Proposer, RoundService
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 
@@ -41,6 +43,8 @@ class Maatjes:
     settings: Settings
     engine: Engine
     conversations: ConversationService
+    rounds: RoundService
+    delivery: Delivery
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -55,7 +59,26 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         )
     )
     conversations = ConversationService(engine, intake, default_language=settings.default_language)
-    return Maatjes(settings=settings, engine=engine, conversations=conversations)
+    rounds = RoundService(engine, settings, proposer=_proposer(settings))
+    inbox = InboxSender(engine)
+    delivery = Delivery(engine, {"local": inbox, "demo": inbox})
+    return Maatjes(
+        settings=settings,
+        engine=engine,
+        conversations=conversations,
+        rounds=rounds,
+        delivery=delivery,
+    )
+
+
+def _proposer(settings: Settings) -> Proposer | None:
+    """The matching engine behind rounds; loaded lazily so the chat starts without it."""
+    try:
+        from bot.services.matchmaking import Matchmaker
+    except ImportError:  # pragma: no cover - the matcher ships with Maatjes
+        return None
+    proposer: Proposer = Matchmaker(settings)
+    return proposer
 
 
 class BodyLimit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+round_app = typer.Typer(help="Match rounds: propose, show, approve, reject.", no_args_is_help=True)
+app.add_typer(round_app, name="round")
 
 
 def _settings() -> Settings:
@@ -98,6 +100,181 @@ def demo(
         typer.echo(
             f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)"
         )
+
+
+def _rounds() -> Any:
+    from bot.app import build
+
+    return build(_settings()).rounds
+
+
+@round_app.command("propose")
+def round_propose(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the round as JSON.")] = False,
+    kind: Annotated[str | None, typer.Option(help="clubs or pairs (MAATJES_ROUND_KIND).")] = None,
+) -> None:
+    """Propose a round for review; nobody is told anything until a coordinator approves."""
+    from sqlmodel import Session
+
+    from bot.services.rounds import CLI_ACTOR, round_view
+
+    service = _rounds()
+    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind=kind)
+    with Session(service.engine) as session:
+        view = round_view(session, round_id=round_id)
+    _print_round(view, as_json=as_json)
+
+
+@round_app.command("show")
+def round_show(
+    round_id: int,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    language: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+) -> None:
+    """Show a round's groups with members, explanation and score."""
+    from sqlmodel import Session
+
+    from bot.services.rounds import UnknownRound, round_view
+
+    service = _rounds()
+    with Session(service.engine) as session:
+        try:
+            view = round_view(session, round_id=round_id, language=language)
+        except UnknownRound:
+            typer.echo(f"maatjes: there is no round {round_id}", err=True)
+            raise SystemExit(1) from None
+    _print_round(view, as_json=as_json)
+
+
+@round_app.command("approve")
+def round_approve(
+    round_id: int,
+    group: Annotated[
+        int | None, typer.Option("--group", help="Group number; all if omitted.")
+    ] = None,
+) -> None:
+    """Approve one group, or all remaining groups, and introduce them."""
+    from bot.services.rounds import CLI_ACTOR
+
+    approved = _review(lambda s: s.approve(round_id, position=group, actor=CLI_ACTOR, origin="cli"))
+    typer.echo(f"approved groups: {', '.join(map(str, approved)) or 'none'}")
+
+
+@round_app.command("reject")
+def round_reject(
+    round_id: int,
+    group: Annotated[int, typer.Option("--group", help="Group number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the decision).")],
+) -> None:
+    """Reject one group, with a reason."""
+    from bot.services.rounds import CLI_ACTOR
+
+    _review(
+        lambda s: s.reject(round_id, position=group, reason=reason, actor=CLI_ACTOR, origin="cli")
+    )
+    typer.echo(f"rejected group {group}")
+
+
+def _review(action: Any) -> Any:
+    from bot.services.rounds import RoundClosed, UnknownRound
+
+    try:
+        return action(_rounds())
+    except UnknownRound as missing:
+        typer.echo(f"maatjes: no such round or group: {missing}", err=True)
+        raise SystemExit(1) from None
+    except RoundClosed as closed:
+        typer.echo(f"maatjes: that round is already {closed}", err=True)
+        raise SystemExit(1) from None
+
+
+def _print_round(view: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"Round {view['id']} ({view['kind']}, {view['status']}): {len(view['groups'])} groups, "
+        f"mean score {view['mean_score']:.3f}"
+    )
+    for group in view["groups"]:
+        typer.echo(
+            f"\n[{group['position']}] {group['kind']} · {group['status']} · "
+            f"score {group['score']:.3f} ({group['score_vs_round']:+.3f} vs round)"
+        )
+        for person in group["people"]:
+            typer.echo(
+                f"    {person['id']:>5}  {person['name']} — {person['organisation']} "
+                f"({person['group']}, {person['region']}, {person['phase']})"
+            )
+        typer.echo(f"    {group['explanation']}")
+
+
+@app.command()
+def outbox(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    status: Annotated[str | None, typer.Option(help="Only entries with this status.")] = None,
+) -> None:
+    """List every message to a person: recipient, kind and status."""
+    from sqlmodel import Session
+
+    from storage import outbox as box
+    from storage.db import make_engine, migrate
+
+    engine = make_engine(_settings().resolved_database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        rows = [
+            {
+                "id": m.id,
+                "recipient": m.recipient_id,
+                "kind": m.kind,
+                "status": m.status,
+                "attempts": m.attempts,
+                "not_before": m.not_before.isoformat(),
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            }
+            for m in box.entries(session, status=status)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['id']:>6}  to {row['recipient']:>5}  {row['kind']:<13} {row['status']}")
+    typer.echo(f"{len(rows)} messages", err=True)
+
+
+@app.command()
+def deliver(
+    at: Annotated[
+        str | None, typer.Option("--at", help="Deliver what is due at this ISO time.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Deliver every outbox message that is due (the server also does this on a schedule)."""
+    from datetime import datetime
+
+    from bot.app import build
+
+    when = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            typer.echo(
+                f"maatjes: --at wants an ISO time such as 2026-12-01T09:00+01:00, not {at!r}",
+                err=True,
+            )
+            raise SystemExit(2) from None
+        if when.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            when = when.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    report = build(_settings()).delivery.deliver_due(now=when)
+    typer.echo(
+        json.dumps(report.as_dict())
+        if as_json
+        else f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}"
+    )
 
 
 def main() -> None:

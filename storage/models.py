@@ -303,3 +303,21 @@ class FollowUpAnswer(SQLModel, table=True):
     )
     answer: str = Field(max_length=16)  # met | not_yet | not_a_fit
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class InboxMessage(SQLModel, table=True):
+    """Messages delivered to a local (web chat or terminal) account, shown when they next look."""
+
+    __tablename__ = "inbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    messages: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    seen_at: datetime | None = _when(nullable=True)

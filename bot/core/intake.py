@@ -149,6 +149,15 @@ class PauseChanged:
     until: date | None
 
 
+@dataclass(frozen=True)
+class FollowUpAnswered:
+    """An answer to "hebben jullie elkaar gesproken?"; ``block`` is someone never to match again."""
+
+    group_id: int
+    answer: str
+    block: int | None = None
+
+
 Effect = (
     ConsentDecided
     | ConsentWithdrawn
@@ -156,7 +165,10 @@ Effect = (
     | ProfileCommitted
     | LanguageChosen
     | PauseChanged
+    | FollowUpAnswered
 )
+
+FOLLOW_UP_ANSWERS: Final = ("met", "not_yet", "not_a_fit")
 
 
 # --- the snapshot --------------------------------------------------------------------------------
@@ -285,6 +297,8 @@ class Intake:
         t = translator(conv.language)
         if inbound.is_empty:
             return self._reject(conv, t, t("error.empty"))
+        if inbound.choice and inbound.choice.startswith("followup:"):
+            return self._on_follow_up(conv, t, inbound.choice)
         if inbound.text is not None and inbound.choice is None and inbound.choices is None:
             text = clean_text(inbound.text)
             if not text:
@@ -804,6 +818,24 @@ class Intake:
         return self._to(
             back, t2, before=(Text(t2("language.changed")),), effects=(LanguageChosen(lang),)
         )
+
+    def _on_follow_up(self, conv: Conversation, t: Translate, choice: str) -> Reply:
+        """Buttons of a follow-up question: ``followup:<group>:<answer>`` or ``…:block:<person>``.
+
+        They may be pressed at any step; the open question is asked again afterwards."""
+        parts = choice.split(":")
+        valid = len(parts) in (3, 4) and parts[1].isdigit()
+        if valid and len(parts) == 3 and parts[2] in FOLLOW_UP_ANSWERS:
+            effect = FollowUpAnswered(int(parts[1]), parts[2])
+            said = t(f"follow_up.thanks.{parts[2]}")
+        elif valid and len(parts) == 4 and parts[2] == "block" and parts[3].isdigit():
+            effect = FollowUpAnswered(int(parts[1]), "not_a_fit", block=int(parts[3]))
+            said = t("follow_up.blocked")
+        else:
+            return self._reject(conv, t, t("follow_up.unknown"))
+        if not conv.consent:
+            return self._reject(conv, t, t("error.needs_consent"))
+        return self._to(conv, t, before=(Text(said),), effects=(effect,))
 
     def _on_confirm_stop(
         self, conv: Conversation, t: Translate, inbound: Inbound, today: date

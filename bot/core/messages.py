@@ -85,8 +85,20 @@ class Turn:
 
 
 def to_dict(message: Outbound) -> dict[str, Any]:
-    """A JSON-ready view of an outbound message (used by the web chat and tests)."""
+    """A JSON-ready view of an outbound message (stored in the outbox, sent to the web chat)."""
     return asdict(message)
+
+
+def from_dict(data: dict[str, Any]) -> Outbound:
+    """The inverse of :func:`to_dict`."""
+    kind = data.get("kind")
+    choices = tuple(Choice(**c) for c in data.get("choices", ()))
+    if kind == "question":
+        return Question(**{**data, "choices": choices})
+    if kind == "card":
+        fields = tuple(CardField(**f) for f in data.get("fields", ()))
+        return Card(**{**data, "choices": choices, "fields": fields})
+    return Text(**data)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,13 +23,14 @@ from bot.core.intake import (
     ConsentWithdrawn,
     Conversation,
     Effect,
+    FollowUpAnswered,
     Intake,
     LanguageChosen,
     PauseChanged,
     ProfileCommitted,
 )
-from bot.core.messages import Account, Inbound, Outbound, Text, Turn
-from storage import consents, people
+from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
+from storage import consents, inbox, people, rounds
 from storage.db import session_scope
 from storage.models import Person
 from storage.types import utcnow
@@ -60,6 +62,7 @@ class ConversationService:
                 person = self._person(session, account)
                 conv = self._snapshot(session, person)
                 reply = self.intake.respond(conv, inbound, today=self.today())
+                news = self._unseen(session, person)
                 self._apply(session, person, reply.effects)
                 assert person.id is not None
                 people.save_conversation(
@@ -78,7 +81,8 @@ class ConversationService:
                         "effects": [type(e).__name__ for e in reply.effects],
                     },
                 )
-                return reply.turn
+                turn = reply.turn
+                return replace(turn, messages=(*news, *turn.messages)) if news else turn
         except Exception:
             # The transaction is rolled back, so nothing half-done is stored; the person keeps
             # their text (adapters restore it when accepted is False) and gets a calm message.
@@ -90,7 +94,8 @@ class ConversationService:
         try:
             with session_scope(self.engine) as session:
                 person = self._person(session, account)
-                return self.intake.resume(self._snapshot(session, person))
+                news = self._unseen(session, person)
+                return (*news, *self.intake.resume(self._snapshot(session, person)))
         except Exception:
             log.exception("resume failed", extra={"platform": account.platform})
             return self._failure(account).messages
@@ -124,6 +129,12 @@ class ConversationService:
         if hinted and not person.language_chosen and person.language != hinted:
             people.set_language(session, person=person, language=hinted, chosen=False)
         return person
+
+    def _unseen(self, session: Session, person: Person) -> tuple[Outbound, ...]:
+        """Messages delivered to this person's inbox (introductions, check-ins) not shown yet."""
+        if person.platform != "local" or person.id is None:
+            return ()
+        return tuple(from_dict(m) for m in inbox.take_unseen(session, person_id=person.id))
 
     def _snapshot(self, session: Session, person: Person) -> Conversation:
         assert person.id is not None
@@ -167,3 +178,13 @@ class ConversationService:
                     people.set_language(session, person=person, language=language)
                 case PauseChanged(paused=paused, until=until):
                     people.set_pause(session, person=person, paused=paused, until=until)
+                case FollowUpAnswered(group_id=group_id, answer=answer, block=block):
+                    members = rounds.members_of(session, group_ids=[group_id])[group_id]
+                    if person.id not in members:  # a stale or forged button: nothing to record
+                        log.warning("follow-up for a foreign group", extra={"group_id": group_id})
+                        continue
+                    rounds.record_follow_up(
+                        session, group_id=group_id, person_id=person.id, answer=answer
+                    )
+                    if block is not None and block in members and block != person.id:
+                        rounds.block_pair(session, a=person.id, b=block, reason="never_again")

@@ -1,4 +1,4 @@
-"""match rounds, groups, review, audit, outbox
+"""match rounds, groups, review, audit, outbox, inbox
 
 Revision ID: 0003
 Revises: 0002
@@ -65,6 +65,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['person_low'], ['person.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_low', 'person_high')
     )
+    op.create_table('inbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('messages', sa.JSON(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seen_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('inbox_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbox_message_person_id'), ['person_id'], unique=False)
+
     op.create_table('match_group',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -164,6 +176,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_match_group_round_id'))
 
     op.drop_table('match_group')
+    with op.batch_alter_table('inbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbox_message_person_id'))
+
+    op.drop_table('inbox_message')
     op.drop_table('blocked_pair')
     with op.batch_alter_table('match_round', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_round_status'))

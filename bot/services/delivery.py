@@ -1,0 +1,149 @@
+"""Deliver the outbox: claim due messages, hand each to its platform's sender, record the outcome.
+
+A sender raises :class:`RetryLater` for a temporary problem (with the platform's Retry-After when
+it gave one) and :class:`DeliveryRefused` for one that retrying cannot fix. After the last attempt
+a message is ``failed`` and shows up for coordinators — it is never dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+
+from storage import inbox, outbox
+from storage.db import session_scope
+from storage.models import Person
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=2)
+
+
+class RetryLater(Exception):
+    def __init__(self, reason: str, *, after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class DeliveryRefused(Exception):
+    pass
+
+
+class Sender(Protocol):
+    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None: ...
+
+
+class InboxSender:
+    """Local accounts (web chat, terminal) and demo people: the message waits in their inbox."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None:
+        assert person.id is not None
+        with session_scope(self.engine) as session:
+            inbox.deliver(session, person_id=person.id, messages=messages)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "delivered": self.delivered,
+            "retried": self.retried,
+            "failed": self.failed,
+            "by_kind": dict(sorted(self.by_kind.items())),
+        }
+
+
+def backoff(attempts: int) -> timedelta:
+    delay: timedelta = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
+    return delay if delay < BACKOFF_CAP else BACKOFF_CAP
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Delivery:
+    def __init__(
+        self,
+        engine: Engine,
+        senders: Mapping[str, Sender],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.engine = engine
+        self.senders = senders
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    def deliver_due(
+        self, *, now: datetime | None = None, batch: int = 100, worker: str | None = None
+    ) -> DeliveryReport:
+        """Deliver everything due at ``now``, batch by batch, until nothing is left."""
+        worker = worker or worker_name()
+        report = DeliveryReport()
+        while True:
+            at = now or self.clock()
+            with session_scope(self.engine) as session:
+                claimed = outbox.claim(session, worker=worker, limit=batch, now=at)
+                people = {m.recipient_id: session.get(Person, m.recipient_id) for m in claimed}
+            if not claimed:
+                return report
+            for message in claimed:
+                self._deliver_one(message, people.get(message.recipient_id), worker, at, report)
+
+    def _deliver_one(
+        self, message: Any, person: Person | None, worker: str, at: datetime, report: DeliveryReport
+    ) -> None:
+        error: str
+        retry_after: timedelta | None = None
+        try:
+            if person is None:
+                raise DeliveryRefused("recipient no longer exists")
+            sender = self.senders.get(person.platform)
+            if sender is None:
+                raise DeliveryRefused(f"no sender for platform {person.platform}")
+            sender.send(person, message.payload.get("messages", []))
+        except RetryLater as problem:
+            error, retry_after = str(problem) or "retry", problem.after
+        except DeliveryRefused as problem:
+            error = str(problem) or "refused"
+            message.attempts = self.max_attempts
+        except Exception as problem:  # noqa: BLE001 - any platform failure is retried, then failed
+            error = type(problem).__name__
+            log.warning("delivery error", extra={"outbox_id": message.id, "error": error})
+        else:
+            with session_scope(self.engine) as session:
+                outbox.mark_sent(session, message_id=message.id, worker=worker, at=self.clock())
+            report.delivered += 1
+            report.by_kind[message.kind] = report.by_kind.get(message.kind, 0) + 1
+            return
+        final = message.attempts >= self.max_attempts
+        retry_at = None if final else at + (retry_after or backoff(message.attempts))
+        with session_scope(self.engine) as session:
+            outbox.mark_retry(
+                session, message_id=message.id, worker=worker, error=error, retry_at=retry_at
+            )
+        if final:
+            report.failed += 1
+            log.error("delivery failed", extra={"outbox_id": message.id, "kind": message.kind})
+        else:
+            report.retried += 1

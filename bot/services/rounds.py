@@ -1,0 +1,419 @@
+"""Match rounds: propose, review (approve, reject), introduce, tell who is left out, follow up.
+
+Nothing reaches a person while their group is not approved: every message goes through the outbox,
+and the outbox only gets an introduction when a coordinator approved that group.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core.explain import render_explanation
+from bot.core.i18n import translator
+from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
+from bot.settings import Settings
+from storage import audit, outbox, rounds
+from storage.db import session_scope
+from storage.models import MatchGroup, MatchRound, Person
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: The identity of whoever runs the command line: an operator with access to the database.
+CLI_ACTOR = "cli:operator"
+
+
+class NotAllowed(Exception):
+    """The actor is not a coordinator. The refusal is audited before this is raised."""
+
+
+class UnknownRound(LookupError):
+    pass
+
+
+class RoundClosed(Exception):
+    pass
+
+
+class Proposer(Protocol):
+    """Builds the groups of a new round (the matching engine, behind a service)."""
+
+    embedder_name: str
+
+    def propose(
+        self, session: Session, *, kind: str
+    ) -> tuple[list[rounds.NewGroup], dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Access:
+    coordinators: frozenset[str]
+    admins: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Access:
+        return cls(coordinators=settings.coordinators, admins=settings.admins)
+
+    def is_coordinator(self, actor: str) -> bool:
+        return actor == CLI_ACTOR or actor in self.coordinators or actor in self.admins
+
+
+class RoundService:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        proposer: Proposer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.access = Access.from_settings(settings)
+        self.proposer = proposer
+        self.clock = clock
+
+    # --- permissions ---------------------------------------------------------------------------
+
+    def _require_coordinator(
+        self, session: Session, *, actor: str, action: str, origin: str, object_id: Any
+    ) -> None:
+        if self.access.is_coordinator(actor):
+            return
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            object_type="round",
+            object_id=object_id,
+            result="refused",
+            origin=origin,
+        )
+        raise NotAllowed(actor)
+
+    def refuse_if_not_coordinator(
+        self, *, actor: str, action: str, origin: str, object_id: Any
+    ) -> None:
+        """Check a role in its own transaction, so the refusal's audit entry is kept."""
+        with session_scope(self.engine) as session:
+            try:
+                self._require_coordinator(
+                    session, actor=actor, action=action, origin=origin, object_id=object_id
+                )
+            except NotAllowed:
+                session.commit()
+                raise
+
+    # --- proposing -----------------------------------------------------------------------------
+
+    def propose(self, *, actor: str, origin: str, kind: str | None = None) -> int:
+        if self.proposer is None:
+            raise RuntimeError("no matching engine configured")
+        self.refuse_if_not_coordinator(actor=actor, action="propose", origin=origin, object_id=None)
+        kind = kind or self.settings.round_kind
+        with session_scope(self.engine) as session:
+            groups, weights = self.proposer.propose(session, kind=kind)
+            match_round = rounds.create_round(
+                session,
+                kind=kind,
+                origin=origin,
+                proposed_by=actor,
+                embedder=self.proposer.embedder_name,
+                weights=weights,
+                groups=groups,
+            )
+            audit.record(
+                session,
+                actor=actor,
+                action="propose",
+                object_type="round",
+                object_id=match_round.id,
+                result="ok",
+                origin=origin,
+                detail={"groups": len(groups), "kind": kind},
+            )
+            assert match_round.id is not None
+            return match_round.id
+
+    # --- reviewing -----------------------------------------------------------------------------
+
+    def _open_round(self, session: Session, round_id: int) -> MatchRound:
+        match_round = rounds.get_round(session, round_id=round_id)
+        if match_round is None:
+            raise UnknownRound(round_id)
+        if match_round.status not in rounds.OPEN_STATUSES:
+            raise RoundClosed(match_round.status)
+        return match_round
+
+    def _targets(self, session: Session, round_id: int, position: int | None) -> list[MatchGroup]:
+        groups = rounds.groups_of(session, round_id=round_id)
+        if position is None:
+            return [g for g in groups if g.status == "proposed"]
+        chosen = [g for g in groups if g.position == position]
+        if not chosen:
+            raise UnknownRound(f"{round_id}/{position}")
+        return [g for g in chosen if g.status == "proposed"]
+
+    def approve(
+        self, round_id: int, *, position: int | None = None, actor: str, origin: str
+    ) -> list[int]:
+        """Approve one group (or all remaining) and introduce it. Returns the approved positions."""
+        self.refuse_if_not_coordinator(
+            actor=actor, action="approve", origin=origin, object_id=round_id
+        )
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            match_round = self._open_round(session, round_id)
+            approved = []
+            for group in self._targets(session, round_id, position):
+                group.status = "approved"
+                group.decided_at = now
+                session.add(group)
+                rounds.record_decision(
+                    session,
+                    round_id=round_id,
+                    group_id=group.id,
+                    actor=actor,
+                    action="approve" if position is not None else "approve_all",
+                    at=now,
+                )
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="approve",
+                    object_type="group",
+                    object_id=group.id,
+                    result="ok",
+                    origin=origin,
+                    at=now,
+                )
+                self._introduce(session, group, now=now)
+                approved.append(group.position)
+            self._after_decision(session, match_round, now=now)
+            return approved
+
+    def reject(self, round_id: int, *, position: int, reason: str, actor: str, origin: str) -> None:
+        self.refuse_if_not_coordinator(
+            actor=actor, action="reject", origin=origin, object_id=round_id
+        )
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            match_round = self._open_round(session, round_id)
+            for group in self._targets(session, round_id, position):
+                group.status = "rejected"
+                group.reject_reason = reason[:1000]
+                group.decided_at = now
+                session.add(group)
+                rounds.record_decision(
+                    session,
+                    round_id=round_id,
+                    group_id=group.id,
+                    actor=actor,
+                    action="reject",
+                    reason=reason[:1000],
+                    at=now,
+                )
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="reject",
+                    object_type="group",
+                    object_id=group.id,
+                    result="ok",
+                    origin=origin,
+                    at=now,
+                )
+            self._after_decision(session, match_round, now=now)
+
+    def _after_decision(self, session: Session, match_round: MatchRound, *, now: datetime) -> None:
+        if match_round.reviewed_at is None:
+            match_round.reviewed_at = now
+        match_round.status = "under_review"
+        assert match_round.id is not None
+        groups = rounds.groups_of(session, round_id=match_round.id)
+        if all(g.status != "proposed" for g in groups):
+            self._close(session, match_round, groups, now=now)
+        session.add(match_round)
+
+    def _close(
+        self,
+        session: Session,
+        match_round: MatchRound,
+        groups: Sequence[MatchGroup],
+        *,
+        now: datetime,
+    ) -> None:
+        """Every group is decided: the round is done; whoever is in no approved group hears why."""
+        match_round.status = "introduced"
+        match_round.introduced_at = now
+        members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
+        placed = {
+            p for g in groups if g.status in ("approved", "introduced") for p in members[g.id or 0]
+        }
+        proposed = {p for g in groups for p in members[g.id or 0]}
+        next_round = (now + timedelta(days=self.settings.round_interval_days)).date()
+        for person_id in sorted(proposed - placed):
+            person = session.get(Person, person_id)
+            if person is None:
+                continue
+            t = translator(person.language)
+            text = t("left_out.text", date=next_round.strftime("%d-%m-%Y"))
+            outbox.enqueue(
+                session,
+                dedupe_key=f"left_out:{match_round.id}:{person_id}",
+                recipient_id=person_id,
+                kind="left_out",
+                payload={"messages": [to_dict(Text(text))]},
+            )
+
+    # --- introductions and follow-up -----------------------------------------------------------
+
+    def _introduce(self, session: Session, group: MatchGroup, *, now: datetime) -> None:
+        assert group.id is not None
+        member_ids = rounds.members_of(session, group_ids=[group.id])[group.id]
+        people = [p for p in (session.get(Person, pid) for pid in member_ids) if p is not None]
+        names = {p.id: p.name or "?" for p in people if p.id is not None}
+        for person in people:
+            assert person.id is not None
+            messages = introduction(group, person, people, names)
+            outbox.enqueue(
+                session,
+                dedupe_key=f"introduction:{group.id}:{person.id}",
+                recipient_id=person.id,
+                kind="introduction",
+                payload={"messages": [to_dict(m) for m in messages], "group_id": group.id},
+            )
+            outbox.enqueue(
+                session,
+                dedupe_key=f"follow_up:{group.id}:{person.id}",
+                recipient_id=person.id,
+                kind="follow_up",
+                payload={
+                    "messages": [to_dict(m) for m in follow_up(group, person, people)],
+                    "group_id": group.id,
+                },
+                not_before=now + timedelta(days=self.settings.follow_up_days),
+            )
+        group.status = "introduced"
+        group.introduced_at = now
+        session.add(group)
+        audit.record(
+            session,
+            actor="maatjes",
+            action="introduce",
+            object_type="group",
+            object_id=group.id,
+            result="ok",
+            origin="service",
+            detail={"members": len(people)},
+            at=now,
+        )
+
+
+def introduction(
+    group: MatchGroup, person: Person, members: Sequence[Person], names: dict[int, str]
+) -> list[Any]:
+    t = translator(person.language)
+    others = [m for m in members if m.id != person.id]
+    fields = tuple(
+        CardField(
+            label=other.name or "?",
+            value=t(
+                "intro.member",
+                organisation=other.organisation or "—",
+                group=t(f"vocab.group.{other.group}") if other.group else "—",
+                region=t(f"vocab.region.{other.region}") if other.region else "—",
+            ),
+        )
+        for other in others
+    )
+    messages: list[Any] = [
+        Text(t(f"intro.title.{group.kind}")),
+        Card(title=t("intro.lead"), fields=fields),
+    ]
+    if group.kind == "trio":
+        messages.append(Text(t("intro.trio_note")))
+    explanation = render_explanation(group.explanation, names, t)
+    messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
+    return messages
+
+
+def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
+    t = translator(person.language)
+    others = [m for m in members if m.id != person.id]
+    names = ", ".join(m.name or "?" for m in others)
+    choices = [
+        Choice(f"followup:{group.id}:{answer}", t(f"follow_up.{answer}"))
+        for answer in ("met", "not_yet", "not_a_fit")
+    ]
+    choices += [
+        Choice(f"followup:{group.id}:block:{m.id}", t("follow_up.never_again", name=m.name or "?"))
+        for m in others
+    ]
+    return [
+        Question(
+            text=t("follow_up.ask", names=names),
+            step="follow_up",
+            choices=tuple(choices),
+            free_text=False,
+        )
+    ]
+
+
+def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict[str, Any]:
+    """Everything a reviewer needs about a round, as plain data (CLI, dashboard and chat)."""
+    match_round = rounds.get_round(session, round_id=round_id)
+    if match_round is None:
+        raise UnknownRound(round_id)
+    t = translator(language)
+    groups = rounds.groups_of(session, round_id=round_id)
+    members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
+    scores = [g.score for g in groups]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    view_groups = []
+    for group in groups:
+        people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
+        names = {p.id: p.name or "?" for p in people if p.id is not None}
+        view_groups.append(
+            {
+                "id": group.id,
+                "position": group.position,
+                "kind": group.kind,
+                "status": group.status,
+                "score": round(group.score, 4),
+                "score_vs_round": round(group.score - mean, 4),
+                "members": [p.id for p in people],
+                "people": [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "organisation": p.organisation,
+                        "group": p.group,
+                        "region": p.region,
+                        "themes": p.themes or [],
+                        "phase": p.phase,
+                    }
+                    for p in people
+                ],
+                "explanation": render_explanation(group.explanation, names, t),
+                "reject_reason": group.reject_reason,
+            }
+        )
+    return {
+        "id": match_round.id,
+        "kind": match_round.kind,
+        "status": match_round.status,
+        "origin": match_round.origin,
+        "created_at": match_round.created_at.isoformat(),
+        "embedder": match_round.embedder,
+        "total_score": round(match_round.total_score, 4),
+        "mean_score": round(mean, 4),
+        "groups": view_groups,
+    }
