@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import dashboard
 from bot.adapters import web
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
+from bot.services.accounts import Accounts
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
 from bot.services.rounds import Proposer, RoundService
@@ -164,12 +166,13 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
     web.mount(app, maatjes.conversations)
+    app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret(),
         session_cookie="maatjes_session",
         same_site="strict",
-        https_only=False,
+        https_only=settings.secure_cookies,
         max_age=60 * 60 * 24 * 30,
     )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)

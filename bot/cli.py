@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+coordinator_app = typer.Typer(help="Dashboard accounts for coordinators.", no_args_is_help=True)
+app.add_typer(coordinator_app, name="coordinator")
 round_app = typer.Typer(help="Match rounds: propose, show, approve, reject.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
 
@@ -100,6 +102,36 @@ def demo(
         typer.echo(
             f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)"
         )
+
+
+@coordinator_app.command("password")
+def coordinator_password(
+    name: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a dashboard login, or set a new password. The name must also be in
+    MAATJES_COORDINATORS (as local:NAME) to see the dashboard."""
+    from bot.services.accounts import Accounts, WeakPassword, identity
+    from storage.db import make_engine, migrate
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    try:
+        Accounts(engine).set_password(name, password)
+    except WeakPassword as weak:
+        typer.echo(f"maatjes: {weak}", err=True)
+        raise SystemExit(2) from None
+    who = identity(name)
+    if who not in settings.coordinators | settings.admins:
+        typer.echo(f"note: add {who} to MAATJES_COORDINATORS to let this account in", err=True)
+    typer.echo(f"password set for {who}")
 
 
 def _rounds() -> Any:

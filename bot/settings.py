@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     round_kind: Literal["clubs", "pairs"] = "clubs"
     follow_up_days: int = Field(default=14, ge=1, le=365)
     round_interval_days: int = Field(default=30, ge=1, le=365)
+    secure_cookies: bool = False
 
     @field_validator("coordinators", "admins", mode="before")
     @classmethod

@@ -321,3 +321,14 @@ class InboxMessage(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     seen_at: datetime | None = _when(nullable=True)
+
+
+class DashboardAccount(SQLModel, table=True):
+    """A local login for the coordinator dashboard. Only an Argon2 hash of the password is kept."""
+
+    __tablename__ = "dashboard_account"
+
+    username: str = Field(primary_key=True, max_length=80)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    last_login_at: datetime | None = _when(nullable=True)

@@ -1,0 +1,276 @@
+"""The coordinator dashboard: server-rendered pages on the same app, for coordinators only.
+
+Login with a local account (Argon2 hash) whose ``local:NAME`` identity is a coordinator or admin;
+every form carries a per-session CSRF token; every page checks the role again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from bot.core.i18n import normalise_language, translator
+from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
+from bot.services.accounts import Accounts, identity
+from bot.services.community import community_stats, network
+from bot.services.rounds import NotAllowed, RoundClosed, RoundService, UnknownRound, round_view
+from storage import audit, outbox, rounds
+from storage.db import session_scope
+
+PREFIX = "/dashboard"
+templates = Jinja2Templates(
+    directory=str(__import__("pathlib").Path(__file__).parent / "web" / "templates")
+)
+
+
+def _language(request: Request) -> str:
+    asked = normalise_language(request.query_params.get("lang"))
+    if asked:
+        request.session["dashboard_lang"] = asked
+    return str(request.session.get("dashboard_lang") or "nl")
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _valid_csrf(request: Request, token: str) -> bool:
+    expected = request.session.get("csrf")
+    return isinstance(expected, str) and secrets.compare_digest(expected, token)
+
+
+def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
+    api = APIRouter(prefix=PREFIX)
+    engine = round_service.engine
+
+    def user(request: Request) -> str | None:
+        name = request.session.get("dashboard_user")
+        if not isinstance(name, str):
+            return None
+        return name if round_service.access.is_coordinator(identity(name)) else None
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+        language = _language(request)
+        return templates.TemplateResponse(
+            request,
+            f"dashboard/{template}",
+            {
+                "t": translator(language),
+                "lang": language,
+                "user": request.session.get("dashboard_user"),
+                "csrf": _csrf(request),
+                "vocab": {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES},
+                **context,
+            },
+            status_code=status,
+        )
+
+    def guard(request: Request) -> Response | None:
+        if user(request) is None:
+            return RedirectResponse(f"{PREFIX}/login", status_code=303)
+        return None
+
+    def refuse(request: Request, action: str) -> Response:
+        actor = identity(str(request.session.get("dashboard_user", "anonymous")))
+        with session_scope(engine) as session:
+            audit.record(
+                session,
+                actor=actor,
+                action=action,
+                object_type="dashboard",
+                object_id=None,
+                result="refused",
+                origin="dashboard",
+            )
+        return page(request, "message.html", status=403, message="dashboard.forbidden")
+
+    @api.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        return page(request, "login.html", error=None)
+
+    @api.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        username: str = Form(max_length=80),
+        password: str = Form(max_length=200),
+        csrf: str = Form(max_length=100),
+    ) -> Response:
+        if not _valid_csrf(request, csrf):
+            return page(request, "login.html", status=400, error="dashboard.error.csrf")
+        if not accounts.verify(username, password):
+            with session_scope(engine) as session:
+                audit.record(
+                    session,
+                    actor=identity(username),
+                    action="login",
+                    object_type="dashboard",
+                    object_id=None,
+                    result="refused",
+                    origin="dashboard",
+                )
+            return page(request, "login.html", status=401, error="dashboard.error.login")
+        if not round_service.access.is_coordinator(identity(username)):
+            with session_scope(engine) as session:
+                audit.record(
+                    session,
+                    actor=identity(username),
+                    action="login",
+                    object_type="dashboard",
+                    object_id=None,
+                    result="refused",
+                    origin="dashboard",
+                )
+            return page(request, "login.html", status=403, error="dashboard.forbidden")
+        language = request.session.get("dashboard_lang")
+        request.session.clear()  # a fresh session on login: no fixation
+        request.session["dashboard_user"] = username
+        if language:
+            request.session["dashboard_lang"] = language
+        return RedirectResponse(PREFIX, status_code=303)
+
+    @api.post("/logout")
+    def logout(request: Request, csrf: str = Form(max_length=100)) -> Response:
+        if _valid_csrf(request, csrf):
+            request.session.pop("dashboard_user", None)
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+
+    @api.get("", response_class=HTMLResponse)
+    def overview(request: Request) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        with Session(engine) as session:
+            stats = community_stats(session)
+            latest = rounds.latest_round(session)
+            failed = len(outbox.entries(session, status="failed"))
+        return page(request, "overview.html", stats=stats, latest=latest, failed=failed)
+
+    @api.get("/rounds", response_class=HTMLResponse)
+    def round_list(request: Request) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        with Session(engine) as session:
+            items = rounds.rounds(session)
+        return page(request, "rounds.html", rounds=items)
+
+    @api.post("/rounds")
+    def propose(request: Request, csrf: str = Form(max_length=100)) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        if not _valid_csrf(request, csrf):
+            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+        try:
+            round_id = round_service.propose(actor=identity(str(user(request))), origin="dashboard")
+        except NotAllowed:
+            return refuse(request, "propose")
+        return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
+
+    @api.get("/rounds/{round_id}", response_class=HTMLResponse)
+    def show_round(request: Request, round_id: int) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        with Session(engine) as session:
+            try:
+                view = round_view(session, round_id=round_id, language=_language(request))
+            except UnknownRound:
+                return page(request, "message.html", status=404, message="dashboard.error.no_round")
+        return page(request, "round.html", round=view)
+
+    @api.post("/rounds/{round_id}/approve")
+    def approve(
+        request: Request,
+        round_id: int,
+        csrf: str = Form(max_length=100),
+        group: int | None = Form(default=None),
+    ) -> Response:
+        return decide(
+            request,
+            round_id,
+            csrf,
+            lambda actor: round_service.approve(
+                round_id, position=group, actor=actor, origin="dashboard"
+            ),
+        )
+
+    @api.post("/rounds/{round_id}/reject")
+    def reject(
+        request: Request,
+        round_id: int,
+        csrf: str = Form(max_length=100),
+        group: int = Form(),
+        reason: str = Form(min_length=1, max_length=1000),
+    ) -> Response:
+        return decide(
+            request,
+            round_id,
+            csrf,
+            lambda actor: round_service.reject(
+                round_id, position=group, reason=reason, actor=actor, origin="dashboard"
+            ),
+        )
+
+    def decide(request: Request, round_id: int, csrf: str, action: Any) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        if not _valid_csrf(request, csrf):
+            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+        try:
+            action(identity(str(user(request))))
+        except NotAllowed:
+            return refuse(request, "review")
+        except UnknownRound:
+            return page(request, "message.html", status=404, message="dashboard.error.no_round")
+        except RoundClosed:
+            return page(request, "message.html", status=409, message="dashboard.error.closed")
+        return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
+
+    @api.get("/network", response_class=HTMLResponse)
+    def network_page(request: Request) -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        with Session(engine) as session:
+            graph = network(session)
+        return page(request, "network.html", graph=graph)
+
+    @api.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, format: str = "html") -> Response:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        with Session(engine) as session:
+            events = audit.events(session, limit=1000)
+        if format == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(
+                ["at", "actor", "action", "object_type", "object_id", "result", "origin"]
+            )
+            for e in events:
+                writer.writerow(
+                    [
+                        e.at.isoformat(),
+                        e.actor,
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        e.result,
+                        e.origin,
+                    ]
+                )
+            return Response(
+                buffer.getvalue(),
+                media_type="text/csv",
+                headers={"content-disposition": "attachment; filename=maatjes-audit.csv"},
+            )
+        return page(request, "audit.html", events=events)
+
+    return api
