@@ -60,8 +60,10 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             privacy_contact=settings.privacy_contact,
         )
     )
-    conversations = ConversationService(engine, intake, default_language=settings.default_language)
     rounds = RoundService(engine, settings, proposer=_proposer(settings))
+    conversations = ConversationService(
+        engine, intake, default_language=settings.default_language, rounds=rounds
+    )
     inbox = InboxSender(engine)
     delivery = Delivery(engine, {"local": inbox, "demo": inbox})
     return Maatjes(

@@ -244,3 +244,39 @@ def service_intake():
     from bot.core.intake import Intake
 
     return Intake()
+
+
+def test_review_in_chat_with_buttons(engine: Engine, service: RoundService) -> None:
+    from bot.core.intake import Intake
+
+    ids = _community(engine)
+    round_id = _round(engine, ids)
+    chat = ConversationService(engine, Intake(), rounds=service)
+    tessa, anna = Account("local", "tessa"), Account("local", "anna")
+
+    refused = chat.handle(anna, Inbound(text="ronde"))
+    assert "Alleen coördinatoren" in refused.messages[-1].text  # type: ignore[union-attr]
+    refused = chat.handle(anna, Inbound(choice=f"review:approve:{round_id}:1"))
+    assert "Alleen coördinatoren" in refused.messages[-1].text  # type: ignore[union-attr]
+    assert _outbox(engine) == []
+
+    shown = chat.handle(tessa, Inbound(text="ronde"))
+    cards = [m for m in shown.messages if isinstance(m, Card)]
+    assert [c.title for c in cards] == ["Maatjes 1", "Trio 2", "Alles in één keer"]
+    assert [f.label for f in cards[0].fields][:2] == ["Anna", "Bram"]
+    assert cards[0].footer and "circulair inkopen" in cards[0].footer
+    approve, reject = (c.value for c in cards[1].choices)
+
+    asked = chat.handle(tessa, Inbound(choice=reject))
+    assert isinstance(asked.messages[-1], Question) and asked.messages[-1].step == "review_reason"
+    done = chat.handle(tessa, Inbound(text="Chris en Dewi werken al samen"))
+    assert "Groep 2 is afgewezen" in done.messages[0].text  # type: ignore[union-attr]
+    remaining = [m for m in done.messages if isinstance(m, Card)]
+    assert [c.title for c in remaining] == ["Maatjes 1"], "only open groups are shown"
+
+    done = chat.handle(tessa, Inbound(choice=remaining[0].choices[0].value))
+    assert "Goedgekeurd: groep 1" in done.messages[0].text  # type: ignore[union-attr]
+    assert sorted(r for r, kind, _ in _outbox(engine) if kind == "introduction") == sorted(ids[:2])
+    again = chat.handle(tessa, Inbound(choice=approve))
+    assert "al besloten" in again.messages[0].text  # type: ignore[union-attr]
+    assert "geen ronde" in chat.handle(tessa, Inbound(text="review")).messages[-1].text  # type: ignore[union-attr]

@@ -98,6 +98,12 @@ _COMMANDS: Final[Mapping[str, str]] = {
     "stoppen": "stop",
     "privacy": "privacy",
     "start": "start",
+    "ronde": "review",
+    "round": "review",
+    "review": "review",
+    "beoordeel": "review",
+    "nieuwe ronde": "propose",
+    "new round": "propose",
 }
 _EDIT_PREFIXES: Final = ("wijzig ", "edit ", "change ")
 _YES: Final = frozenset(
@@ -106,7 +112,9 @@ _YES: Final = frozenset(
 _NO: Final = frozenset({"nee", "n", "no", "nope", "liever niet"})
 _SKIP: Final = frozenset({"sla over", "overslaan", "skip", "-", "geen", "none", "nvt", "n.v.t."})
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
-_MENUS: Final = frozenset({"edit_menu", "pause_menu", "language_menu", "confirm_stop"})
+_MENUS: Final = frozenset(
+    {"edit_menu", "pause_menu", "language_menu", "confirm_stop", "review_reason"}
+)
 _PAUSE_OPTIONS: Final[Mapping[str, int | None]] = {"2w": 14, "1m": 30, "3m": 91, "open": None}
 
 
@@ -158,6 +166,27 @@ class FollowUpAnswered:
     block: int | None = None
 
 
+@dataclass(frozen=True)
+class ReviewRequested:
+    """A coordinator asks to see the open round (the caller checks the role and shows it)."""
+
+
+@dataclass(frozen=True)
+class RoundRequested:
+    """A coordinator asks for a new round to be proposed."""
+
+
+@dataclass(frozen=True)
+class ReviewDecided:
+    """A coordinator's decision from chat: approve (one group or, without position, all) or
+    reject with a reason."""
+
+    action: str
+    round_id: int
+    position: int | None = None
+    reason: str | None = None
+
+
 Effect = (
     ConsentDecided
     | ConsentWithdrawn
@@ -166,6 +195,9 @@ Effect = (
     | LanguageChosen
     | PauseChanged
     | FollowUpAnswered
+    | ReviewRequested
+    | RoundRequested
+    | ReviewDecided
 )
 
 FOLLOW_UP_ANSWERS: Final = ("met", "not_yet", "not_a_fit")
@@ -299,6 +331,8 @@ class Intake:
             return self._reject(conv, t, t("error.empty"))
         if inbound.choice and inbound.choice.startswith("followup:"):
             return self._on_follow_up(conv, t, inbound.choice)
+        if inbound.choice and inbound.choice.startswith("review:"):
+            return self._on_review_choice(conv, t, inbound.choice)
         if inbound.text is not None and inbound.choice is None and inbound.choices is None:
             text = clean_text(inbound.text)
             if not text:
@@ -349,6 +383,15 @@ class Intake:
                     step=step,
                     choices=(*_choices(t, "language"), Choice("cancel", t("common.back"))),
                     free_text=False,
+                ),
+            )
+        if step == "review_reason":
+            return (
+                Question(
+                    text=t("review.reason", position=conv.context.get("position", "?")),
+                    step=step,
+                    choices=(Choice("cancel", t("common.back")),),
+                    max_length=1000,
                 ),
             )
         if step == "confirm_stop":
@@ -514,6 +557,14 @@ class Intake:
             return self._to(replace(conv, step="language_menu", context={"return_to": here}), t)
         if name == "start":
             return self._to(replace(conv, step=here), t)
+        if name == "review":
+            return Reply(
+                conversation=replace(conv, step=here), messages=(), effects=(ReviewRequested(),)
+            )
+        if name == "propose":
+            return Reply(
+                conversation=replace(conv, step=here), messages=(), effects=(RoundRequested(),)
+            )
         if not conv.consent:
             if name == "stop":
                 return Reply(
@@ -836,6 +887,41 @@ class Intake:
         if not conv.consent:
             return self._reject(conv, t, t("error.needs_consent"))
         return self._to(conv, t, before=(Text(said),), effects=(effect,))
+
+    def _on_review_choice(self, conv: Conversation, t: Translate, choice: str) -> Reply:
+        """Review buttons: ``review:approve:<round>:<group>``, ``review:approve_all:<round>``,
+        ``review:reject:<round>:<group>`` (which asks for a reason first)."""
+        parts = choice.split(":")
+        numbers = [int(p) for p in parts[2:] if p.isdigit()]
+        if len(numbers) != len(parts) - 2 or not numbers:
+            return self._reject(conv, t, t("error.choose_one"))
+        here = self._return_step(conv) if conv.step in _MENUS else conv.step
+        if parts[1] == "approve" and len(numbers) == 2:
+            effect = ReviewDecided("approve", numbers[0], numbers[1])
+        elif parts[1] == "approve_all" and len(numbers) == 1:
+            effect = ReviewDecided("approve", numbers[0], None)
+        elif parts[1] == "reject" and len(numbers) == 2:
+            context = {"round": numbers[0], "position": numbers[1], "return_to": here}
+            return self._to(replace(conv, step="review_reason", context=context), t)
+        else:
+            return self._reject(conv, t, t("error.choose_one"))
+        return Reply(conversation=replace(conv, step=here), messages=(), effects=(effect,))
+
+    def _on_review_reason(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        back = replace(conv, step=self._return_step(conv), context={})
+        if inbound.choice == "cancel":
+            return self._to(back, t)
+        reason = clean_text(inbound.text or "")
+        if not reason:
+            return self._reject(conv, t, t("error.type_answer"))
+        if len(reason) > 1000:
+            return self._reject(conv, t, t("error.too_long", length=len(reason), limit=1000))
+        effect = ReviewDecided(
+            "reject", int(conv.context["round"]), int(conv.context["position"]), reason
+        )
+        return Reply(conversation=back, messages=(), effects=(effect,))
 
     def _on_confirm_stop(
         self, conv: Conversation, t: Translate, inbound: Inbound, today: date

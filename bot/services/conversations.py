@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.i18n import normalise_language, translator
+from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.intake import (
     MATCHING,
     AnswerGiven,
@@ -28,8 +28,13 @@ from bot.core.intake import (
     LanguageChosen,
     PauseChanged,
     ProfileCommitted,
+    ReviewDecided,
+    ReviewRequested,
+    RoundRequested,
 )
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
+from bot.core.review import review_messages
+from bot.services.rounds import NotAllowed, RoundClosed, RoundService, UnknownRound, round_view
 from storage import consents, inbox, people, rounds
 from storage.db import session_scope
 from storage.models import Person
@@ -47,11 +52,13 @@ class ConversationService:
         *,
         default_language: str = "nl",
         clock: Callable[[], datetime] = utcnow,
+        rounds: RoundService | None = None,
     ) -> None:
         self.engine = engine
         self.intake = intake
         self.default_language = default_language
         self.clock = clock
+        self.rounds = rounds
 
     def today(self) -> date:
         return self.clock().astimezone(AMSTERDAM).date()
@@ -82,7 +89,10 @@ class ConversationService:
                     },
                 )
                 turn = reply.turn
-                return replace(turn, messages=(*news, *turn.messages)) if news else turn
+                language = person.language
+            # Review actions run in transactions of their own, after this turn is stored.
+            review = self._review(account, language, reply.effects)
+            return replace(turn, messages=(*news, *turn.messages, *review))
         except Exception:
             # The transaction is rolled back, so nothing half-done is stored; the person keeps
             # their text (adapters restore it when accepted is False) and gets a calm message.
@@ -129,6 +139,72 @@ class ConversationService:
         if hinted and not person.language_chosen and person.language != hinted:
             people.set_language(session, person=person, language=hinted, chosen=False)
         return person
+
+    def _review(
+        self, account: Account, language: str, effects: tuple[Effect, ...]
+    ) -> tuple[Outbound, ...]:
+        """Carry out a coordinator's chat commands (show, propose, approve, reject)."""
+        wanted = [
+            e for e in effects if isinstance(e, ReviewRequested | RoundRequested | ReviewDecided)
+        ]
+        if not wanted:
+            return ()
+        t = translator(language)
+        if self.rounds is None:
+            return (Text(t("review.no_matcher"), tone="error"),)
+        actor = f"{account.platform}:{account.user_id}"
+        origin = "web" if account.platform == "local" else account.platform
+        messages: list[Outbound] = []
+        round_id: int | None = None
+        try:
+            for effect in wanted:
+                match effect:
+                    case RoundRequested():
+                        round_id = self.rounds.propose(actor=actor, origin=origin)
+                        messages.append(Text(t("review.proposed", id=round_id)))
+                    case ReviewRequested():
+                        self.rounds.refuse_if_not_coordinator(
+                            actor=actor, action="review", origin=origin, object_id=None
+                        )
+                    case ReviewDecided(action="approve", round_id=rid, position=position):
+                        approved = self.rounds.approve(
+                            rid, position=position, actor=actor, origin=origin
+                        )
+                        positions = ", ".join(map(str, approved)) or "—"
+                        messages.append(Text(t("review.approved", positions=positions)))
+                        round_id = rid
+                    case ReviewDecided(round_id=rid, position=position, reason=reason):
+                        self.rounds.reject(
+                            rid,
+                            position=position or 0,
+                            reason=reason or "",
+                            actor=actor,
+                            origin=origin,
+                        )
+                        messages.append(Text(t("review.rejected", position=position)))
+                        round_id = rid
+        except NotAllowed:
+            return (Text(t("review.refused"), tone="error"),)
+        except UnknownRound:
+            return (Text(t("review.unknown"), tone="error"),)
+        except RoundClosed:
+            messages.append(Text(t("review.closed"), tone="error"))
+        return (*messages, *self._open_round_cards(t, language, round_id))
+
+    def _open_round_cards(
+        self, t: Translate, language: str, round_id: int | None
+    ) -> tuple[Outbound, ...]:
+        with Session(self.engine) as session:
+            if round_id is None:
+                open_ = rounds.open_rounds(session)
+                if not open_:
+                    return (Text(t("review.none")),)
+                round_id = open_[-1].id
+            assert round_id is not None
+            view = round_view(session, round_id=round_id, language=language)
+        if not any(g["status"] == "proposed" for g in view["groups"]):
+            return ()
+        return tuple(review_messages(view, t))
 
     def _unseen(self, session: Session, person: Person) -> tuple[Outbound, ...]:
         """Messages delivered to this person's inbox (introductions, check-ins) not shown yet."""
