@@ -4,7 +4,8 @@ Slack and Teams endpoints and the coordinator dashboard)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard
+from bot import dashboard, scheduler
 from bot.adapters import web
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
@@ -144,7 +145,24 @@ def _language_from_headers(headers: dict[bytes, bytes]) -> str:
 def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = None) -> FastAPI:
     settings = settings or Settings()
     maatjes = maatjes or build(settings)
-    app = FastAPI(title="Maatjes", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    assert settings is not None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        running = scheduler.start(maatjes) if settings.scheduler else None
+        try:
+            yield
+        finally:
+            if running is not None:
+                running.shutdown(wait=False)
+
+    app = FastAPI(
+        title="Maatjes",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
     app.state.maatjes = maatjes
 
     @app.middleware("http")

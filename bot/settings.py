@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     follow_up_days: int = Field(default=14, ge=1, le=365)
     round_interval_days: int = Field(default=30, ge=1, le=365)
     secure_cookies: bool = False
+    scheduler: bool = True
+    scheduled_rounds: bool = True
+    delivery_interval_seconds: int = Field(default=30, ge=1, le=3600)
 
     @field_validator("coordinators", "admins", mode="before")
     @classmethod

@@ -142,9 +142,12 @@ class MatchRound(SQLModel, table=True):
     """
 
     __tablename__ = "match_round"
+    __table_args__ = (UniqueConstraint("schedule_slot", name="uq_match_round_schedule_slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # "pairs" | "clubs"
+    #: For scheduled rounds: the period they belong to, so two instances never both propose one.
+    schedule_slot: str | None = Field(default=None, max_length=32)
     status: str = Field(default="proposed", max_length=16, index=True)
     origin: str = Field(max_length=16)  # schedule | dashboard | chat | cli
     proposed_by: str | None = Field(default=None, max_length=255)

@@ -38,9 +38,11 @@ def create_round(
     embedder: str,
     weights: dict[str, Any],
     groups: Sequence[NewGroup],
+    schedule_slot: str | None = None,
 ) -> MatchRound:
     match_round = MatchRound(
         kind=kind,
+        schedule_slot=schedule_slot,
         origin=origin,
         proposed_by=proposed_by,
         embedder=embedder,

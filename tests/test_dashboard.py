@@ -27,7 +27,9 @@ PAGES = [
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", coordinators="local:tessa")  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", coordinators="local:tessa", scheduler=False
+    )  # type: ignore[call-arg]
     app = create_app(settings)
     accounts = Accounts(app.state.maatjes.engine)
     accounts.set_password("Tessa", "een lang wachtwoord")

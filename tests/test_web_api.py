@@ -15,7 +15,9 @@ from bot.settings import Settings
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", max_request_bytes=50_000)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", max_request_bytes=50_000, scheduler=False
+    )  # type: ignore[call-arg]
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         yield client
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.core.explain import render_explanation
@@ -113,10 +114,39 @@ class RoundService:
 
     # --- proposing -----------------------------------------------------------------------------
 
-    def propose(self, *, actor: str, origin: str, kind: str | None = None) -> int:
+    def schedule_slot(self, now: datetime | None = None) -> str:
+        """The scheduling period ``now`` falls in: one round per period, whatever runs it."""
+        day = (now or self.clock()).date().toordinal()
+        return (
+            f"every-{self.settings.round_interval_days}d-{day // self.settings.round_interval_days}"
+        )
+
+    def propose_scheduled(self) -> int | None:
+        """Propose this period's round, unless one exists or another round still awaits review."""
+        with Session(self.engine) as session:
+            if rounds.open_rounds(session):
+                return None
+        try:
+            return self.propose(
+                actor="maatjes", origin="schedule", schedule_slot=self.schedule_slot()
+            )
+        except IntegrityError:  # another instance proposed this period's round first
+            return None
+
+    def propose(
+        self,
+        *,
+        actor: str,
+        origin: str,
+        kind: str | None = None,
+        schedule_slot: str | None = None,
+    ) -> int:
         if self.proposer is None:
             raise RuntimeError("no matching engine configured")
-        self.refuse_if_not_coordinator(actor=actor, action="propose", origin=origin, object_id=None)
+        if origin != "schedule":
+            self.refuse_if_not_coordinator(
+                actor=actor, action="propose", origin=origin, object_id=None
+            )
         kind = kind or self.settings.round_kind
         with session_scope(self.engine) as session:
             groups, weights = self.proposer.propose(session, kind=kind)
@@ -128,6 +158,7 @@ class RoundService:
                 embedder=self.proposer.embedder_name,
                 weights=weights,
                 groups=groups,
+                schedule_slot=schedule_slot,
             )
             audit.record(
                 session,

@@ -1,0 +1,52 @@
+"""What runs on the clock: outbox delivery and scheduled match rounds.
+
+APScheduler only triggers; the truth is in the database (the outbox's claims, the round's unique
+schedule slot), so several instances may run this side by side without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+if TYPE_CHECKING:
+    from bot.app import Maatjes
+
+log = logging.getLogger(__name__)
+
+
+def start(maatjes: Maatjes) -> BackgroundScheduler:
+    settings = maatjes.settings
+    scheduler = BackgroundScheduler(
+        timezone="Europe/Amsterdam",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+
+    def deliver() -> None:
+        try:
+            report = maatjes.delivery.deliver_due()
+        except Exception:
+            log.exception("scheduled delivery failed")
+            return
+        if report.delivered or report.failed:
+            log.info("delivered", extra=report.as_dict())
+
+    def propose_round() -> None:
+        try:
+            round_id = maatjes.rounds.propose_scheduled()
+        except Exception:
+            log.exception("scheduled round failed")
+            return
+        if round_id is not None:
+            log.info("round proposed", extra={"round_id": round_id, "origin": "schedule"})
+
+    scheduler.add_job(deliver, "interval", seconds=settings.delivery_interval_seconds, id="deliver")
+    if settings.scheduled_rounds:
+        # On working days at 09:00 the slot is checked; the first check in a period proposes.
+        scheduler.add_job(
+            propose_round, "cron", day_of_week="mon-fri", hour=9, minute=0, id="rounds"
+        )
+    scheduler.start()
+    return scheduler
