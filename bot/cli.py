@@ -148,10 +148,14 @@ def round_propose(
     """Propose a round for review; nobody is told anything until a coordinator approves."""
     from sqlmodel import Session
 
-    from bot.services.rounds import CLI_ACTOR, round_view
+    from bot.services.rounds import CLI_ACTOR, MatchingUnavailable, round_view
 
     service = _rounds()
-    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind=kind)
+    try:
+        round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind=kind)
+    except MatchingUnavailable:
+        typer.echo("maatjes: matching is not available in this installation", err=True)
+        raise SystemExit(1) from None
     with Session(service.engine) as session:
         view = round_view(session, round_id=round_id)
     _print_round(view, as_json=as_json)

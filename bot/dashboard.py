@@ -20,7 +20,14 @@ from bot.core.i18n import normalise_language, translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
 from bot.services.accounts import Accounts, identity
 from bot.services.community import community_stats, network
-from bot.services.rounds import NotAllowed, RoundClosed, RoundService, UnknownRound, round_view
+from bot.services.rounds import (
+    MatchingUnavailable,
+    NotAllowed,
+    RoundClosed,
+    RoundService,
+    UnknownRound,
+    round_view,
+)
 from storage import audit, outbox, rounds
 from storage.db import session_scope
 
@@ -173,6 +180,8 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             round_id = round_service.propose(actor=identity(str(user(request))), origin="dashboard")
         except NotAllowed:
             return refuse(request, "propose")
+        except MatchingUnavailable:
+            return page(request, "message.html", status=503, message="review.no_matcher")
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
 
     @api.get("/rounds/{round_id}", response_class=HTMLResponse)

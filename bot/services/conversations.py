@@ -34,7 +34,14 @@ from bot.core.intake import (
 )
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import review_messages
-from bot.services.rounds import NotAllowed, RoundClosed, RoundService, UnknownRound, round_view
+from bot.services.rounds import (
+    MatchingUnavailable,
+    NotAllowed,
+    RoundClosed,
+    RoundService,
+    UnknownRound,
+    round_view,
+)
 from storage import consents, inbox, people, rounds
 from storage.db import session_scope
 from storage.models import Person
@@ -185,6 +192,8 @@ class ConversationService:
                         round_id = rid
         except NotAllowed:
             return (Text(t("review.refused"), tone="error"),)
+        except MatchingUnavailable:
+            return (Text(t("review.no_matcher"), tone="error"),)
         except UnknownRound:
             return (Text(t("review.unknown"), tone="error"),)
         except RoundClosed:

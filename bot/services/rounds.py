@@ -39,6 +39,10 @@ class UnknownRound(LookupError):
     pass
 
 
+class MatchingUnavailable(RuntimeError):
+    """No matching engine is configured, so no round can be proposed."""
+
+
 class RoundClosed(Exception):
     pass
 
@@ -142,7 +146,7 @@ class RoundService:
         schedule_slot: str | None = None,
     ) -> int:
         if self.proposer is None:
-            raise RuntimeError("no matching engine configured")
+            raise MatchingUnavailable("no matching engine configured")
         if origin != "schedule":
             self.refuse_if_not_coordinator(
                 actor=actor, action="propose", origin=origin, object_id=None
