@@ -1,0 +1,172 @@
+"""The web chat and the dashboard in a real headless Chromium against the real server process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_support import chromium, require_chromium, running_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium_available() -> None:
+    require_chromium()
+
+
+def bot_says(page: Page, text: str) -> None:
+    expect(page.locator("#transcript .from-bot").filter(has_text=text).last).to_be_visible()
+
+
+def click(page: Page, label: str) -> None:
+    page.locator("#transcript li:last-child button.choice", has_text=label).first.click()
+
+
+def type_answer(page: Page, text: str) -> None:
+    page.fill("#message", text)
+    page.click("#send")
+
+
+def sign_in(page: Page, url: str, name: str) -> None:
+    page.goto(url)
+    page.fill("#signin-name", name)
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#transcript .from-bot").first).to_be_visible()
+
+
+def test_intake_in_the_browser_survives_reload_and_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with chromium() as browser:
+        page = browser.new_page(locale="nl-NL")
+        server_cm = running_server(data)
+        server = server_cm.__enter__()
+        try:
+            sign_in(page, server.url, "Marieke")
+            bot_says(page, "zoek maatjes")
+            click(page, "Ja, dat mag")
+            bot_says(page, "Hoe heet je?")
+            type_answer(page, "Marieke Hofstede")
+            bot_says(page, "Bij welke organisatie werk je?")
+            type_answer(page, "Gemeente Zwolle")
+            click(page, "Gemeente")
+            click(page, "Regionale ambtenaar")
+            click(page, "Overijssel")
+            last = page.locator("#transcript li:last-child")
+            last.get_by_label("Bouw").check()
+            last.get_by_label("Kunststoffen").check()
+            last.get_by_role("button", name="Verstuur keuze").click()
+            bot_says(page, "In welke fase zit je opgave?")
+        finally:
+            server.stop()
+        # A new server process on the same database; the page reloads and carries on.
+        server.start()
+        try:
+            page.reload()
+            bot_says(page, "Welkom terug, Marieke Hofstede")
+            expect(page.locator("#transcript li:last-child")).to_contain_text(
+                "In welke fase zit je opgave?"
+            )
+            (
+                expect(page.locator("#transcript")).to_contain_text("Gemeente Zwolle"),
+                "this tab's transcript",
+            )
+            click(page, "Experimenteren")
+            type_answer(page, "Een circulair viaduct met hergebruikte liggers.")
+            type_answer(page, "Iemand bij het rijk die circulair inkopen kent.")
+            type_answer(page, "Een netwerk van aannemers in Overijssel.")
+            click(page, "Sla over")
+            click(page, "Maandelijks")
+            click(page, "Nederlands")
+            expect(page.locator("#transcript .card").last).to_contain_text("Marieke Hofstede")
+            page.locator("#transcript li:last-child button.choice", has_text="Klopt").click()
+            bot_says(page, "Je profiel is opgeslagen")
+            page.reload()
+            bot_says(page, "Je profiel is compleet")
+        finally:
+            server.stop()
+        rows = json.loads(server.cli("people", "--json").stdout)
+        assert [(r["name"], r["group"], r["language"], r["themes"]) for r in rows] == [
+            ("Marieke Hofstede", "regionaal", "nl", ["kunststoffen", "bouw"])
+        ]
+
+
+def test_typed_markup_stays_text_and_long_answers_are_kept(tmp_path: Path) -> None:
+    payload = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</script>"
+    with running_server(tmp_path / "data") as server, chromium() as browser:
+        page = browser.new_page(locale="nl-NL")
+        sign_in(page, server.url, payload)
+        expect(page.locator("#who")).to_contain_text(payload)
+        click(page, "Ja, dat mag")
+        type_answer(page, payload)
+        bot_says(page, "Bij welke organisatie werk je?")
+        expect(page.locator("#transcript .from-person").last).to_have_text(payload)
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("#transcript img").count() == 0
+        type_answer(page, "Provincie Utrecht")
+        click(page, "Provincie")
+        click(page, "Regionale ambtenaar")
+        click(page, "Utrecht")
+        type_answer(page, "bouw")
+        click(page, "Verkennen")
+        long = "kiem " * 2000
+        page.fill("#message", long)
+        expect(page.locator("#counter")).to_contain_text("-8000")
+        page.click("#send")
+        bot_says(page, "het maximum is 2000")
+        assert page.input_value("#message") == long, "nothing the person typed is lost"
+
+
+def test_switching_to_english(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as server, chromium() as browser:
+        page = browser.new_page(locale="nl-NL")
+        sign_in(page, server.url, "Sam")
+        type_answer(page, "language")
+        click(page, "English")
+        bot_says(page, "I’ll talk to you in English")
+        bot_says(page, "May I keep your profile")
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#send")).to_have_text("Send")
+
+
+def test_a_coordinator_reviews_a_round_in_the_dashboard(tmp_path: Path) -> None:
+    env = {"MAATJES_COORDINATORS": "local:tessa"}
+    data = tmp_path / "data"
+    with running_server(data, env) as server, chromium() as browser:
+        assert server.cli("demo").returncode == 0
+        done = server.cli(
+            "coordinator", "password", "tessa", "--password-stdin", stdin="een lang wachtwoord\n"
+        )
+        assert done.returncode == 0, done.stderr
+        from tests.browser_support import seed_round
+
+        round_id = seed_round(data)
+        page = browser.new_page(locale="nl-NL")
+        page.goto(f"{server.url}/dashboard")
+        expect(page).to_have_url(f"{server.url}/dashboard/login")
+        page.fill("#username", "tessa")
+        page.fill("#password", "fout")
+        page.click("form.stack button[type=submit]")
+        expect(page.locator("#login-error")).to_be_visible()
+        page.fill("#username", "tessa")
+        page.fill("#password", "een lang wachtwoord")
+        page.click("form.stack button[type=submit]")
+        expect(page.locator("#stat-total")).to_have_text("76")
+        expect(page.locator("figure.chart")).to_have_count(4)
+        page.goto(f"{server.url}/dashboard/rounds/{round_id}")
+        first = page.locator("#group-1")
+        expect(first).to_contain_text("voorgesteld")
+        first.get_by_role("button", name="Goedkeuren en voorstellen").click()
+        expect(page.locator("#group-1")).to_contain_text("voorgesteld aan elkaar")
+        second = page.locator("#group-2")
+        second.get_by_label("Reden").fill("Kennen elkaar al goed")
+        second.get_by_role("button", name="Afwijzen").click()
+        expect(page.locator("#group-2")).to_contain_text("Kennen elkaar al goed")
+        outbox = json.loads(server.cli("outbox", "--json").stdout)
+        assert sorted({e["kind"] for e in outbox}) == ["follow_up", "introduction", "left_out"]
+        page.goto(f"{server.url}/dashboard/network")
+        expect(page.locator("svg.network circle")).to_have_count(2)
