@@ -22,7 +22,13 @@ def main() -> None:
         env = {"MAATJES_COORDINATORS": "local:tessa"}
         with running_server(data, env) as server, chromium() as browser:
             server.cli("demo")
-            server.cli("coordinator", "password", "tessa", "--password-stdin", stdin="een lang wachtwoord\n")
+            server.cli(
+                "coordinator",
+                "password",
+                "tessa",
+                "--password-stdin",
+                stdin="een lang wachtwoord\n",
+            )
             round_id = seed_round(data)
             page = browser.new_page(locale="nl-NL", viewport={"width": 1280, "height": 900})
             page.goto(server.url)
@@ -34,7 +40,9 @@ def main() -> None:
                 page.click("#send")
                 page.wait_for_timeout(300)
             for label in ("Gemeente", "Regionale ambtenaar", "Overijssel"):
-                page.locator("#transcript li:last-child button.choice", has_text=label).first.click()
+                page.locator(
+                    "#transcript li:last-child button.choice", has_text=label
+                ).first.click()
                 page.wait_for_timeout(300)
             page.locator("#transcript li:last-child").get_by_label("Bouw").check()
             page.wait_for_timeout(200)
