@@ -61,9 +61,15 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             privacy_contact=settings.privacy_contact,
         )
     )
-    rounds = RoundService(engine, settings, proposer=_proposer(settings))
+    proposer = _proposer(settings)
+    rounds = RoundService(engine, settings, proposer=proposer)
+    embed = getattr(proposer, "embed_person", None)
     conversations = ConversationService(
-        engine, intake, default_language=settings.default_language, rounds=rounds
+        engine,
+        intake,
+        default_language=settings.default_language,
+        rounds=rounds,
+        on_profile_committed=(lambda person_id: embed(engine, person_id)) if embed else None,
     )
     inbox = InboxSender(engine)
     delivery = Delivery(engine, {"local": inbox, "demo": inbox})

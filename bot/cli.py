@@ -27,6 +27,14 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _engine(settings: Settings) -> Any:
+    from storage.db import make_engine, migrate
+
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    return engine
+
+
 @app.command()
 def run(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (MAATJES_HOST).")] = None,
@@ -148,16 +156,75 @@ def round_propose(
     """Propose a round for review; nobody is told anything until a coordinator approves."""
     from sqlmodel import Session
 
-    from bot.services.rounds import CLI_ACTOR, MatchingUnavailable, round_view
+    from bot.services.rounds import CLI_ACTOR, MatchingUnavailable, NotEnoughPeople, round_view
 
     service = _rounds()
     try:
         round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind=kind)
-    except MatchingUnavailable:
-        typer.echo("maatjes: matching is not available in this installation", err=True)
+    except NotEnoughPeople:
+        typer.echo(_TOO_FEW, err=True)
+        raise SystemExit(1) from None
+    except MatchingUnavailable as error:
+        typer.echo(f"maatjes: matching is not available: {error}", err=True)
         raise SystemExit(1) from None
     with Session(service.engine) as session:
         view = round_view(session, round_id=round_id)
+    _print_round(view, as_json=as_json)
+
+
+_TOO_FEW = (
+    "maatjes: too few people to match: it takes at least two with a finished profile, "
+    "consent and no pause (try `maatjes demo` for a demo community)"
+)
+
+
+@app.command()
+def match(
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run/--propose",
+            help="Only print the proposal (default), or store it as a round for review.",
+        ),
+    ] = True,
+    kind: Annotated[str | None, typer.Option(help="clubs or pairs (MAATJES_ROUND_KIND).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    language: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+) -> None:
+    """Propose pairs or clubs for the current community, with explanations.
+
+    With --dry-run (the default) nothing is stored and nobody is told anything."""
+    if not dry_run:
+        round_propose(as_json=as_json, kind=kind)
+        return
+    from sqlmodel import Session
+
+    from bot.services.matchmaking import Matchmaker, plan_view
+    from bot.services.rounds import MatchingUnavailable
+
+    settings = _settings()
+    chosen = kind or settings.round_kind
+    if chosen not in ("clubs", "pairs"):
+        typer.echo("maatjes: --kind must be clubs or pairs", err=True)
+        raise SystemExit(2)
+    engine = _engine(settings)
+    matchmaker = Matchmaker(settings)
+    try:
+        with Session(engine) as session:
+            plan = matchmaker.plan(session, kind=chosen)
+            view = plan_view(plan, language=language if language in ("nl", "en") else "nl")
+            session.rollback()  # a dry run stores nothing, not even cached vectors
+    except MatchingUnavailable as error:
+        typer.echo(f"maatjes: matching is not available: {error}", err=True)
+        raise SystemExit(1) from None
+    if not view["groups"]:
+        typer.echo(_TOO_FEW, err=True)
+        raise SystemExit(1)
+    if not as_json:
+        typer.echo(
+            f"Dry run with {view['people']} people, embedder {view['embedder']}: "
+            "nothing is stored or sent."
+        )
     _print_round(view, as_json=as_json)
 
 

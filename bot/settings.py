@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Identities = Annotated[frozenset[str], NoDecode]
@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64_000, ge=1_000)
     log_level: str = "INFO"
     embedder: str = "default"
+    allow_model_download: bool = False
+    weight_cross: float = Field(default=0.45, ge=0)
+    weight_work: float = Field(default=0.20, ge=0)
+    weight_themes: float = Field(default=0.15, ge=0)
+    weight_mix: float = Field(default=0.12, ge=0)
+    weight_phase: float = Field(default=0.08, ge=0)
+    weight_history: float = Field(default=1.0, ge=0)
+    history_half_life_days: float = Field(default=120.0, gt=0)
+    club_min_size: int = Field(default=3, ge=2, le=10)
+    club_max_size: int = Field(default=5, ge=2, le=12)
     coordinators: Identities = frozenset()
     admins: Identities = frozenset()
     round_kind: Literal["clubs", "pairs"] = "clubs"
@@ -38,6 +48,12 @@ class Settings(BaseSettings):
     scheduler: bool = True
     scheduled_rounds: bool = True
     delivery_interval_seconds: int = Field(default=30, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _club_sizes(self) -> Settings:
+        if self.club_min_size > self.club_max_size:
+            raise ValueError("MAATJES_CLUB_MIN_SIZE must not exceed MAATJES_CLUB_MAX_SIZE")
+        return self
 
     @field_validator("coordinators", "admins", mode="before")
     @classmethod

@@ -23,7 +23,16 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from matching._graph import DENSE_LIMIT, chunks, dense, locality_order, size_of, symmetric_sparse
+from matching._graph import (
+    DENSE_LIMIT,
+    apply_forbidden,
+    check_forbidden,
+    chunks,
+    dense,
+    locality_order,
+    size_of,
+    symmetric_sparse,
+)
 from matching.scoring import MAIN_GROUPS
 
 Clubs = list[list[int]]
@@ -38,6 +47,7 @@ def form_clubs(
     min_size: int = 3,
     max_size: int = 5,
     existing: Iterable[Sequence[int]] = (),
+    forbidden: Iterable[Sequence[int]] = (),
 ) -> Clubs:
     """Partition ``0..n-1`` into clubs of ``min_size..max_size`` maximising within-club affinity.
 
@@ -46,7 +56,8 @@ def form_clubs(
     clubs. ``existing`` clubs keep all their members and are filled with newcomers first, up to
     ``max_size``. When fewer than ``min_size`` newcomers remain and every existing club is full,
     they join existing clubs above ``max_size`` rather than break a club up. With fewer than
-    ``min_size`` people in all, everyone forms one club.
+    ``min_size`` people in all, everyone forms one club. ``forbidden`` pairs (people who asked
+    not to meet again) are kept apart whenever the search finds a way.
     """
     n = size_of(scores)
     if len(groups) != n:
@@ -54,13 +65,23 @@ def form_clubs(
     if not 1 <= min_size <= max_size:
         raise ValueError("need 1 <= min_size <= max_size")
     kept = _check_existing(n, existing)
+    banned = check_forbidden(n, forbidden)
     labels = [g if g in MAIN_GROUPS else None for g in groups]
     if n == 0:
         return []
     if sp.issparse(scores) and n > DENSE_LIMIT and not kept:
-        clubs = _clubs_sparse(symmetric_sparse(scores), labels, min_size, max_size)
+        graph = symmetric_sparse(scores)
+        if banned:  # a strongly negative edge: the search moves them apart
+            penalty = -(2.0 * float(np.abs(graph.data).max() if graph.nnz else 0.0) + 1.0) * 10
+            graph = graph.tolil()
+            for a, b in banned:
+                graph[a, b] = graph[b, a] = penalty
+            graph = graph.tocsr()
+        clubs = _clubs_sparse(graph, labels, min_size, max_size)
     else:
-        clubs = _clubs_dense(dense(scores), labels, min_size, max_size, kept)
+        matrix = dense(scores)
+        apply_forbidden(matrix, banned)
+        clubs = _clubs_dense(matrix, labels, min_size, max_size, kept)
     return sorted(sorted(club) for club in clubs if club)
 
 

@@ -33,6 +33,10 @@ def test_every_setting_is_documented_with_its_default(monkeypatch: pytest.Monkey
             assert shown == "", key
         elif isinstance(default, Path):
             assert Path(shown) == default, key
+        elif isinstance(default, bool):
+            assert shown.lower() == str(default).lower(), key
+        elif isinstance(default, float):
+            assert float(shown) == default, key
         else:
             assert shown == str(default), key
 

@@ -23,6 +23,9 @@ def render_explanation(
 ) -> str:
     """One short paragraph: shared themes, the best seek↔offer fit, the regio–rijk mix, phases."""
     parts: list[str] = []
+    newcomers = [names[key] for key in explanation.get("newcomers", []) if key in names]
+    if newcomers:
+        parts.append(t("explain.newcomers", names=_join(newcomers, t)))
     themes = [t(f"vocab.theme.{code}").lower() for code in explanation.get("themes", [])]
     if themes:
         parts.append(t("explain.themes", themes=_join(themes, t)))

@@ -60,12 +60,14 @@ class ConversationService:
         default_language: str = "nl",
         clock: Callable[[], datetime] = utcnow,
         rounds: RoundService | None = None,
+        on_profile_committed: Callable[[int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.intake = intake
         self.default_language = default_language
         self.clock = clock
         self.rounds = rounds
+        self.on_profile_committed = on_profile_committed
 
     def today(self) -> date:
         return self.clock().astimezone(AMSTERDAM).date()
@@ -97,6 +99,11 @@ class ConversationService:
                 )
                 turn = reply.turn
                 language = person.language
+                person_id = person.id
+            if self.on_profile_committed and any(
+                isinstance(e, ProfileCommitted) for e in reply.effects
+            ):
+                self._profile_committed(person_id)
             # Review actions run in transactions of their own, after this turn is stored.
             review = self._review(account, language, reply.effects)
             return replace(turn, messages=(*news, *turn.messages, *review))
@@ -105,6 +112,14 @@ class ConversationService:
             # their text (adapters restore it when accepted is False) and gets a calm message.
             log.exception("turn failed", extra={"platform": account.platform})
             return self._failure(account)
+
+    def _profile_committed(self, person_id: int) -> None:
+        """Embed the new profile now; if that fails the next round embeds it, so only log."""
+        assert self.on_profile_committed is not None
+        try:
+            self.on_profile_committed(person_id)
+        except Exception:
+            log.exception("embedding a profile failed", extra={"person_id": person_id})
 
     def resume(self, account: Account) -> tuple[Outbound, ...]:
         """What a person sees when they open the chat again: the question they were at."""

@@ -43,6 +43,10 @@ class MatchingUnavailable(RuntimeError):
     """No matching engine is configured, so no round can be proposed."""
 
 
+class NotEnoughPeople(MatchingUnavailable):
+    """Too few people with a finished profile, consent and no pause to form a single group."""
+
+
 class RoundClosed(Exception):
     pass
 
@@ -50,7 +54,8 @@ class RoundClosed(Exception):
 class Proposer(Protocol):
     """Builds the groups of a new round (the matching engine, behind a service)."""
 
-    embedder_name: str
+    @property
+    def embedder_name(self) -> str: ...
 
     def propose(
         self, session: Session, *, kind: str
@@ -154,6 +159,8 @@ class RoundService:
         kind = kind or self.settings.round_kind
         with session_scope(self.engine) as session:
             groups, weights = self.proposer.propose(session, kind=kind)
+            if not groups:
+                raise NotEnoughPeople(kind)
             match_round = rounds.create_round(
                 session,
                 kind=kind,

@@ -1,0 +1,288 @@
+"""The matching engine behind rounds: loads the community, embeds what changed, proposes groups.
+
+``matching`` is pure; this service is where profiles come out of storage, vectors are cached in
+storage, and the history of earlier rounds, blocked pairs and existing clubs go in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core.intake import MATCHING
+from bot.services.rounds import MatchingUnavailable
+from bot.settings import Settings
+from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
+from matching.grouping import form_clubs
+from matching.pairing import pair_up
+from matching.scoring import TEXT_FIELDS, Embedded, Profile, Weights, affinity, cross_fit, explain
+from storage import embeddings, people, rounds
+from storage.db import session_scope
+from storage.models import Person
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def weights_from(settings: Settings) -> Weights:
+    return Weights(
+        cross=settings.weight_cross,
+        work=settings.weight_work,
+        themes=settings.weight_themes,
+        mix=settings.weight_mix,
+        phase=settings.weight_phase,
+        history=settings.weight_history,
+        history_half_life_days=settings.history_half_life_days,
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A proposal before it is stored: who, in which groups, why, with what score."""
+
+    kind: str
+    people: list[Person]
+    groups: list[list[int]]  # indices into people
+    scores: Any
+    explanations: list[dict[str, Any]]
+    weights: dict[str, Any]
+    embedder: str
+    extends: list[int | None]  # the existing club a group grows, if any
+
+    def group_score(self, index: int) -> float:
+        members = self.groups[index]
+        return float(
+            sum(self.scores[a, b] for i, a in enumerate(members) for b in members[i + 1 :])
+        )
+
+
+class Matchmaker:
+    """Implements ``rounds.Proposer`` for the bot: settings in, groups out."""
+
+    def __init__(self, settings: Settings, *, clock: Any = utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    # --- the model ------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                try:
+                    self._embedder = load_embedder(
+                        self.settings.embedder, allow_download=self.settings.allow_model_download
+                    )
+                except EmbedderUnavailable as error:
+                    raise MatchingUnavailable(str(error)) from error
+            return self._embedder
+
+    @property
+    def embedder_name(self) -> str:
+        return self.embedder.name
+
+    def embed(self, session: Session, persons: Sequence[Person]) -> Embedded:
+        """Vectors for everyone's texts: from the cache when the text is unchanged, else fresh."""
+        model = self.embedder
+        ids = [p.id for p in persons if p.id is not None]
+        stored = embeddings.cached(session, person_ids=ids, embedder=model.name)
+        result = {f: np.zeros((len(persons), model.dimensions), np.float32) for f in TEXT_FIELDS}
+        missing: list[tuple[int, str, str, str]] = []
+        for row, person in enumerate(persons):
+            for field in TEXT_FIELDS:
+                text = (getattr(person, field) or "").strip()
+                if not text:
+                    continue  # nothing said: no affinity from this field
+                digest = embeddings.text_hash(text)
+                hit = stored.get((person.id or 0, field))
+                if hit and hit.text_hash == digest and hit.dimensions == model.dimensions:
+                    result[field][row] = np.frombuffer(hit.vector, dtype=np.float32)
+                else:
+                    missing.append((row, field, text, digest))
+        if missing:
+            vectors: Vectors = model.encode([text for _, _, text, _ in missing])
+            fresh = []
+            for (row, field, _, digest), vector in zip(missing, vectors, strict=True):
+                result[field][row] = vector
+                person_id = persons[row].id
+                assert person_id is not None
+                fresh.append(
+                    embeddings.StoredVector(
+                        person_id, field, digest, vector.astype(np.float32).tobytes(), len(vector)
+                    )
+                )
+            embeddings.store(session, embedder=model.name, vectors=fresh)
+            log.info("embedded texts", extra={"count": len(fresh), "embedder": model.name})
+        return Embedded.of(result)
+
+    def embed_person(self, engine: Engine, person_id: int) -> None:
+        """Embed one person's profile now (after an intake or an edit), so rounds start warm."""
+        with session_scope(engine) as session:
+            person = session.get(Person, person_id)
+            if person is not None and person.profile_completed_at is not None:
+                self.embed(session, [person])
+
+    # --- proposing ------------------------------------------------------------------------------
+
+    def candidates(self, session: Session, *, now: datetime) -> list[Person]:
+        """Finished profiles with live consent, minus whoever paused."""
+        everyone = people.list_people(session, completed_only=True, consent_for=MATCHING)
+        today = now.date()
+        return [p for p in everyone if not people.is_paused(p, today=today)]
+
+    def plan(self, session: Session, *, kind: str) -> Plan:
+        now = self.clock()
+        persons = self.candidates(session, now=now)
+        weights = weights_from(self.settings)
+        profiles = [
+            Profile(
+                key=p.id or 0,
+                group=p.group,
+                themes=frozenset(p.themes or ()),
+                phase=p.phase,
+                texts={f: getattr(p, f) or "" for f in TEXT_FIELDS},
+            )
+            for p in persons
+        ]
+        vectors = self.embed(session, persons)
+        scores = affinity(
+            profiles, vectors, weights, history=rounds.match_history(session), now=now
+        )
+        index = {p.id: i for i, p in enumerate(persons)}
+        forbidden = [
+            (index[a], index[b])
+            for a, b in rounds.blocked_pairs(session)
+            if a in index and b in index
+        ]
+        extends: list[int | None] = []
+        clubs: dict[int, list[int]] = {}
+        if kind == "pairs":
+            groups = [list(g) for g in pair_up(scores, forbidden=forbidden) if len(g) > 1]
+            extends = [None] * len(groups)
+        else:
+            for gid, members in rounds.active_clubs(session).items():
+                present = [index[m] for m in members if m in index]
+                if present:
+                    clubs[gid] = present
+            existing = list(clubs.values())
+            found = form_clubs(
+                scores,
+                [p.group for p in persons],
+                min_size=self.settings.club_min_size,
+                max_size=self.settings.club_max_size,
+                existing=existing,
+                forbidden=forbidden,
+            )
+            origin = {frozenset(members): gid for gid, members in clubs.items()}
+            groups = []
+            for club in found:
+                if len(club) < 2:
+                    continue
+                grown = next((gid for members, gid in origin.items() if members <= set(club)), None)
+                if grown is not None and set(club) == set(clubs[grown]):
+                    continue  # an existing club without newcomers: nothing to propose
+                groups.append(club)
+                extends.append(grown)
+        fit = cross_fit(vectors)
+        explanations = []
+        for club, grown in zip(groups, extends, strict=True):
+            explanation = explain(club, profiles, fit)
+            if grown is not None:
+                explanation["extends"] = grown
+                explanation["newcomers"] = [
+                    profiles[i].key for i in club if i not in set(clubs[grown])
+                ]
+            explanations.append(explanation)
+        order = sorted(range(len(groups)), key=lambda g: -_score(scores, groups[g]))
+        return Plan(
+            kind=kind,
+            people=list(persons),
+            groups=[groups[g] for g in order],
+            scores=scores,
+            explanations=[explanations[g] for g in order],
+            weights={**weights.as_dict(), "kind": kind},
+            embedder=self.embedder.name,
+            extends=[extends[g] for g in order],
+        )
+
+    def propose(
+        self, session: Session, *, kind: str
+    ) -> tuple[list[rounds.NewGroup], dict[str, Any]]:
+        plan = self.plan(session, kind=kind)
+        groups = [
+            rounds.NewGroup(
+                members=[plan.people[i].id or 0 for i in members],
+                score=plan.group_score(position),
+                explanation=plan.explanations[position],
+            )
+            for position, members in enumerate(plan.groups)
+        ]
+        return groups, plan.weights
+
+
+def _score(scores: Any, members: Sequence[int]) -> float:
+    return float(sum(scores[a, b] for i, a in enumerate(members) for b in members[i + 1 :]))
+
+
+def plan_view(plan: Plan, *, language: str = "nl") -> dict[str, Any]:
+    """A dry-run proposal as plain data, shaped like a stored round's view."""
+    from bot.core.explain import render_explanation
+    from bot.core.i18n import translator
+
+    t = translator(language)
+    names = {p.id or 0: p.name or "?" for p in plan.people}
+    scores = [plan.group_score(i) for i in range(len(plan.groups))]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    groups = []
+    for position, members in enumerate(plan.groups):
+        persons = [plan.people[i] for i in members]
+        groups.append(
+            {
+                "position": position + 1,
+                "kind": ("pair" if len(members) == 2 else "trio")
+                if plan.kind == "pairs"
+                else "club",
+                "status": "dry-run",
+                "score": round(scores[position], 4),
+                "score_vs_round": round(scores[position] - mean, 4),
+                "members": [p.id for p in persons],
+                "extends": plan.extends[position],
+                "people": [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "organisation": p.organisation,
+                        "group": p.group,
+                        "region": p.region,
+                        "themes": p.themes or [],
+                        "phase": p.phase,
+                    }
+                    for p in persons
+                ],
+                "explanation": render_explanation(plan.explanations[position], names, t),
+                "explanation_data": plan.explanations[position],
+            }
+        )
+    placed = {i for members in plan.groups for i in members}
+    return {
+        "id": None,
+        "kind": plan.kind,
+        "status": "dry-run",
+        "embedder": plan.embedder,
+        "weights": plan.weights,
+        "people": len(plan.people),
+        "unplaced": [plan.people[i].id for i in range(len(plan.people)) if i not in placed],
+        "mean_score": round(mean, 4),
+        "total_score": round(sum(scores), 4),
+        "groups": groups,
+    }
