@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -378,6 +379,55 @@ def deliver(
         if as_json
         else f"delivered {report.delivered}, retried {report.retried}, failed {report.failed}"
     )
+
+
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("matching")
+def bench_matching(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Run only these sections: optimality, clubs, scale, embedders, quality.",
+        ),
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="Small instances: a smoke run in seconds.")] = False,
+    scale_n: Annotated[
+        int | None, typer.Option("--scale-n", help="Profiles in the scale section.")
+    ] = None,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this file.")
+    ] = None,
+) -> None:
+    """Quality and speed of pairing, clubs, embedders and match quality, as tables."""
+    from dataclasses import asdict
+
+    from matching import bench
+
+    sections = only or list(bench.SECTIONS)
+    unknown = sorted(set(sections) - set(bench.SECTIONS))
+    if unknown:
+        typer.echo(
+            f"maatjes: unknown section {', '.join(unknown)}; "
+            f"choose from {', '.join(bench.SECTIONS)}",
+            err=True,
+        )
+        raise SystemExit(2)
+    if "optimality" in sections:
+        try:
+            import networkx  # noqa: F401
+        except ImportError:
+            typer.echo(
+                "maatjes: the optimality section needs networkx: pip install -e '.[test]'",
+                err=True,
+            )
+            raise SystemExit(2) from None
+    report = bench.run(sections, quick=quick, scale_n=scale_n, out=typer.echo)
+    if as_json is not None:
+        as_json.write_text(json.dumps(asdict(report), indent=2, default=str), encoding="utf-8")
 
 
 def main() -> None:

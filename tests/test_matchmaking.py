@@ -1,0 +1,312 @@
+"""The matching engine behind rounds, on real databases and the real default embedder: the demo
+community proposed as clubs and pairs, who is left out, history, blocks, existing clubs, the
+embedding cache, and the command line (`maatjes match --dry-run`, `round propose --json`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from bot.core.intake import MATCHING, CoreConfig, Intake
+from bot.services.community import load_demo
+from bot.services.conversations import ConversationService
+from bot.services.matchmaking import Matchmaker
+from bot.services.rounds import CLI_ACTOR, NotEnoughPeople, RoundService, round_view
+from bot.settings import Settings
+from matching.embedders import Vectors, load_embedder
+from storage import consents, people, rounds
+from storage.db import session_scope
+from storage.models import MatchRound, Person, ProfileEmbedding
+from storage.types import utcnow
+from tests.chat_support import Chat, complete_dutch_intake
+from tests.test_cli import maatjes
+
+
+def _settings(database_url: str, **extra: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, coordinators="local:tessa", **extra
+    )
+
+
+class Counting:
+    """The real embedder, counting the texts it is asked to encode."""
+
+    def __init__(self, spec: str) -> None:
+        self.inner = load_embedder(spec)
+        self.name = self.inner.name
+        self.dimensions = self.inner.dimensions
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+
+def _matchmaker(settings: Settings, spec: str = "default") -> tuple[Matchmaker, Counting]:
+    matchmaker = Matchmaker(settings)
+    counting = Counting(spec)
+    matchmaker._embedder = counting
+    return matchmaker, counting
+
+
+def _groups_of_round(engine: Engine, round_id: int) -> list[list[int]]:
+    with Session(engine) as session:
+        view = round_view(session, round_id=round_id)
+    return [g["members"] for g in view["groups"]]
+
+
+@pytest.fixture
+def demo(database_url: str, engine: Engine) -> Settings:
+    settings = _settings(database_url)
+    assert load_demo(settings) == 76
+    return settings
+
+
+def _people_by_id(engine: Engine) -> dict[int, Person]:
+    with Session(engine) as session:
+        return {p.id: p for p in session.exec(select(Person)) if p.id is not None}
+
+
+def test_demo_clubs_are_valid_mixed_and_explained(engine: Engine, demo: Settings) -> None:
+    matchmaker, counting = _matchmaker(demo)
+    service = RoundService(engine, demo, proposer=matchmaker)
+    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    with Session(engine) as session:
+        view = round_view(session, round_id=round_id, language="nl")
+        english = round_view(session, round_id=round_id, language="en")
+        stored = session.exec(select(func.count()).select_from(ProfileEmbedding)).one()
+    everyone = _people_by_id(engine)
+    members = [m for g in view["groups"] for m in g["members"]]
+    assert sorted(members) == sorted(everyone), "every demo person in exactly one club"
+    for group, other in zip(view["groups"], english["groups"], strict=True):
+        assert 3 <= len(group["members"]) <= 5
+        assert {everyone[m].group for m in group["members"]} >= {"regionaal", "rijk"}
+        names = [everyone[m].name for m in group["members"]]
+        assert any(name and name in group["explanation"] for name in names)
+        assert group["explanation"] != other["explanation"], "Dutch and English differ"
+    scores = [g["score"] for g in view["groups"]]
+    assert scores == sorted(scores, reverse=True), "best groups first"
+    assert stored == len(counting.texts) > 0, "every embedded text is cached"
+
+
+def test_pairs_avoid_recent_partners_and_blocked_pairs(engine: Engine, demo: Settings) -> None:
+    matchmaker, _ = _matchmaker(demo)
+    service = RoundService(engine, demo, proposer=matchmaker)
+    first = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
+    service.approve(first, actor=CLI_ACTOR, origin="cli")
+    before = {frozenset(g) for g in _groups_of_round(engine, first)}
+    assert sum(len(g) for g in before) == 76
+
+    with Session(engine) as session:
+        plan = matchmaker.plan(session, kind="pairs")
+    again = {frozenset(plan.people[i].id for i in g) for g in plan.groups}
+    assert not before & again, "nobody meets last round's maatje again"
+
+    # an old match (a year ago) may come back: the penalty has decayed
+    with session_scope(engine) as session:
+        for group in rounds.groups_of(session, round_id=first):
+            group.introduced_at = utcnow() - timedelta(days=3650)
+            session.add(group)
+    with Session(engine) as session:
+        later = matchmaker.plan(session, kind="pairs")
+    reunions = {frozenset(later.people[i].id for i in g) for g in later.groups} & before
+    assert reunions, "after ten years, good old pairs are possible again"
+
+    a, b = sorted(next(iter(reunions)))
+    with session_scope(engine) as session:
+        rounds.block_pair(session, a=a, b=b, reason="never_again")
+    with Session(engine) as session:
+        blocked = matchmaker.plan(session, kind="pairs")
+    for group in blocked.groups:
+        assert not {a, b} <= {blocked.people[i].id for i in group}
+
+
+def test_paused_and_withdrawn_people_are_left_out(engine: Engine, demo: Settings) -> None:
+    everyone = sorted(_people_by_id(engine))
+    paused, withdrawn = everyone[0], everyone[1]
+    with session_scope(engine) as session:
+        person = session.get(Person, paused)
+        assert person is not None
+        people.set_pause(
+            session, person=person, paused=True, until=(utcnow() + timedelta(days=30)).date()
+        )
+        assert consents.withdraw_consent(session, person_id=withdrawn, purpose=MATCHING) == 1
+    matchmaker, _ = _matchmaker(demo)
+    with Session(engine) as session:
+        for kind in ("clubs", "pairs"):
+            plan = matchmaker.plan(session, kind=kind)
+            placed = {plan.people[i].id for g in plan.groups for i in g}
+            assert paused not in placed and withdrawn not in placed
+            assert len(placed) == 74
+
+
+def test_newcomers_join_existing_clubs_first(engine: Engine, demo: Settings) -> None:
+    matchmaker, _ = _matchmaker(demo)
+    service = RoundService(engine, demo, proposer=matchmaker)
+    first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    service.approve(first, actor=CLI_ACTOR, origin="cli")
+    clubs = _groups_of_round(engine, first)
+    with session_scope(engine) as session:
+        newcomer = people.get_or_create_person(
+            session, platform="local", platform_user_id="nieuw", language="nl"
+        )
+        assert newcomer.id is not None
+        newcomer_id = newcomer.id
+        consents.record_consent(
+            session, person_id=newcomer_id, purpose=MATCHING, policy_version="t", given=True
+        )
+        for field, value in {
+            "name": "Nina Nieuw",
+            "group": "rijk",
+            "themes": ["bouw"],
+            "phase": "verkennen",
+            "works_on": "Circulaire bouwprojecten en hergebruik van materialen",
+            "seeks": "Gemeenten die al circulair aanbesteden in de bouw",
+            "offers": "Kennis van de landelijke regels voor secundaire bouwstoffen",
+        }.items():
+            people.save_draft_answer(session, person_id=newcomer_id, field=field, value=value)
+        people.commit_profile(session, person=newcomer)
+    with Session(engine) as session:
+        plan = matchmaker.plan(session, kind="clubs")
+    assert len(plan.groups) == 1, "only the club that grows is proposed again"
+    grown = {plan.people[i].id for i in plan.groups[0]}
+    assert newcomer_id in grown
+    assert any(set(club) == grown - {newcomer_id} for club in clubs), "the club keeps everyone"
+    assert plan.explanations[0]["newcomers"] == [newcomer_id]
+    assert plan.extends[0] is not None
+
+
+def test_the_cache_reembeds_only_what_changed(engine: Engine, demo: Settings) -> None:
+    matchmaker, counting = _matchmaker(demo)
+    with session_scope(engine) as session:
+        matchmaker.plan(session, kind="pairs")
+    first = len(counting.texts)
+    assert first >= 76 * 2
+    with session_scope(engine) as session:
+        matchmaker.plan(session, kind="pairs")
+    assert len(counting.texts) == first, "nothing changed: nothing embedded"
+
+    person_id = min(_people_by_id(engine))
+    with session_scope(engine) as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        people.save_draft_answer(
+            session, person_id=person_id, field="seeks", value="Iemand met kennis van textiel"
+        )
+        people.commit_profile(session, person=person)
+        matchmaker.plan(session, kind="pairs")
+    assert counting.texts[first:] == ["Iemand met kennis van textiel"]
+
+    other, other_counting = _matchmaker(demo, "tfidf")
+    with session_scope(engine) as session:
+        other.plan(session, kind="pairs")
+    assert len(other_counting.texts) == first, "another model embeds everything once"
+    with Session(engine) as session:
+        names = set(session.exec(select(ProfileEmbedding.embedder)))
+    assert names == {counting.name, other_counting.name}
+
+
+def test_cached_vectors_equal_fresh_ones(engine: Engine, demo: Settings) -> None:
+    matchmaker, _ = _matchmaker(demo)
+    with session_scope(engine) as session:
+        persons = matchmaker.candidates(session, now=utcnow())[:5]
+        fresh = matchmaker.embed(session, persons)
+    with Session(engine) as session:
+        persons = matchmaker.candidates(session, now=utcnow())[:5]
+        cached = matchmaker.embed(session, persons)
+    assert np.allclose(fresh.seeks, cached.seeks)
+    assert np.allclose(fresh.offers, cached.offers)
+
+
+def test_finishing_the_intake_embeds_the_profile(engine: Engine, database_url: str) -> None:
+    settings = _settings(database_url)
+    matchmaker, counting = _matchmaker(settings, "tfidf")
+    service = ConversationService(
+        engine,
+        Intake(CoreConfig(policy_version="test-1")),
+        on_profile_committed=lambda person_id: matchmaker.embed_person(engine, person_id),
+    )
+    complete_dutch_intake(Chat(service))
+    assert len(counting.texts) == 3, "works_on, seeks and offers"
+    with Session(engine) as session:
+        rows = session.exec(select(ProfileEmbedding)).all()
+    assert sorted(r.field for r in rows) == ["offers", "seeks", "works_on"]
+
+
+def test_too_few_people_is_a_clear_refusal(engine: Engine, database_url: str) -> None:
+    settings = _settings(database_url)
+    matchmaker, _ = _matchmaker(settings, "tfidf")
+    service = RoundService(engine, settings, proposer=matchmaker)
+    with pytest.raises(NotEnoughPeople):
+        service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
+    with Session(engine) as session:
+        assert session.exec(select(MatchRound)).all() == []
+
+
+def test_scheduled_rounds_happen_once_per_period(engine: Engine, demo: Settings) -> None:
+    when = utcnow()
+    one = RoundService(engine, demo, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when)
+    two = RoundService(engine, demo, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when)
+    first = one.propose_scheduled()
+    assert first is not None
+    assert two.propose_scheduled() is None, "a round awaits review"
+    with Session(engine) as session:
+        positions = [g["position"] for g in round_view(session, round_id=first)["groups"]]
+    for position in positions:
+        one.reject(first, position=position, reason="test", actor=CLI_ACTOR, origin="cli")
+    assert two.propose_scheduled() is None, "this period had its round"
+    later = RoundService(
+        engine,
+        demo,
+        proposer=_matchmaker(demo, "tfidf")[0],
+        clock=lambda: when + timedelta(days=demo.round_interval_days),
+    )
+    assert later.propose_scheduled() is not None, "the next period gets a new round"
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_match_dry_run_prints_and_stores_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+    result = maatjes("match", "--dry-run", "--kind", "pairs", "--json", data_dir=data)
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert view["status"] == "dry-run" and view["kind"] == "pairs"
+    assert sorted(m for g in view["groups"] for m in g["members"]) == list(range(1, 77))
+    assert all(g["explanation"] for g in view["groups"])
+    text = maatjes("match", "--lang", "en", data_dir=data)
+    assert text.returncode == 0, text.stderr
+    assert "nothing is stored or sent" in text.stdout
+    assert "Regional and national government at one table" in text.stdout
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{data / 'maatjes.db'}")
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(MatchRound)).one() == 0
+        assert session.exec(select(func.count()).select_from(ProfileEmbedding)).one() == 0
+    engine.dispose()
+
+
+def test_round_propose_json_and_too_few_people(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    empty = maatjes("round", "propose", "--json", data_dir=data)
+    assert empty.returncode == 1
+    assert "too few people" in empty.stderr and "Traceback" not in empty.stderr
+    assert maatjes("demo", data_dir=data).returncode == 0
+    result = maatjes("round", "propose", "--json", "--kind", "clubs", data_dir=data)
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert isinstance(view["id"], int)
+    assert view["groups"] and all(3 <= len(g["members"]) <= 5 for g in view["groups"])
+    assert all(isinstance(g["explanation"], str) and g["explanation"] for g in view["groups"])
+    shown = maatjes("round", "show", str(view["id"]), "--json", data_dir=data)
+    assert json.loads(shown.stdout)["groups"] == view["groups"]
