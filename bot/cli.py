@@ -279,11 +279,76 @@ def round_reject(
     typer.echo(f"rejected group {group}")
 
 
+@round_app.command("alternatives")
+def round_alternatives(
+    round_id: int,
+    group: Annotated[int, typer.Option("--group", help="Group number.")],
+    member: Annotated[int, typer.Option("--member", help="Person id of the member to change.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The three best ways to swap or move one member, with their effect on the score."""
+    from dataclasses import asdict
+
+    options = _review(lambda s: s.alternatives(round_id, position=group, member=member))
+    if as_json:
+        typer.echo(json.dumps([asdict(o) for o in options], indent=2))
+        return
+    if not options:
+        typer.echo("no alternative keeps the sizes and the regio–rijk mix")
+    for number, option in enumerate(options, start=1):
+        typer.echo(f"{number}. {_describe(option)}")
+
+
+def _describe(option: Any) -> str:
+    if option.kind == "swap":
+        what = f"swap with person {option.with_person} of group {option.other_position}"
+    elif option.kind == "replace":
+        what = f"replace by person {option.with_person} (in no group yet)"
+    else:
+        what = f"move to group {option.other_position}"
+    return f"{what}: total {option.delta:+.3f}, this group's score becomes {option.score_after:.3f}"
+
+
+@round_app.command("swap")
+def round_swap(
+    round_id: int,
+    group: Annotated[int, typer.Option("--group", help="Group number.")],
+    member: Annotated[int, typer.Option("--member", help="Person id of the member to change.")],
+    with_person: Annotated[
+        int | None, typer.Option("--with", help="Swap with (or replace by) this person id.")
+    ] = None,
+    to: Annotated[
+        int | None, typer.Option("--to", help="Move the member to this group instead.")
+    ] = None,
+) -> None:
+    """Swap a member with someone else, or move them to another group (see alternatives)."""
+    from bot.services.rounds import CLI_ACTOR
+
+    if (with_person is None) == (to is None):
+        typer.echo("maatjes: give either --with PERSON or --to GROUP", err=True)
+        raise SystemExit(2)
+    done = _review(
+        lambda s: s.rearrange(
+            round_id,
+            position=group,
+            member=member,
+            with_person=with_person,
+            to_position=to,
+            actor=CLI_ACTOR,
+            origin="cli",
+        )
+    )
+    typer.echo(f"done: {_describe(done)}")
+
+
 def _review(action: Any) -> Any:
-    from bot.services.rounds import RoundClosed, UnknownRound
+    from bot.services.rounds import MatchingUnavailable, RoundClosed, UnknownRound
 
     try:
         return action(_rounds())
+    except MatchingUnavailable as error:
+        typer.echo(f"maatjes: matching is not available: {error}", err=True)
+        raise SystemExit(1) from None
     except UnknownRound as missing:
         typer.echo(f"maatjes: no such round or group: {missing}", err=True)
         raise SystemExit(1) from None

@@ -30,6 +30,7 @@ from bot.services.rounds import (
 )
 from storage import audit, outbox, rounds
 from storage.db import session_scope
+from storage.models import Person
 
 PREFIX = "/dashboard"
 templates = Jinja2Templates(
@@ -228,6 +229,59 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             ),
         )
 
+    @api.get("/rounds/{round_id}/groups/{position}/members/{member}", response_class=HTMLResponse)
+    def alternatives(request: Request, round_id: int, position: int, member: int) -> Response:
+        """The three best swaps or moves for one member, with their effect on the score."""
+        if (redirect := guard(request)) is not None:
+            return redirect
+        try:
+            options = round_service.alternatives(round_id, position=position, member=member)
+        except UnknownRound:
+            return page(request, "message.html", status=404, message="dashboard.error.no_round")
+        except RoundClosed:
+            return page(request, "message.html", status=409, message="dashboard.error.closed")
+        except MatchingUnavailable:
+            return page(request, "message.html", status=503, message="review.no_matcher")
+        with Session(engine) as session:
+            view = round_view(session, round_id=round_id, language=_language(request))
+            ids = {member} | {o.with_person for o in options if o.with_person is not None}
+            names = {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
+        group = next(g for g in view["groups"] if g["position"] == position)
+        return page(
+            request,
+            "alternatives.html",
+            round=view,
+            group=group,
+            member=member,
+            names=names,
+            options=options,
+        )
+
+    @api.post("/rounds/{round_id}/rearrange")
+    def rearrange(
+        request: Request,
+        round_id: int,
+        csrf: str = Form(max_length=100),
+        group: int = Form(),
+        member: int = Form(),
+        with_person: int | None = Form(default=None),
+        to: int | None = Form(default=None),
+    ) -> Response:
+        return decide(
+            request,
+            round_id,
+            csrf,
+            lambda actor: round_service.rearrange(
+                round_id,
+                position=group,
+                member=member,
+                with_person=with_person,
+                to_position=to,
+                actor=actor,
+                origin="dashboard",
+            ),
+        )
+
     def decide(request: Request, round_id: int, csrf: str, action: Any) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
@@ -241,6 +295,8 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             return page(request, "message.html", status=404, message="dashboard.error.no_round")
         except RoundClosed:
             return page(request, "message.html", status=409, message="dashboard.error.closed")
+        except MatchingUnavailable:
+            return page(request, "message.html", status=503, message="review.no_matcher")
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
 
     @api.get("/network", response_class=HTMLResponse)

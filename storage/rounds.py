@@ -124,15 +124,6 @@ def members_of(session: Session, *, group_ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def replace_members(session: Session, *, group_id: int, person_ids: Sequence[int]) -> None:
-    for row in session.exec(select(GroupMember).where(GroupMember.group_id == group_id)):
-        session.delete(row)
-    session.flush()
-    for person_id in person_ids:
-        session.add(GroupMember(group_id=group_id, person_id=person_id))
-    session.flush()
-
-
 def record_decision(
     session: Session,
     *,
@@ -217,3 +208,17 @@ def record_follow_up(session: Session, *, group_id: int, person_id: int, answer:
 
 def follow_ups(session: Session) -> Sequence[FollowUpAnswer]:
     return session.exec(select(FollowUpAnswer)).all()
+
+
+def set_members(session: Session, *, group_id: int, person_ids: Sequence[int]) -> None:
+    """Replace a group's members (a coordinator swapped or moved someone)."""
+    current = session.exec(select(GroupMember).where(GroupMember.group_id == group_id)).all()
+    keep = set(person_ids)
+    for row in current:
+        if row.person_id not in keep:
+            session.delete(row)
+    present = {row.person_id for row in current}
+    for person_id in person_ids:
+        if person_id not in present:
+            session.add(GroupMember(group_id=group_id, person_id=person_id))
+    session.flush()

@@ -18,7 +18,14 @@ from bot.core.intake import MATCHING, CoreConfig, Intake
 from bot.services.community import load_demo
 from bot.services.conversations import ConversationService
 from bot.services.matchmaking import Matchmaker
-from bot.services.rounds import CLI_ACTOR, NotEnoughPeople, RoundService, round_view
+from bot.services.rounds import (
+    CLI_ACTOR,
+    NotAllowed,
+    NotEnoughPeople,
+    RoundService,
+    UnknownRound,
+    round_view,
+)
 from bot.settings import Settings
 from matching.embedders import Vectors, load_embedder
 from storage import consents, people, rounds
@@ -147,32 +154,36 @@ def test_paused_and_withdrawn_people_are_left_out(engine: Engine, demo: Settings
             assert len(placed) == 74
 
 
-def test_newcomers_join_existing_clubs_first(engine: Engine, demo: Settings) -> None:
-    matchmaker, _ = _matchmaker(demo)
-    service = RoundService(engine, demo, proposer=matchmaker)
-    first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
-    service.approve(first, actor=CLI_ACTOR, origin="cli")
-    clubs = _groups_of_round(engine, first)
+def _add_person(engine: Engine, key: str, name: str, group: str) -> int:
     with session_scope(engine) as session:
-        newcomer = people.get_or_create_person(
-            session, platform="local", platform_user_id="nieuw", language="nl"
+        person = people.get_or_create_person(
+            session, platform="local", platform_user_id=key, language="nl"
         )
-        assert newcomer.id is not None
-        newcomer_id = newcomer.id
+        assert person.id is not None
         consents.record_consent(
-            session, person_id=newcomer_id, purpose=MATCHING, policy_version="t", given=True
+            session, person_id=person.id, purpose=MATCHING, policy_version="t", given=True
         )
         for field, value in {
-            "name": "Nina Nieuw",
-            "group": "rijk",
+            "name": name,
+            "group": group,
             "themes": ["bouw"],
             "phase": "verkennen",
             "works_on": "Circulaire bouwprojecten en hergebruik van materialen",
             "seeks": "Gemeenten die al circulair aanbesteden in de bouw",
             "offers": "Kennis van de landelijke regels voor secundaire bouwstoffen",
         }.items():
-            people.save_draft_answer(session, person_id=newcomer_id, field=field, value=value)
-        people.commit_profile(session, person=newcomer)
+            people.save_draft_answer(session, person_id=person.id, field=field, value=value)
+        people.commit_profile(session, person=person)
+        return person.id
+
+
+def test_newcomers_join_existing_clubs_first(engine: Engine, demo: Settings) -> None:
+    matchmaker, _ = _matchmaker(demo)
+    service = RoundService(engine, demo, proposer=matchmaker)
+    first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    service.approve(first, actor=CLI_ACTOR, origin="cli")
+    clubs = _groups_of_round(engine, first)
+    newcomer_id = _add_person(engine, "nieuw", "Nina Nieuw", "rijk")
     with Session(engine) as session:
         plan = matchmaker.plan(session, kind="clubs")
     assert len(plan.groups) == 1, "only the club that grows is proposed again"
@@ -310,3 +321,149 @@ def test_round_propose_json_and_too_few_people(tmp_path: Path) -> None:
     assert all(isinstance(g["explanation"], str) and g["explanation"] for g in view["groups"])
     shown = maatjes("round", "show", str(view["id"]), "--json", data_dir=data)
     assert json.loads(shown.stdout)["groups"] == view["groups"]
+
+
+# --- swapping and moving during review -----------------------------------------------------------
+
+
+def _round_total(engine: Engine, round_id: int) -> float:
+    with Session(engine) as session:
+        return sum(g.score for g in rounds.groups_of(session, round_id=round_id))
+
+
+def test_swap_alternatives_are_ranked_and_their_effect_is_real(
+    engine: Engine, demo: Settings
+) -> None:
+    matchmaker, _ = _matchmaker(demo, "tfidf")
+    service = RoundService(engine, demo, proposer=matchmaker)
+    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    before = _groups_of_round(engine, round_id)
+    member = before[0][0]
+    options = service.alternatives(round_id, position=1, member=member)
+    assert 1 <= len(options) <= 3
+    assert [o.delta for o in options] == sorted((o.delta for o in options), reverse=True)
+    everyone = _people_by_id(engine)
+    for option in service.alternatives(round_id, position=1, member=member, limit=1000):
+        assert option.kind in ("swap", "move", "replace")
+
+    with pytest.raises(NotAllowed):
+        service.rearrange(
+            round_id,
+            position=1,
+            member=member,
+            with_person=options[0].with_person,
+            to_position=options[0].other_position,
+            actor="local:anna",
+            origin="chat",
+        )
+    total = _round_total(engine, round_id)
+    best = options[0]
+    done = service.rearrange(
+        round_id,
+        position=1,
+        member=member,
+        with_person=best.with_person,
+        to_position=best.other_position if best.kind == "move" else None,
+        actor=CLI_ACTOR,
+        origin="cli",
+    )
+    assert done == best
+    assert _round_total(engine, round_id) == pytest.approx(total + best.delta, abs=1e-6)
+    after = _groups_of_round(engine, round_id)
+    assert member not in after[0]
+    if best.kind == "swap":
+        assert best.with_person in after[0]
+        assert member in after[(best.other_position or 0) - 1]
+    for group in after:
+        assert 3 <= len(group) <= 5
+        assert {everyone[m].group for m in group} >= {"regionaal", "rijk"}, "the mix survives"
+    with Session(engine) as session:
+        decisions = [d.action for d in rounds.decisions_of(session, round_id=round_id)]
+        match_round = session.get(MatchRound, round_id)
+        assert match_round is not None and match_round.status == "under_review"
+    assert decisions == [best.kind]
+    with pytest.raises(UnknownRound):  # an option that is not offered is refused
+        service.rearrange(
+            round_id,
+            position=1,
+            member=after[0][0],
+            with_person=after[0][1],
+            actor=CLI_ACTOR,
+            origin="cli",
+        )
+
+
+def test_replacing_someone_leaves_them_out_kindly(engine: Engine, demo: Settings) -> None:
+    matchmaker, _ = _matchmaker(demo, "tfidf")
+    service = RoundService(engine, demo, proposer=matchmaker)
+    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
+    late = _add_person(engine, "laat", "Lotte Laat", "regionaal")  # joins after the proposal
+    groups = _groups_of_round(engine, round_id)
+    member = groups[0][0]
+    options = service.alternatives(round_id, position=1, member=member, limit=1000)
+    replace = [o for o in options if o.kind == "replace"]
+    assert [o.with_person for o in replace] == [late]
+    service.rearrange(
+        round_id, position=1, member=member, with_person=late, actor=CLI_ACTOR, origin="cli"
+    )
+    service.approve(round_id, actor=CLI_ACTOR, origin="cli")
+    with Session(engine) as session:
+        from storage import outbox
+
+        left_out = [m.recipient_id for m in outbox.entries(session) if m.kind == "left_out"]
+    assert left_out == [member]
+
+
+def test_swap_on_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+    view = json.loads(maatjes("round", "propose", "--json", data_dir=data).stdout)
+    member = view["groups"][0]["members"][0]
+    listed = maatjes(
+        "round",
+        "alternatives",
+        str(view["id"]),
+        "--group",
+        "1",
+        "--member",
+        str(member),
+        "--json",
+        data_dir=data,
+    )
+    assert listed.returncode == 0, listed.stderr
+    options = json.loads(listed.stdout)
+    assert 1 <= len(options) <= 3
+    best = options[0]
+    args = (
+        ["--with", str(best["with_person"])]
+        if best["with_person"]
+        else ["--to", str(best["other_position"])]
+    )
+    done = maatjes(
+        "round",
+        "swap",
+        str(view["id"]),
+        "--group",
+        "1",
+        "--member",
+        str(member),
+        *args,
+        data_dir=data,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("done: ")
+    shown = json.loads(maatjes("round", "show", str(view["id"]), "--json", data_dir=data).stdout)
+    assert member not in shown["groups"][0]["members"]
+    bad = maatjes(
+        "round",
+        "swap",
+        str(view["id"]),
+        "--group",
+        "1",
+        "--member",
+        "99999",
+        "--with",
+        "1",
+        data_dir=data,
+    )
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr

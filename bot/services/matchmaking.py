@@ -140,10 +140,17 @@ class Matchmaker:
         today = now.date()
         return [p for p in everyone if not people.is_paused(p, today=today)]
 
-    def plan(self, session: Session, *, kind: str) -> Plan:
-        now = self.clock()
-        persons = self.candidates(session, now=now)
-        weights = weights_from(self.settings)
+    def unplaced(self, session: Session, placed: set[int]) -> list[int]:
+        """Candidates for a round who are in none of its groups."""
+        return [
+            p.id
+            for p in self.candidates(session, now=self.clock())
+            if p.id is not None and p.id not in placed
+        ]
+
+    def _score(
+        self, session: Session, persons: Sequence[Person], *, now: datetime
+    ) -> tuple[list[Profile], Embedded, Any]:
         profiles = [
             Profile(
                 key=p.id or 0,
@@ -156,8 +163,24 @@ class Matchmaker:
         ]
         vectors = self.embed(session, persons)
         scores = affinity(
-            profiles, vectors, weights, history=rounds.match_history(session), now=now
+            profiles,
+            vectors,
+            weights_from(self.settings),
+            history=rounds.match_history(session),
+            now=now,
         )
+        return profiles, vectors, scores
+
+    def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment:
+        persons = [p for p in (session.get(Person, pid) for pid in person_ids) if p is not None]
+        profiles, vectors, scores = self._score(session, persons, now=self.clock())
+        return Assessment(profiles=profiles, scores=scores, fit=cross_fit(vectors))
+
+    def plan(self, session: Session, *, kind: str) -> Plan:
+        now = self.clock()
+        persons = self.candidates(session, now=now)
+        weights = weights_from(self.settings)
+        profiles, vectors, scores = self._score(session, persons, now=now)
         index = {p.id: i for i, p in enumerate(persons)}
         forbidden = [
             (index[a], index[b])
@@ -228,6 +251,27 @@ class Matchmaker:
             for position, members in enumerate(plan.groups)
         ]
         return groups, plan.weights
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Affinities among a fixed set of people: scores and explanations of any grouping of them."""
+
+    profiles: list[Profile]
+    scores: Any
+    fit: Any
+
+    @property
+    def index(self) -> dict[int, int]:
+        return {p.key: i for i, p in enumerate(self.profiles)}
+
+    def group_score(self, person_ids: Sequence[int]) -> float:
+        index = self.index
+        return _score(self.scores, [index[p] for p in person_ids])
+
+    def explain(self, person_ids: Sequence[int]) -> dict[str, Any]:
+        index = self.index
+        return explain([index[p] for p in person_ids], self.profiles, self.fit)
 
 
 def _score(scores: Any, members: Sequence[int]) -> float:

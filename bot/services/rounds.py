@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -51,6 +52,31 @@ class RoundClosed(Exception):
     pass
 
 
+class Assessment(Protocol):
+    """Scores and explanations for a fixed set of people (for swaps during review)."""
+
+    def group_score(self, person_ids: Sequence[int]) -> float: ...
+
+    def explain(self, person_ids: Sequence[int]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way to change a group during review, with its effect on the round's total score.
+
+    ``swap``: the member trades places with ``with_person`` from group ``other_position``;
+    ``replace``: ``with_person`` (in no group yet) takes the member's place, the member is left out;
+    ``move``: the member joins group ``other_position``.
+    """
+
+    kind: str
+    member: int
+    with_person: int | None
+    other_position: int | None
+    delta: float
+    score_after: float
+
+
 class Proposer(Protocol):
     """Builds the groups of a new round (the matching engine, behind a service)."""
 
@@ -60,6 +86,10 @@ class Proposer(Protocol):
     def propose(
         self, session: Session, *, kind: str
     ) -> tuple[list[rounds.NewGroup], dict[str, Any]]: ...
+
+    def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment: ...
+
+    def unplaced(self, session: Session, placed: set[int]) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -300,6 +330,12 @@ class RoundService:
             p for g in groups if g.status in ("approved", "introduced") for p in members[g.id or 0]
         }
         proposed = {p for g in groups for p in members[g.id or 0]}
+        assert match_round.id is not None
+        proposed |= {  # taken out of a group during review: they hear it too
+            int(d.detail["member"])
+            for d in rounds.decisions_of(session, round_id=match_round.id)
+            if d.action == "replace" and d.detail.get("member") is not None
+        }
         next_round = (now + timedelta(days=self.settings.round_interval_days)).date()
         for person_id in sorted(proposed - placed):
             person = session.get(Person, person_id)
@@ -314,6 +350,144 @@ class RoundService:
                 kind="left_out",
                 payload={"messages": [to_dict(Text(text))]},
             )
+
+    # --- swapping and moving ------------------------------------------------------------------
+
+    def _sizes(self, kind: str) -> tuple[int, int]:
+        if kind == "pairs":
+            return 2, 3
+        return self.settings.club_min_size, self.settings.club_max_size
+
+    def _review_state(
+        self, session: Session, round_id: int
+    ) -> tuple[MatchRound, dict[int, MatchGroup], dict[int, list[int]], list[int], Assessment]:
+        if self.proposer is None:
+            raise MatchingUnavailable("no matching engine configured")
+        match_round = self._open_round(session, round_id)
+        groups = {g.position: g for g in rounds.groups_of(session, round_id=round_id)}
+        members_by_id = rounds.members_of(
+            session, group_ids=[g.id for g in groups.values() if g.id is not None]
+        )
+        members = {pos: members_by_id[g.id or 0] for pos, g in groups.items()}
+        placed = {p for ids in members.values() for p in ids}
+        free = self.proposer.unplaced(session, placed)
+        assessment = self.proposer.assess(session, sorted(placed | set(free)))
+        return match_round, groups, members, free, assessment
+
+    def alternatives(
+        self, round_id: int, *, position: int, member: int, limit: int = 3
+    ) -> list[Alternative]:
+        """The best ways to swap or move one member of a proposed group, best first."""
+        with Session(self.engine) as session:
+            match_round, groups, members, free, assessment = self._review_state(session, round_id)
+            return _alternatives(
+                match_round.kind,
+                groups,
+                members,
+                free,
+                assessment,
+                position=position,
+                member=member,
+                sizes=self._sizes(match_round.kind),
+                groups_of=partial(_labels, session),
+            )[:limit]
+
+    def rearrange(
+        self,
+        round_id: int,
+        *,
+        position: int,
+        member: int,
+        with_person: int | None = None,
+        to_position: int | None = None,
+        actor: str,
+        origin: str,
+    ) -> Alternative:
+        """Apply one alternative (it must be one the review would offer). Returns what was done."""
+        self.refuse_if_not_coordinator(
+            actor=actor, action="rearrange", origin=origin, object_id=round_id
+        )
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            match_round, groups, members, free, assessment = self._review_state(session, round_id)
+            options = _alternatives(
+                match_round.kind,
+                groups,
+                members,
+                free,
+                assessment,
+                position=position,
+                member=member,
+                sizes=self._sizes(match_round.kind),
+                groups_of=partial(_labels, session),
+            )
+            chosen = next(
+                (
+                    o
+                    for o in options
+                    if o.with_person == with_person
+                    and (to_position is None or o.other_position == to_position)
+                ),
+                None,
+            )
+            if chosen is None:
+                raise UnknownRound(f"{round_id}/{position}: no such alternative")
+            changed = {position: [p for p in members[position] if p != member]}
+            if chosen.kind == "swap":
+                assert chosen.other_position is not None and with_person is not None
+                changed[position].append(with_person)
+                changed[chosen.other_position] = [
+                    p for p in members[chosen.other_position] if p != with_person
+                ] + [member]
+            elif chosen.kind == "replace":
+                assert with_person is not None
+                changed[position].append(with_person)
+            else:
+                assert chosen.other_position is not None
+                changed[chosen.other_position] = [*members[chosen.other_position], member]
+            for pos, ids in changed.items():
+                group = groups[pos]
+                assert group.id is not None
+                rounds.set_members(session, group_id=group.id, person_ids=ids)
+                group.score = assessment.group_score(ids)
+                group.explanation = assessment.explain(ids)
+                group.kind = rounds.group_kind(len(ids), match_round.kind)
+                session.add(group)
+            detail = {
+                "kind": chosen.kind,
+                "member": member,
+                "with": with_person,
+                "other_position": chosen.other_position,
+                "delta": round(chosen.delta, 4),
+            }
+            rounds.record_decision(
+                session,
+                round_id=round_id,
+                group_id=groups[position].id,
+                actor=actor,
+                action=chosen.kind,
+                detail=detail,
+                at=now,
+            )
+            audit.record(
+                session,
+                actor=actor,
+                action=chosen.kind,
+                object_type="group",
+                object_id=groups[position].id,
+                result="ok",
+                origin=origin,
+                at=now,
+                detail=detail,
+            )
+            match_round.total_score = float(
+                sum(g.score for g in rounds.groups_of(session, round_id=round_id))
+            )
+            if match_round.reviewed_at is None:
+                match_round.reviewed_at = now
+            match_round.status = "under_review"
+            session.add(match_round)
+            return chosen
 
     # --- introductions and follow-up -----------------------------------------------------------
 
@@ -459,3 +633,78 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict
         "mean_score": round(mean, 4),
         "groups": view_groups,
     }
+
+
+def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
+    return {pid: getattr(session.get(Person, pid), "group", None) for pid in ids}
+
+
+def _alternatives(
+    kind: str,
+    groups: dict[int, MatchGroup],
+    members: dict[int, list[int]],
+    free: Sequence[int],
+    assessment: Assessment,
+    *,
+    position: int,
+    member: int,
+    sizes: tuple[int, int],
+    groups_of: Callable[[Sequence[int]], dict[int, str | None]],
+) -> list[Alternative]:
+    """Every valid swap, replacement and move of ``member``, best effect on the total first.
+
+    Only groups still awaiting a decision change; clubs keep their regio–rijk mix if they had it.
+    """
+    group = groups.get(position)
+    if group is None or member not in members.get(position, []):
+        raise UnknownRound(f"{position}/{member}")
+    if group.status != "proposed":
+        raise RoundClosed(group.status)
+    low, high = sizes
+    everyone = [p for ids in members.values() for p in ids] + list(free)
+    label = groups_of(everyone)
+
+    def mixed(ids: Sequence[int]) -> bool:
+        present = {label.get(p) for p in ids}
+        return {"regionaal", "rijk"} <= present
+
+    def keeps_mix(before: Sequence[int], after: Sequence[int]) -> bool:
+        return kind == "pairs" or not mixed(before) or mixed(after)
+
+    mine = members[position]
+    rest = [p for p in mine if p != member]
+    score_now = {pos: assessment.group_score(ids) for pos, ids in members.items()}
+    options: list[Alternative] = []
+    for pos, ids in members.items():
+        if pos == position or groups[pos].status != "proposed":
+            continue
+        for other in ids:  # swap member ↔ other
+            mine_after = [*rest, other]
+            theirs_after = [p for p in ids if p != other] + [member]
+            if not (keeps_mix(mine, mine_after) and keeps_mix(ids, theirs_after)):
+                continue
+            after = assessment.group_score(mine_after)
+            delta = (
+                after + assessment.group_score(theirs_after) - score_now[position] - score_now[pos]
+            )
+            options.append(Alternative("swap", member, other, pos, delta, after))
+        if len(mine) - 1 >= low and len(ids) + 1 <= high:  # move member → pos
+            theirs_after = [*ids, member]
+            if keeps_mix(mine, rest) and keeps_mix(ids, theirs_after):
+                after = assessment.group_score(rest)
+                delta = (
+                    after
+                    + assessment.group_score(theirs_after)
+                    - score_now[position]
+                    - score_now[pos]
+                )
+                options.append(Alternative("move", member, None, pos, delta, after))
+    for newcomer in free:  # replace member with someone in no group
+        mine_after = [*rest, newcomer]
+        if keeps_mix(mine, mine_after):
+            after = assessment.group_score(mine_after)
+            options.append(
+                Alternative("replace", member, newcomer, None, after - score_now[position], after)
+            )
+    options.sort(key=lambda o: (-o.delta, o.kind, o.with_person or 0, o.other_position or 0))
+    return options
