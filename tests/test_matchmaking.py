@@ -467,3 +467,40 @@ def test_swap_on_the_command_line(tmp_path: Path) -> None:
         data_dir=data,
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def test_swap_in_chat_with_buttons(engine: Engine, demo: Settings) -> None:
+    from bot.core.messages import Account, Card, Inbound
+
+    matchmaker, _ = _matchmaker(demo, "tfidf")
+    service = RoundService(engine, demo, proposer=matchmaker)
+    round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
+    chat = ConversationService(engine, Intake(CoreConfig(policy_version="t")), rounds=service)
+    tessa = Account("local", "tessa")
+    shown = chat.handle(tessa, Inbound(text="ronde"))
+    first = next(m for m in shown.messages if isinstance(m, Card))
+    swap = [c.value for c in first.choices if c.value.startswith("review:swap:")]
+    assert swap == [f"review:swap:{round_id}:1"]
+
+    which = chat.handle(tessa, Inbound(choice=swap[0])).messages
+    assert len(which) == 1 and isinstance(which[0], Card)
+    member_choice = which[0].choices[0]
+    member = int(member_choice.value.rsplit(":", 1)[1])
+    assert member_choice.label == _people_by_id(engine)[member].name
+
+    offered = chat.handle(tessa, Inbound(choice=member_choice.value)).messages
+    card = offered[0]
+    assert isinstance(card, Card) and 1 <= len(card.choices) <= 3
+    assert all("Effect op de totale score" in f.value for f in card.fields)
+    expected = service.alternatives(round_id, position=1, member=member)[0]
+    done = chat.handle(tessa, Inbound(choice=card.choices[0].value)).messages
+    assert "Groep 1 is aangepast" in getattr(done[0], "text", "")
+    assert member not in _groups_of_round(engine, round_id)[0]
+    assert (
+        expected.with_person is None
+        or expected.with_person in _groups_of_round(engine, round_id)[0]
+    )
+
+    anna = Account("local", "anna")
+    refused = chat.handle(anna, Inbound(choice=swap[0])).messages
+    assert "Alleen coördinatoren" in getattr(refused[-1], "text", "")

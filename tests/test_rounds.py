@@ -265,7 +265,8 @@ def test_review_in_chat_with_buttons(engine: Engine, service: RoundService) -> N
     assert [c.title for c in cards] == ["Maatjes 1", "Trio 2", "Alles in één keer"]
     assert [f.label for f in cards[0].fields][:2] == ["Anna", "Bram"]
     assert cards[0].footer and "circulair inkopen" in cards[0].footer
-    approve, reject = (c.value for c in cards[1].choices)
+    approve, reject, swap = (c.value for c in cards[1].choices)
+    assert swap == f"review:swap:{round_id}:2"
 
     asked = chat.handle(tessa, Inbound(choice=reject))
     assert isinstance(asked.messages[-1], Question) and asked.messages[-1].step == "review_reason"

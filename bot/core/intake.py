@@ -185,6 +185,18 @@ class ReviewDecided:
     round_id: int
     position: int | None = None
     reason: str | None = None
+    member: int | None = None
+    with_person: int | None = None
+    to_position: int | None = None
+
+
+@dataclass(frozen=True)
+class SwapRequested:
+    """A coordinator wants to change a group: first pick the member, then see the alternatives."""
+
+    round_id: int
+    position: int
+    member: int | None = None
 
 
 Effect = (
@@ -198,6 +210,7 @@ Effect = (
     | ReviewRequested
     | RoundRequested
     | ReviewDecided
+    | SwapRequested
 )
 
 FOLLOW_UP_ANSWERS: Final = ("met", "not_yet", "not_a_fit")
@@ -890,7 +903,9 @@ class Intake:
 
     def _on_review_choice(self, conv: Conversation, t: Translate, choice: str) -> Reply:
         """Review buttons: ``review:approve:<round>:<group>``, ``review:approve_all:<round>``,
-        ``review:reject:<round>:<group>`` (which asks for a reason first)."""
+        ``review:reject:<round>:<group>`` (which asks for a reason first),
+        ``review:swap:<round>:<group>[:<member>]`` (pick a member, then see alternatives) and
+        ``review:rearrange:<round>:<group>:<member>:<with or 0>:<to or 0>``."""
         parts = choice.split(":")
         numbers = [int(p) for p in parts[2:] if p.isdigit()]
         if len(numbers) != len(parts) - 2 or not numbers:
@@ -903,6 +918,20 @@ class Intake:
         elif parts[1] == "reject" and len(numbers) == 2:
             context = {"round": numbers[0], "position": numbers[1], "return_to": here}
             return self._to(replace(conv, step="review_reason", context=context), t)
+        elif parts[1] == "swap" and len(numbers) in (2, 3):
+            member = numbers[2] if len(numbers) == 3 else None
+            swap = SwapRequested(numbers[0], numbers[1], member)
+            return Reply(conversation=replace(conv, step=here), messages=(), effects=(swap,))
+        elif parts[1] == "rearrange" and len(numbers) == 5:
+            round_id, position, member, with_person, to_position = numbers
+            effect = ReviewDecided(
+                "rearrange",
+                round_id,
+                position,
+                member=member,
+                with_person=with_person or None,
+                to_position=to_position or None,
+            )
         else:
             return self._reject(conv, t, t("error.choose_one"))
         return Reply(conversation=replace(conv, step=here), messages=(), effects=(effect,))

@@ -31,9 +31,10 @@ from bot.core.intake import (
     ReviewDecided,
     ReviewRequested,
     RoundRequested,
+    SwapRequested,
 )
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
-from bot.core.review import review_messages
+from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
@@ -167,7 +168,9 @@ class ConversationService:
     ) -> tuple[Outbound, ...]:
         """Carry out a coordinator's chat commands (show, propose, approve, reject)."""
         wanted = [
-            e for e in effects if isinstance(e, ReviewRequested | RoundRequested | ReviewDecided)
+            e
+            for e in effects
+            if isinstance(e, ReviewRequested | RoundRequested | ReviewDecided | SwapRequested)
         ]
         if not wanted:
             return ()
@@ -188,6 +191,27 @@ class ConversationService:
                         self.rounds.refuse_if_not_coordinator(
                             actor=actor, action="review", origin=origin, object_id=None
                         )
+                    case SwapRequested(round_id=rid, position=position, member=member):
+                        return self._swap(t, language, actor, origin, rid, position, member)
+                    case ReviewDecided(
+                        action="rearrange",
+                        round_id=rid,
+                        position=position,
+                        member=member,
+                        with_person=with_person,
+                        to_position=to_position,
+                    ):
+                        self.rounds.rearrange(
+                            rid,
+                            position=position or 0,
+                            member=member or 0,
+                            with_person=with_person,
+                            to_position=to_position,
+                            actor=actor,
+                            origin=origin,
+                        )
+                        messages.append(Text(t("review.rearranged", position=position)))
+                        round_id = rid
                     case ReviewDecided(action="approve", round_id=rid, position=position):
                         approved = self.rounds.approve(
                             rid, position=position, actor=actor, origin=origin
@@ -214,6 +238,34 @@ class ConversationService:
         except RoundClosed:
             messages.append(Text(t("review.closed"), tone="error"))
         return (*messages, *self._open_round_cards(t, language, round_id))
+
+    def _swap(
+        self,
+        t: Translate,
+        language: str,
+        actor: str,
+        origin: str,
+        round_id: int,
+        position: int,
+        member: int | None,
+    ) -> tuple[Outbound, ...]:
+        """First which member, then that member's best alternatives as buttons."""
+        assert self.rounds is not None
+        self.rounds.refuse_if_not_coordinator(
+            actor=actor, action="review", origin=origin, object_id=round_id
+        )
+        if member is None:
+            with Session(self.engine) as session:
+                view = round_view(session, round_id=round_id, language=language)
+            group = next((g for g in view["groups"] if g["position"] == position), None)
+            if group is None:
+                raise UnknownRound(f"{round_id}/{position}")
+            return (swap_member_card(round_id, group, t),)
+        options = self.rounds.alternatives(round_id, position=position, member=member)
+        with Session(self.engine) as session:
+            ids = {member} | {o.with_person for o in options if o.with_person is not None}
+            names = {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
+        return (alternatives_card(round_id, position, member, options, names, t),)
 
     def _open_round_cards(
         self, t: Translate, language: str, round_id: int | None
