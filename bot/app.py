@@ -23,6 +23,7 @@ from bot.services.accounts import Accounts
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
 from bot.services.rounds import Proposer, RoundService
+from bot.services.threads import GroupThreads
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
-    web.mount(app, maatjes.conversations)
+    web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
     app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
     app.add_middleware(
         SessionMiddleware,

@@ -335,3 +335,26 @@ class DashboardAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     last_login_at: datetime | None = _when(nullable=True)
+
+
+class GroupPost(SQLModel, table=True):
+    """A message in a group's thread (the web chat's group conversation after an introduction).
+
+    Erasing a person removes their posts; the thread stays for the others.
+    """
+
+    __tablename__ = "group_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_group.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    body: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

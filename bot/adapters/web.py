@@ -8,18 +8,19 @@ keeps the profile and the conversation step, not a chat log.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
-from bot.core.ports import Conversations
+from bot.core.ports import Conversations, Threads
 
 PLATFORM = "local"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -66,6 +67,86 @@ def _error(status: int, language: str, msgid: str) -> JSONResponse:
     return JSONResponse({"error": translator(language)(msgid)}, status_code=status)
 
 
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _valid_csrf(request: Request, token: str) -> bool:
+    expected = request.session.get("csrf")
+    return isinstance(expected, str) and secrets.compare_digest(expected, token)
+
+
+def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
+    """Group threads: ``/groups`` lists a person's groups, ``/groups/ID`` is one conversation.
+
+    Plain HTML forms (with a CSRF token), no script needed; every text is escaped by Jinja."""
+    api = APIRouter()
+
+    def page(
+        request: Request, account: Account, template: str, status: int = 200, **context: Any
+    ) -> Response:
+        language = conversations.language_of(account)
+        return templates.TemplateResponse(
+            request,
+            template,
+            {
+                "lang": language,
+                "t": translator(language),
+                "csrf": _csrf(request),
+                "display_name": request.session.get("display_name"),
+                **context,
+            },
+            status_code=status,
+        )
+
+    @api.get("/groups", response_class=HTMLResponse)
+    def group_list(request: Request) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        return page(request, account, "groups.html", groups=threads.groups(account))
+
+    @api.get("/groups/{group_id}", response_class=HTMLResponse)
+    def group_thread(request: Request, group_id: int) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        thread = threads.thread(account, group_id)
+        if thread is None:
+            return page(request, account, "thread.html", status=404, thread=None)
+        return page(request, account, "thread.html", thread=thread, draft="", error=None)
+
+    @api.post("/groups/{group_id}", response_class=HTMLResponse)
+    def group_post(
+        request: Request,
+        group_id: int,
+        csrf: str = Form(default="", max_length=100),
+        text: str = Form(default="", max_length=MAX_FIELD),
+    ) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        if not _valid_csrf(request, csrf):
+            outcome = "csrf"
+        else:
+            outcome = threads.post(account, group_id, text)
+        if outcome == "ok":
+            return RedirectResponse(f"/groups/{group_id}#latest", status_code=303)
+        thread = threads.thread(account, group_id)
+        if thread is None or outcome == "forbidden":
+            return page(request, account, "thread.html", status=404, thread=None)
+        # nothing typed is lost: the text comes back in the box with a polite reason
+        return page(
+            request, account, "thread.html", status=422, thread=thread, draft=text, error=outcome
+        )
+
+    return api
+
+
 def router(conversations: Conversations) -> APIRouter:
     api = APIRouter()
 
@@ -106,6 +187,7 @@ def router(conversations: Conversations) -> APIRouter:
                 "signed_in_as": t(
                     "web.signed_in_as", account=request.session.get("display_name", "")
                 ),
+                "groups_link": t("web.groups.title"),
             },
         )
 
@@ -160,8 +242,10 @@ def router(conversations: Conversations) -> APIRouter:
     return api
 
 
-def mount(app: FastAPI, conversations: Conversations) -> None:
+def mount(app: FastAPI, conversations: Conversations, threads: Threads | None = None) -> None:
     from fastapi.staticfiles import StaticFiles
 
     app.include_router(router(conversations))
+    if threads is not None:
+        app.include_router(thread_router(conversations, threads))
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

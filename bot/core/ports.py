@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.messages import Account, Inbound, Outbound, Turn
 
@@ -13,3 +13,13 @@ class Conversations(Protocol):
     def resume(self, account: Account) -> tuple[Outbound, ...]: ...
 
     def language_of(self, account: Account) -> str: ...
+
+
+class Threads(Protocol):
+    """Group conversations after an introduction (the web chat's group threads)."""
+
+    def groups(self, account: Account) -> list[dict[str, Any]]: ...
+
+    def thread(self, account: Account, group_id: int) -> dict[str, Any] | None: ...
+
+    def post(self, account: Account, group_id: int, text: str) -> str: ...

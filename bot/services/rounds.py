@@ -558,6 +558,8 @@ def introduction(
         messages.append(Text(t("intro.trio_note")))
     explanation = render_explanation(group.explanation, names, t)
     messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
+    if person.platform == "local":  # the web chat's group conversation
+        messages.append(Text(t("intro.thread", url=f"/groups/{group.id}")))
     return messages
 
 

@@ -81,6 +81,22 @@
     transcript.querySelectorAll(".actions button, .actions input").forEach(function (b) { b.disabled = true; });
   }
 
+  // Bot texts may name a group conversation ("/groups/12"): only that exact shape becomes a link,
+  // built from text nodes, so nothing else in a message is ever turned into markup.
+  function bubble(text) {
+    const node = el("p", "bubble");
+    String(text || "").split(/(\/groups\/\d+)/).forEach(function (part) {
+      if (/^\/groups\/\d+$/.test(part)) {
+        const link = el("a", null, part);
+        link.setAttribute("href", part);
+        node.appendChild(link);
+      } else if (part) {
+        node.appendChild(document.createTextNode(part));
+      }
+    });
+    return node;
+  }
+
   function renderUser(text) {
     const item = el("li", "msg from-person");
     item.appendChild(el("p", "bubble", text));
@@ -143,7 +159,7 @@
       item.appendChild(card);
       if (message.choices && message.choices.length) renderChoices(item, message, live);
     } else {
-      item.appendChild(el("p", "bubble", message.text));
+      item.appendChild(bubble(message.text));
       if (message.hint) item.appendChild(el("p", "hint", message.hint));
       if (message.kind === "question" && message.choices && message.choices.length) renderChoices(item, message, live);
     }

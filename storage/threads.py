@@ -1,0 +1,44 @@
+"""Group threads: the conversation of an introduced pair, trio or club (web chat)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.models import GroupMember, GroupPost, MatchGroup
+
+#: Groups whose members have been introduced to each other.
+INTRODUCED = ("approved", "introduced")
+
+
+def groups_of_person(session: Session, *, person_id: int) -> Sequence[MatchGroup]:
+    """The introduced groups someone belongs to, newest first."""
+    return session.exec(
+        select(MatchGroup)
+        .join(GroupMember, col(GroupMember.group_id) == col(MatchGroup.id))
+        .where(GroupMember.person_id == person_id, col(MatchGroup.status).in_(INTRODUCED))
+        .order_by(col(MatchGroup.id).desc())
+    ).all()
+
+
+def is_member(session: Session, *, group_id: int, person_id: int) -> bool:
+    return session.get(GroupMember, (group_id, person_id)) is not None
+
+
+def add_post(session: Session, *, group_id: int, person_id: int, body: str) -> GroupPost:
+    post = GroupPost(group_id=group_id, person_id=person_id, body=body)
+    session.add(post)
+    session.flush()
+    return post
+
+
+def posts_of(session: Session, *, group_id: int, limit: int = 500) -> Sequence[GroupPost]:
+    """The latest posts of a thread, oldest first."""
+    latest = session.exec(
+        select(GroupPost)
+        .where(GroupPost.group_id == group_id)
+        .order_by(col(GroupPost.id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(latest))
