@@ -20,6 +20,7 @@ from bot.adapters import web
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
 from bot.services.accounts import Accounts
+from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
 from bot.services.rounds import Proposer, RoundService
@@ -49,6 +50,7 @@ class Maatjes:
     conversations: ConversationService
     rounds: RoundService
     delivery: Delivery
+    checkins: CheckInService
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -80,6 +82,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         conversations=conversations,
         rounds=rounds,
         delivery=delivery,
+        checkins=CheckInService(engine, settings),
     )
 
 

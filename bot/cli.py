@@ -412,6 +412,92 @@ def outbox(
     typer.echo(f"{len(rows)} messages", err=True)
 
 
+checkins_app = typer.Typer(help="Reflection check-ins: deliver what is due, prompts.")
+app.add_typer(checkins_app, name="checkins")
+
+
+def _parse_at(at: str | None) -> Any:
+    from datetime import datetime
+
+    if at is None:
+        return None
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        typer.echo(
+            f"maatjes: --at wants an ISO time such as 2026-12-01T09:00+01:00, not {at!r}",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    if when.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        when = when.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    return when
+
+
+@checkins_app.command("deliver-due")
+def checkins_deliver_due(
+    at: Annotated[
+        str | None, typer.Option("--at", help="Act as if it is this ISO time (Amsterdam if bare).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Plan, send, remind and round up every check-in due, then deliver the outbox."""
+    from bot.app import build
+
+    when = _parse_at(at)
+    maatjes = build(_settings())
+    report = maatjes.checkins.run_due(when)
+    report.delivery = maatjes.delivery.deliver_due(now=when).as_dict()
+    summary = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(
+        f"check-ins sent {summary['checkins_sent']}, reminders {summary['reminders']}, "
+        f"round-ups {summary['roundups']}, missed {summary['missed']}; "
+        f"messages delivered {summary['delivered']}"
+    )
+
+
+@checkins_app.command("prompts")
+def checkins_prompts(
+    add_nl: Annotated[
+        str | None, typer.Option("--add", help="Add your own question (Dutch).")
+    ] = None,
+    add_en: Annotated[str | None, typer.Option("--en", help="Its English version.")] = None,
+) -> None:
+    """List the reflection questions (library and your own), or add one."""
+    from sqlmodel import Session
+
+    from bot.core.i18n import translator
+    from bot.services.checkins import prompts
+    from bot.services.rounds import CLI_ACTOR
+    from storage import checkins
+    from storage.db import session_scope
+
+    engine = _engine(_settings())
+    if add_nl is not None:
+        text = " ".join(add_nl.split())
+        if not 3 <= len(text) <= 500 or (add_en is not None and len(add_en) > 500):
+            typer.echo("maatjes: a question is 3 to 500 characters", err=True)
+            raise SystemExit(2)
+        with session_scope(engine) as session:
+            added = checkins.add_prompt(
+                session,
+                text_nl=text,
+                text_en=add_en and " ".join(add_en.split()),
+                created_by=CLI_ACTOR,
+            )
+            typer.echo(f"added own:{added.id}")
+        return
+    t = translator("nl")
+    with Session(engine) as session:
+        for prompt in prompts(session):
+            typer.echo(f"{prompt.code:<22} {prompt.text('nl', t)}")
+
+
 @app.command()
 def deliver(
     at: Annotated[
@@ -420,24 +506,9 @@ def deliver(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Deliver every outbox message that is due (the server also does this on a schedule)."""
-    from datetime import datetime
-
     from bot.app import build
 
-    when = None
-    if at is not None:
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            typer.echo(
-                f"maatjes: --at wants an ISO time such as 2026-12-01T09:00+01:00, not {at!r}",
-                err=True,
-            )
-            raise SystemExit(2) from None
-        if when.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            when = when.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    when = _parse_at(at)
     report = build(_settings()).delivery.deliver_due(now=when)
     typer.echo(
         json.dumps(report.as_dict())

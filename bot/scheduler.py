@@ -1,4 +1,4 @@
-"""What runs on the clock: outbox delivery and scheduled match rounds.
+"""What runs on the clock: check-ins, outbox delivery and scheduled match rounds.
 
 APScheduler only triggers; the truth is in the database (the outbox's claims, the round's unique
 schedule slot), so several instances may run this side by side without doing anything twice.
@@ -7,6 +7,7 @@ schedule slot), so several instances may run this side by side without doing any
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,6 +26,14 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
     )
 
     def deliver() -> None:
+        if settings.checkins:
+            try:
+                planned = maatjes.checkins.run_due()
+            except Exception:
+                log.exception("scheduled check-ins failed")
+            else:
+                if planned.sent or planned.reminders or planned.roundups or planned.missed:
+                    log.info("check-ins", extra=planned.as_dict())
         try:
             report = maatjes.delivery.deliver_due()
         except Exception:
@@ -42,7 +51,14 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
         if round_id is not None:
             log.info("round proposed", extra={"round_id": round_id, "origin": "schedule"})
 
-    scheduler.add_job(deliver, "interval", seconds=settings.delivery_interval_seconds, id="deliver")
+    # The first run is at start: whatever fell due while the bot was down goes out once.
+    scheduler.add_job(
+        deliver,
+        "interval",
+        seconds=settings.delivery_interval_seconds,
+        id="deliver",
+        next_run_time=datetime.now(UTC),
+    )
     if settings.scheduled_rounds:
         # On working days at 09:00 the slot is checked; the first check in a period proposes.
         scheduler.add_job(

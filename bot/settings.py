@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     scheduler: bool = True
     scheduled_rounds: bool = True
     delivery_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    checkins: bool = True
+    checkin_grace_hours: int = Field(default=48, ge=0, le=24 * 30)
+    checkin_reminder_days: int = Field(default=3, ge=1, le=30)
+    checkin_answer_days: int = Field(default=7, ge=1, le=60)
 
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:

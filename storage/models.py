@@ -358,3 +358,57 @@ class GroupPost(SQLModel, table=True):
     )
     body: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class CheckInPrompt(SQLModel, table=True):
+    """A coordinator's own reflection question (the built-in library lives in the code)."""
+
+    __tablename__ = "checkin_prompt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text_nl: str = Field(max_length=500)
+    text_en: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class CheckIn(SQLModel, table=True):
+    """One reflection check-in of a group: scheduled → sent → closed (after the round-up), or
+    ``missed`` when the bot was down past the grace period."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("group_id", "sequence", name="uq_checkin_group_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_group.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    sequence: int
+    prompt_code: str = Field(max_length=32)
+    due_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
+    status: str = Field(default="scheduled", max_length=16, index=True)
+    sent_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class CheckInAnswer(SQLModel, table=True):
+    """A member's answer to a check-in: answered (with text) or skipped; shared with the group
+    only when they said so."""
+
+    __tablename__ = "checkin_answer"
+
+    checkin_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("checkin.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    status: str = Field(default="answered", max_length=16)  # answered | skipped
+    text: str | None = None
+    shared: bool = False
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

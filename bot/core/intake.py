@@ -113,7 +113,16 @@ _NO: Final = frozenset({"nee", "n", "no", "nope", "liever niet"})
 _SKIP: Final = frozenset({"sla over", "overslaan", "skip", "-", "geen", "none", "nvt", "n.v.t."})
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _MENUS: Final = frozenset(
-    {"edit_menu", "pause_menu", "language_menu", "confirm_stop", "review_reason"}
+    {
+        "edit_menu",
+        "pause_menu",
+        "language_menu",
+        "confirm_stop",
+        "review_reason",
+        "checkin_answer",
+        "checkin_share",
+        "checkin_update",
+    }
 )
 _PAUSE_OPTIONS: Final[Mapping[str, int | None]] = {"2w": 14, "1m": 30, "3m": 91, "open": None}
 
@@ -191,6 +200,17 @@ class ReviewDecided:
 
 
 @dataclass(frozen=True)
+class CheckInAnswered:
+    """A member's answer to a reflection check-in: ``answered`` (with text) or ``skipped``;
+    ``shared`` means the group may see it in the round-up."""
+
+    checkin_id: int
+    status: str
+    text: str | None = None
+    shared: bool = False
+
+
+@dataclass(frozen=True)
 class SwapRequested:
     """A coordinator wants to change a group: first pick the member, then see the alternatives."""
 
@@ -211,6 +231,7 @@ Effect = (
     | RoundRequested
     | ReviewDecided
     | SwapRequested
+    | CheckInAnswered
 )
 
 FOLLOW_UP_ANSWERS: Final = ("met", "not_yet", "not_a_fit")
@@ -346,6 +367,8 @@ class Intake:
             return self._on_follow_up(conv, t, inbound.choice)
         if inbound.choice and inbound.choice.startswith("review:"):
             return self._on_review_choice(conv, t, inbound.choice)
+        if inbound.choice and inbound.choice.startswith("checkin:"):
+            return self._on_checkin_choice(conv, t, inbound.choice)
         if inbound.text is not None and inbound.choice is None and inbound.choices is None:
             text = clean_text(inbound.text)
             if not text:
@@ -405,6 +428,45 @@ class Intake:
                     step=step,
                     choices=(Choice("cancel", t("common.back")),),
                     max_length=1000,
+                ),
+            )
+        if step == "checkin_answer":
+            return (
+                Question(
+                    text=t("checkin.type_answer"),
+                    step=step,
+                    choices=(Choice("cancel", t("common.back")),),
+                    max_length=self.config.max_answer_length,
+                ),
+            )
+        if step == "checkin_share":
+            return (
+                Question(
+                    text=t("checkin.share_ask"),
+                    step=step,
+                    choices=(
+                        Choice("share", t("checkin.share_yes")),
+                        Choice("private", t("checkin.share_no")),
+                    ),
+                    free_text=False,
+                ),
+            )
+        if step == "checkin_update":
+            if conv.context.get("updates") == "phase":
+                return (
+                    Question(
+                        text=t("checkin.update_phase"),
+                        step=step,
+                        choices=(*_choices(t, "phase"), Choice("keep", t("checkin.keep"))),
+                        free_text=False,
+                    ),
+                )
+            return (
+                Question(
+                    text=t("checkin.update_ongemak"),
+                    step=step,
+                    choices=(Choice("yes", t("common.yes")), Choice("no", t("common.no"))),
+                    free_text=False,
                 ),
             )
         if step == "confirm_stop":
@@ -935,6 +997,76 @@ class Intake:
         else:
             return self._reject(conv, t, t("error.choose_one"))
         return Reply(conversation=replace(conv, step=here), messages=(), effects=(effect,))
+
+    def _on_checkin_choice(self, conv: Conversation, t: Translate, choice: str) -> Reply:
+        """Check-in buttons: ``checkin:<id>:answer[:<field to update>]``, ``checkin:<id>:skip``."""
+        parts = choice.split(":")
+        if len(parts) < 3 or not parts[1].isdigit() or parts[2] not in ("answer", "skip"):
+            return self._reject(conv, t, t("error.choose_one"))
+        if not conv.consent:
+            return self._reject(conv, t, t("error.needs_consent"))
+        checkin_id = int(parts[1])
+        here = self._return_step(conv) if conv.step in _MENUS else conv.step
+        if parts[2] == "skip":
+            return Reply(
+                conversation=replace(conv, step=here),
+                messages=(Text(t("checkin.skipped")),),
+                effects=(CheckInAnswered(checkin_id, "skipped"),),
+            )
+        updates = parts[3] if len(parts) > 3 and parts[3] in ("phase", "ongemak") else ""
+        context = {"checkin": checkin_id, "updates": updates, "return_to": here}
+        return self._to(replace(conv, step="checkin_answer", context=context), t)
+
+    def _on_checkin_answer(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        if inbound.choice == "cancel":
+            return self._to(replace(conv, step=self._return_step(conv), context={}), t)
+        text = clean_text(inbound.text or "")
+        if not text:
+            return self._reject(conv, t, t("error.type_answer"))
+        limit = self.config.max_answer_length
+        if len(text) > limit:
+            return self._reject(conv, t, t("error.too_long", length=len(text), limit=limit))
+        context = {**conv.context, "answer": text}
+        return self._to(replace(conv, step="checkin_share", context=context), t)
+
+    def _on_checkin_share(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        answer = inbound.choice or self._yes_no(inbound)
+        shared = {"share": True, "yes": True, "private": False, "no": False}.get(answer or "")
+        if shared is None:
+            return self._reject(conv, t, t("error.choose_one"))
+        effect = CheckInAnswered(
+            int(conv.context["checkin"]), "answered", str(conv.context["answer"]), shared
+        )
+        thanks = Text(t("checkin.thanks_shared" if shared else "checkin.thanks_private"))
+        if conv.context.get("updates"):
+            return self._to(
+                replace(conv, step="checkin_update"), t, before=(thanks,), effects=(effect,)
+            )
+        back = replace(conv, step=self._return_step(conv), context={})
+        return Reply(conversation=back, messages=(thanks,), effects=(effect,))
+
+    def _on_checkin_update(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        back = replace(conv, step=self._return_step(conv), context={})
+        effects: tuple[Effect, ...] = ()
+        if conv.context.get("updates") == "phase":
+            if inbound.choice in PHASES:
+                effects = (AnswerGiven("phase", inbound.choice), ProfileCommitted())
+            elif inbound.choice != "keep":
+                return self._reject(conv, t, t("error.choose_one"))
+        else:
+            answer = inbound.choice or self._yes_no(inbound)
+            if answer == "yes":
+                effects = (AnswerGiven("ongemak", conv.context["answer"]), ProfileCommitted())
+            elif answer != "no":
+                return self._reject(conv, t, t("error.choose_one"))
+        said = t("checkin.profile_updated") if effects else t("checkin.profile_kept")
+        return Reply(conversation=back, messages=(Text(said),), effects=effects)
 
     def _on_review_reason(
         self, conv: Conversation, t: Translate, inbound: Inbound, today: date

@@ -19,6 +19,7 @@ from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.intake import (
     MATCHING,
     AnswerGiven,
+    CheckInAnswered,
     ConsentDecided,
     ConsentWithdrawn,
     Conversation,
@@ -35,6 +36,7 @@ from bot.core.intake import (
 )
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
+from bot.services import checkins as checkin_service
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
@@ -330,6 +332,18 @@ class ConversationService:
                     people.set_language(session, person=person, language=language)
                 case PauseChanged(paused=paused, until=until):
                     people.set_pause(session, person=person, paused=paused, until=until)
+                case CheckInAnswered(
+                    checkin_id=checkin_id, status=status, text=text, shared=shared
+                ):
+                    if not checkin_service.record_answer(
+                        session,
+                        person=person,
+                        checkin_id=checkin_id,
+                        status=status,
+                        text=text,
+                        shared=shared,
+                    ):
+                        log.warning("check-in answer refused", extra={"checkin_id": checkin_id})
                 case FollowUpAnswered(group_id=group_id, answer=answer, block=block):
                     members = rounds.members_of(session, group_ids=[group_id])[group_id]
                     if person.id not in members:  # a stale or forged button: nothing to record

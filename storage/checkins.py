@@ -1,0 +1,150 @@
+"""Check-ins of introduced groups, their answers, and coordinators' own prompts.
+
+Every state change is a conditional UPDATE (``… WHERE status = 'scheduled'``) or an INSERT that
+does nothing on conflict, so several processes may run the scheduler at once: each check-in is
+sent, reminded and rounded up once, and its messages go through the outbox's dedupe keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from storage.models import CheckIn, CheckInAnswer, CheckInPrompt, MatchGroup
+from storage.types import utcnow
+
+SCHEDULED, SENT, CLOSED, MISSED = "scheduled", "sent", "closed", "missed"
+INTRODUCED = ("approved", "introduced")
+
+
+def schedule(
+    session: Session, *, group_id: int, sequence: int, prompt_code: str, due_at: datetime
+) -> bool:
+    """Plan check-in number ``sequence`` of a group, unless another process already did."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(CheckIn)
+        .values(
+            group_id=group_id,
+            sequence=sequence,
+            prompt_code=prompt_code,
+            due_at=due_at,
+            status=SCHEDULED,
+        )
+        .on_conflict_do_nothing(index_elements=["group_id", "sequence"])
+        .returning(col(CheckIn.id))
+    )
+    return session.execute(statement).first() is not None
+
+
+def groups_without_plan(session: Session) -> Sequence[MatchGroup]:
+    """Introduced groups with no check-in waiting to be sent."""
+    planned = select(CheckIn.group_id).where(CheckIn.status == SCHEDULED)
+    return session.exec(
+        select(MatchGroup).where(
+            col(MatchGroup.status).in_(INTRODUCED),
+            col(MatchGroup.introduced_at).is_not(None),
+            col(MatchGroup.id).not_in(planned),
+        )
+    ).all()
+
+
+def history(session: Session, *, group_id: int) -> Sequence[CheckIn]:
+    return session.exec(
+        select(CheckIn).where(CheckIn.group_id == group_id).order_by(col(CheckIn.sequence))
+    ).all()
+
+
+def due(session: Session, *, now: datetime, limit: int = 500) -> Sequence[CheckIn]:
+    return session.exec(
+        select(CheckIn)
+        .where(CheckIn.status == SCHEDULED, CheckIn.due_at <= now)
+        .order_by(col(CheckIn.due_at), col(CheckIn.id))
+        .limit(limit)
+    ).all()
+
+
+def transition(
+    session: Session, *, checkin_id: int, from_status: str, to_status: str, at: datetime
+) -> bool:
+    """Move a check-in on, if it is still where we think: True for the one process that did."""
+    values: dict[str, object] = {"status": to_status}
+    if to_status == SENT:
+        values["sent_at"] = at
+    if to_status in (CLOSED, MISSED):
+        values["closed_at"] = at
+    result = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.id) == checkin_id, col(CheckIn.status) == from_status)
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def open_checkins(session: Session) -> Sequence[CheckIn]:
+    return session.exec(select(CheckIn).where(CheckIn.status == SENT)).all()
+
+
+def answers(session: Session, *, checkin_id: int) -> Sequence[CheckInAnswer]:
+    return session.exec(
+        select(CheckInAnswer)
+        .where(CheckInAnswer.checkin_id == checkin_id)
+        .order_by(col(CheckInAnswer.answered_at))
+    ).all()
+
+
+def record_answer(
+    session: Session,
+    *,
+    checkin_id: int,
+    person_id: int,
+    status: str,
+    text: str | None,
+    shared: bool,
+) -> CheckInAnswer:
+    """Store (or replace) a member's answer."""
+    row = session.get(CheckInAnswer, (checkin_id, person_id))
+    if row is None:
+        row = CheckInAnswer(checkin_id=checkin_id, person_id=person_id)
+    row.status = status
+    row.text = text
+    row.shared = shared
+    row.answered_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_prompt(
+    session: Session, *, text_nl: str, text_en: str | None, created_by: str
+) -> CheckInPrompt:
+    prompt = CheckInPrompt(text_nl=text_nl, text_en=text_en, created_by=created_by)
+    session.add(prompt)
+    session.flush()
+    return prompt
+
+
+def custom_prompts(session: Session, *, active_only: bool = True) -> Sequence[CheckInPrompt]:
+    query = select(CheckInPrompt).order_by(col(CheckInPrompt.id))
+    if active_only:
+        query = query.where(col(CheckInPrompt.active).is_(True))
+    return session.exec(query).all()
+
+
+def participation(session: Session) -> dict[str, int]:
+    """Counts for the dashboard: check-ins sent, answers, skips and shared answers."""
+    sent = session.exec(
+        select(func.count()).select_from(CheckIn).where(col(CheckIn.status).in_((SENT, CLOSED)))
+    ).one()
+    rows = session.exec(select(CheckInAnswer.status, CheckInAnswer.shared)).all()
+    return {
+        "checkins": int(sent),
+        "answered": sum(1 for status, _ in rows if status == "answered"),
+        "skipped": sum(1 for status, _ in rows if status == "skipped"),
+        "shared": sum(1 for status, shared in rows if status == "answered" and shared),
+    }
