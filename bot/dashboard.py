@@ -28,7 +28,7 @@ from bot.services.rounds import (
     UnknownRound,
     round_view,
 )
-from storage import audit, outbox, rounds
+from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
 from storage.models import Person
 
@@ -161,7 +161,17 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             stats = community_stats(session)
             latest = rounds.latest_round(session)
             failed = len(outbox.entries(session, status="failed"))
-        return page(request, "overview.html", stats=stats, latest=latest, failed=failed)
+            participation = checkins.participation(session)
+            quiet = checkins.quiet_groups(session)
+        return page(
+            request,
+            "overview.html",
+            stats=stats,
+            latest=latest,
+            failed=failed,
+            participation=participation,
+            quiet=quiet,
+        )
 
     @api.get("/rounds", response_class=HTMLResponse)
     def round_list(request: Request) -> Response:

@@ -148,3 +148,30 @@ def participation(session: Session) -> dict[str, int]:
         "skipped": sum(1 for status, _ in rows if status == "skipped"),
         "shared": sum(1 for status, shared in rows if status == "answered" and shared),
     }
+
+
+def quiet_groups(session: Session, *, after: int = 2) -> list[int]:
+    """Introduced groups whose last ``after`` closed check-ins got no answer from anyone: they
+    seem to have stopped meeting (shown to coordinators; their members may be matched anew)."""
+    closed = session.exec(
+        select(CheckIn)
+        .where(col(CheckIn.status) == CLOSED)
+        .order_by(col(CheckIn.group_id), col(CheckIn.sequence).desc())
+    ).all()
+    answered = {
+        checkin_id
+        for checkin_id, status in session.exec(
+            select(CheckInAnswer.checkin_id, CheckInAnswer.status)
+        ).all()
+        if status == "answered"
+    }
+    latest: dict[int, list[int]] = {}
+    for checkin in closed:
+        ids = latest.setdefault(checkin.group_id, [])
+        if len(ids) < after and checkin.id is not None:
+            ids.append(checkin.id)
+    return sorted(
+        group_id
+        for group_id, ids in latest.items()
+        if len(ids) == after and not any(i in answered for i in ids)
+    )

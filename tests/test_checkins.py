@@ -406,3 +406,34 @@ def test_a_crash_mid_batch_loses_nothing_and_sends_nothing_twice(
     with Session(engine) as session:
         inbox = session.exec(select(InboxMessage.person_id)).all()
     assert len(inbox) == 2 * count and len(set(inbox)) == 2 * count
+
+
+def test_groups_that_stop_answering_are_flagged_as_quiet(engine: Engine) -> None:
+    settings_, _, service = _setup(engine)
+    when = datetime.now(UTC)
+    for _ in range(2):  # two check-ins pass without a single answer
+        service.run_due(when)
+        when = _first_due_scheduled(engine) + timedelta(minutes=1)
+        service.run_due(when)
+        when += timedelta(days=settings_.checkin_answer_days, minutes=1)
+        service.run_due(when)
+    with Session(engine) as session:
+        from storage import rounds
+        from storage.models import MatchGroup
+
+        groups = sorted(g.id or 0 for g in session.exec(select(MatchGroup)).all())
+        assert checkins.quiet_groups(session) == groups
+        closed = session.exec(select(CheckIn).where(CheckIn.status == "closed")).all()
+        assert len(closed) == 4
+        first = closed[-1]
+        member = rounds.members_of(session, group_ids=[first.group_id])[first.group_id][0]
+        checkins.record_answer(
+            session,
+            checkin_id=first.id or 0,
+            person_id=member,
+            status="answered",
+            text="Toch nog",
+            shared=False,
+        )
+        session.commit()
+        assert first.group_id not in checkins.quiet_groups(session), "one answer wakes it up"

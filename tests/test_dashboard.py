@@ -120,6 +120,8 @@ def test_a_coordinator_reviews_a_round(client: TestClient) -> None:
     ]
     again = client.post(f"/dashboard/rounds/{round_id}/approve", data={"csrf": token})
     assert again.status_code == 409
+    overview = client.get("/dashboard").text
+    assert 'id="stat-checkins">0<' in overview and 'id="stat-quiet">0<' in overview
     network = client.get("/dashboard/network").text
     assert network.count("<circle") == 2 and network.count("<line") == 1
     csv = client.get("/dashboard/audit?format=csv")

@@ -24,7 +24,7 @@ from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embe
 from matching.grouping import form_clubs
 from matching.pairing import pair_up
 from matching.scoring import TEXT_FIELDS, Embedded, Profile, Weights, affinity, cross_fit, explain
-from storage import embeddings, people, rounds
+from storage import checkins, embeddings, people, rounds
 from storage.db import session_scope
 from storage.models import Person
 from storage.types import utcnow
@@ -193,7 +193,10 @@ class Matchmaker:
             groups = [list(g) for g in pair_up(scores, forbidden=forbidden) if len(g) > 1]
             extends = [None] * len(groups)
         else:
+            quiet = set(checkins.quiet_groups(session))  # stopped meeting: members are free
             for gid, members in rounds.active_clubs(session).items():
+                if gid in quiet:
+                    continue
                 present = [index[m] for m in members if m in index]
                 if present:
                     clubs[gid] = present
