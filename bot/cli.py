@@ -566,6 +566,27 @@ def bench_matching(
         as_json.write_text(json.dumps(asdict(report), indent=2, default=str), encoding="utf-8")
 
 
+@bench_app.command("checkins")
+def bench_checkins(
+    groups: Annotated[int, typer.Option(help="Groups with a check-in due at once.")] = 10_000,
+    workers: Annotated[int, typer.Option(help="Delivering processes.")] = 2,
+    rate: Annotated[int, typer.Option(help="The fake platform's limit, messages/s.")] = 1_000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="An empty database to use (default: a temporary SQLite file)."),
+    ] = None,
+) -> None:
+    """Check-ins due for many groups, delivered by several processes through a rate-limited
+    fake platform: time, throughput, duplicates and lost messages."""
+    from bot.bench import bench_checkins as run_bench
+
+    result = run_bench(
+        groups=groups, workers=workers, rate=rate, database_url=database_url, out=typer.echo
+    )
+    if result.duplicates or result.lost:
+        raise SystemExit(1)
+
+
 def main() -> None:
     """Entry point: known failures become one clear line, not a traceback."""
     from pydantic import ValidationError
