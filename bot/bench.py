@@ -107,6 +107,7 @@ class HttpSender:
 def _seed(url: str, groups: int, at: datetime) -> int:
     """Pairs of people (platform "bench"), introduced, each with a check-in due at ``at``."""
     from sqlalchemy import insert
+    from sqlmodel import col, select
 
     from bot.core.intake import MATCHING
     from storage.db import make_engine, migrate, session_scope
@@ -132,7 +133,7 @@ def _seed(url: str, groups: int, at: datetime) -> int:
                 for i in range(groups * 2)
             ],
         )
-        ids = [p.id for p in session.query(Person).order_by(Person.id)]  # type: ignore[arg-type]
+        ids = list(session.exec(select(Person.id).order_by(col(Person.id))))
         session.execute(
             insert(Consent),
             [
@@ -164,7 +165,7 @@ def _seed(url: str, groups: int, at: datetime) -> int:
                 for i in range(groups)
             ],
         )
-        group_ids = [g.id for g in session.query(MatchGroup).order_by(MatchGroup.id)]  # type: ignore[arg-type]
+        group_ids = list(session.exec(select(MatchGroup.id).order_by(col(MatchGroup.id))))
         session.execute(
             insert(GroupMember),
             [
