@@ -42,16 +42,31 @@ def schedule(
     return session.execute(statement).first() is not None
 
 
-def groups_without_plan(session: Session) -> Sequence[MatchGroup]:
+def groups_without_plan(session: Session, *, limit: int = 500) -> Sequence[MatchGroup]:
     """Introduced groups with no check-in waiting to be sent."""
     planned = select(CheckIn.group_id).where(CheckIn.status == SCHEDULED)
     return session.exec(
-        select(MatchGroup).where(
+        select(MatchGroup)
+        .where(
             col(MatchGroup.status).in_(INTRODUCED),
             col(MatchGroup.introduced_at).is_not(None),
             col(MatchGroup.id).not_in(planned),
         )
+        .order_by(col(MatchGroup.id))
+        .limit(limit)
     ).all()
+
+
+def histories(session: Session, *, group_ids: Sequence[int]) -> dict[int, list[CheckIn]]:
+    found: dict[int, list[CheckIn]] = {gid: [] for gid in group_ids}
+    rows = session.exec(
+        select(CheckIn)
+        .where(col(CheckIn.group_id).in_(list(group_ids)))
+        .order_by(col(CheckIn.group_id), col(CheckIn.sequence))
+    ).all()
+    for row in rows:
+        found[row.group_id].append(row)
+    return found
 
 
 def history(session: Session, *, group_id: int) -> Sequence[CheckIn]:
@@ -86,8 +101,26 @@ def transition(
     return bool(getattr(result, "rowcount", 0))
 
 
-def open_checkins(session: Session) -> Sequence[CheckIn]:
-    return session.exec(select(CheckIn).where(CheckIn.status == SENT)).all()
+def open_checkins(session: Session, *, after_id: int = 0, limit: int = 500) -> Sequence[CheckIn]:
+    """Sent check-ins not yet rounded up, in id order after ``after_id``."""
+    return session.exec(
+        select(CheckIn)
+        .where(CheckIn.status == SENT, col(CheckIn.id) > after_id)
+        .order_by(col(CheckIn.id))
+        .limit(limit)
+    ).all()
+
+
+def answers_of(
+    session: Session, *, checkin_ids: Sequence[int]
+) -> dict[int, dict[int, CheckInAnswer]]:
+    """Answers by check-in, then by person."""
+    found: dict[int, dict[int, CheckInAnswer]] = {cid: {} for cid in checkin_ids}
+    for row in session.exec(
+        select(CheckInAnswer).where(col(CheckInAnswer.checkin_id).in_(list(checkin_ids)))
+    ).all():
+        found.setdefault(row.checkin_id, {})[row.person_id] = row
+    return found
 
 
 def answers(session: Session, *, checkin_id: int) -> Sequence[CheckInAnswer]:

@@ -437,3 +437,14 @@ def test_groups_that_stop_answering_are_flagged_as_quiet(engine: Engine) -> None
         )
         session.commit()
         assert first.group_id not in checkins.quiet_groups(session), "one answer wakes it up"
+
+
+def test_everything_due_is_sent_across_batches(engine: Engine, database_url: str) -> None:
+    now = _many_groups(engine, database_url, 23)
+    service = CheckInService(engine, Settings(_env_file=None))  # type: ignore[call-arg]
+    service.batch = 5
+    report = service.run_due(now)
+    assert report.sent == 23 and report.messages == 46
+    with Session(engine) as session:
+        left = session.exec(select(CheckIn).where(CheckIn.status == "scheduled")).all()
+    assert [c.due_at > now for c in left] == [True] * len(left), "only future ones remain"

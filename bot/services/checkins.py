@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core.checkins import (
     AMSTERDAM,
@@ -30,9 +30,9 @@ from bot.core.i18n import translator
 from bot.core.intake import MATCHING
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
 from bot.settings import Settings
-from storage import checkins, consents, outbox, people, rounds
+from storage import checkins, outbox, people, rounds
 from storage.db import session_scope
-from storage.models import CheckIn, MatchGroup, Person
+from storage.models import CheckIn, Consent, MatchGroup, OutboxMessage, Person
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -90,67 +90,115 @@ class CheckInService:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        self.batch = 200
 
     @property
     def grace(self) -> timedelta:
         return timedelta(hours=self.settings.checkin_grace_hours)
 
     def run_due(self, now: datetime | None = None) -> CheckInReport:
-        """Plan, send, remind and round up everything due at ``now`` (into the outbox)."""
+        """Plan, send, remind and round up everything due at ``now`` (into the outbox).
+
+        Work goes in batches, each its own short transaction, so another process (or the chat)
+        never waits long for the database."""
         now = now or self.clock()
         report = CheckInReport()
-        with session_scope(self.engine) as session:
-            report.planned = self._plan(session, now)
-        with session_scope(self.engine) as session:
-            self._send(session, now, report)
-        with session_scope(self.engine) as session:
-            self._remind_and_round_up(session, now, report)
+        while True:
+            with session_scope(self.engine) as session:
+                planned, more = self._plan(session, now)
+            report.planned += planned
+            if not more or not planned:
+                break
+        while True:
+            with session_scope(self.engine) as session:
+                if not self._send(session, now, report):
+                    break
+        after = 0
+        while True:
+            with session_scope(self.engine) as session:
+                after = self._remind_and_round_up(session, now, report, after=after)
+            if not after:
+                break
         return report
+
+    # --- bulk loading --------------------------------------------------------------------------
+
+    def _load(
+        self, session: Session, group_ids: Sequence[int], now: datetime
+    ) -> tuple[dict[int, list[Person]], set[int]]:
+        """Members of these groups, and which of them can be written to now (consent for
+        matching, no pause on this Amsterdam day)."""
+        members = rounds.members_of(session, group_ids=list(group_ids))
+        ids = sorted({pid for ids in members.values() for pid in ids})
+        persons = {
+            p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))).all()
+        }
+        consenting = set(
+            session.exec(
+                select(Consent.person_id).where(
+                    col(Consent.person_id).in_(ids),
+                    Consent.purpose == MATCHING,
+                    col(Consent.given).is_(True),
+                    col(Consent.withdrawn_at).is_(None),
+                )
+            ).all()
+        )
+        today = now.astimezone(AMSTERDAM).date()
+        reachable = {
+            pid
+            for pid, person in persons.items()
+            if pid is not None and pid in consenting and not people.is_paused(person, today=today)
+        }
+        by_group = {
+            gid: [persons[pid] for pid in pids if pid in persons] for gid, pids in members.items()
+        }
+        return by_group, reachable
 
     # --- planning ------------------------------------------------------------------------------
 
-    def _plan(self, session: Session, now: datetime) -> int:
-        planned = 0
+    def _plan(self, session: Session, now: datetime) -> tuple[int, bool]:
+        """Plan the next check-in of a batch of groups; returns (planned, maybe more)."""
+        groups = checkins.groups_without_plan(session, limit=self.batch)
+        if not groups:
+            return 0, False
         available = prompts(session)
-        for group in checkins.groups_without_plan(session):
+        ids = [g.id for g in groups if g.id is not None]
+        members, _ = self._load(session, ids, now)
+        histories = checkins.histories(session, group_ids=ids)
+        planned = 0
+        for group in groups:
             assert group.id is not None and group.introduced_at is not None
-            past = checkins.history(session, group_id=group.id)
-            members = self._members(session, group.id)
-            rhythm = group_rhythm(p.rhythm for p in members)
-            after = max(
-                [group.introduced_at, *(c.sent_at or c.due_at for c in past)],
-            )
+            past = histories.get(group.id, [])
+            rhythm = group_rhythm(p.rhythm for p in members.get(group.id, []))
+            after = max([group.introduced_at, *(c.sent_at or c.due_at for c in past)])
             if past and past[-1].status == checkins.MISSED:
                 after = max(after, now - self.grace)
-            due = next_check_in(after, rhythm)
             asked = [c.prompt_code for c in past if c.status != checkins.MISSED]
-            prompt = next_prompt(available, asked)
             if checkins.schedule(
                 session,
                 group_id=group.id,
                 sequence=len(past) + 1,
-                prompt_code=prompt.code,
-                due_at=due,
+                prompt_code=next_prompt(available, asked).code,
+                due_at=next_check_in(after, rhythm),
             ):
                 planned += 1
-        return planned
+        return planned, len(groups) == self.batch
 
     # --- sending -------------------------------------------------------------------------------
 
-    def _members(self, session: Session, group_id: int) -> list[Person]:
-        ids = rounds.members_of(session, group_ids=[group_id])[group_id]
-        return [p for p in (session.get(Person, pid) for pid in ids) if p is not None]
-
-    def _reachable(self, session: Session, person: Person, now: datetime) -> bool:
-        """Consent for matching, and no pause on this (Amsterdam) day."""
-        assert person.id is not None
-        today = now.astimezone(AMSTERDAM).date()
-        return consents.has_consent(
-            session, person_id=person.id, purpose=MATCHING
-        ) and not people.is_paused(person, today=today)
-
-    def _send(self, session: Session, now: datetime, report: CheckInReport) -> None:
-        for checkin in checkins.due(session, now=now):
+    def _send(self, session: Session, now: datetime, report: CheckInReport) -> bool:
+        """Send one batch of due check-ins; False when nothing was due any more."""
+        batch = checkins.due(session, now=now, limit=self.batch)
+        if not batch:
+            return False
+        members, reachable = self._load(session, [c.group_id for c in batch], now)
+        groups = {
+            g.id: g
+            for g in session.exec(
+                select(MatchGroup).where(col(MatchGroup.id).in_([c.group_id for c in batch]))
+            ).all()
+        }
+        for checkin in batch:
             assert checkin.id is not None
             if checkin.due_at < now - self.grace:
                 if checkins.transition(
@@ -171,14 +219,15 @@ class CheckInService:
             ):
                 continue  # another process sent it
             report.sent += 1
-            group = session.get(MatchGroup, checkin.group_id)
-            members = self._members(session, checkin.group_id)
+            group_members = members.get(checkin.group_id, [])
             prompt = prompt_by_code(session, checkin.prompt_code)
-            for person in members:
-                if not self._reachable(session, person, now):
+            for person in group_members:
+                if person.id not in reachable:
                     continue
                 assert person.id is not None
-                messages = checkin_messages(checkin, prompt, person, members, group)
+                messages = checkin_messages(
+                    checkin, prompt, person, group_members, groups.get(checkin.group_id)
+                )
                 if outbox.enqueue(
                     session,
                     dedupe_key=f"checkin:{checkin.id}:{person.id}",
@@ -188,15 +237,31 @@ class CheckInService:
                     not_before=now,
                 ):
                     report.messages += 1
+        return True
 
-    def _remind_and_round_up(self, session: Session, now: datetime, report: CheckInReport) -> None:
+    def _remind_and_round_up(
+        self, session: Session, now: datetime, report: CheckInReport, *, after: int
+    ) -> int:
+        """One batch of sent check-ins (ids above ``after``): round up what is over, remind who
+        has not answered. Returns the last id handled, or 0 when there was nothing left."""
         remind_after = timedelta(days=self.settings.checkin_reminder_days)
         close_after = timedelta(days=self.settings.checkin_answer_days)
-        for checkin in checkins.open_checkins(session):
+        batch = checkins.open_checkins(session, after_id=after, limit=self.batch)
+        if not batch:
+            return 0
+        members, reachable = self._load(session, [c.group_id for c in batch], now)
+        keys = [f"checkin:{c.id}:{p.id}" for c in batch for p in members.get(c.group_id, [])]
+        asked_keys = set(
+            session.exec(
+                select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))
+            ).all()
+        )
+        all_answers = checkins.answers_of(session, checkin_ids=[c.id or 0 for c in batch])
+        for checkin in batch:
             assert checkin.id is not None and checkin.sent_at is not None
-            members = self._members(session, checkin.group_id)
-            asked = [p for p in members if outbox_has(session, f"checkin:{checkin.id}:{p.id}")]
-            answers = {a.person_id: a for a in checkins.answers(session, checkin_id=checkin.id)}
+            group_members = members.get(checkin.group_id, [])
+            asked = [p for p in group_members if f"checkin:{checkin.id}:{p.id}" in asked_keys]
+            answers = all_answers.get(checkin.id, {})
             everyone_answered = bool(asked) and all(p.id in answers for p in asked)
             if now >= checkin.sent_at + close_after or everyone_answered:
                 if checkins.transition(
@@ -209,10 +274,12 @@ class CheckInService:
                     report.roundups += 1
                     prompt = prompt_by_code(session, checkin.prompt_code)
                     for person in asked:
-                        if not self._reachable(session, person, now):
+                        if person.id not in reachable:
                             continue
                         assert person.id is not None
-                        messages = roundup_messages(prompt, person, members, answers, len(asked))
+                        messages = roundup_messages(
+                            prompt, person, group_members, answers, len(asked)
+                        )
                         if outbox.enqueue(
                             session,
                             dedupe_key=f"checkin-roundup:{checkin.id}:{person.id}",
@@ -223,33 +290,29 @@ class CheckInService:
                         ):
                             report.messages += 1
                 continue
-            if now >= checkin.sent_at + remind_after:
-                for person in asked:
-                    if person.id in answers or not self._reachable(session, person, now):
-                        continue
-                    assert person.id is not None
-                    t = translator(person.language)
-                    if outbox.enqueue(
-                        session,
-                        dedupe_key=f"checkin-reminder:{checkin.id}:{person.id}",
-                        recipient_id=person.id,
-                        kind="checkin_reminder",
-                        payload={
-                            "messages": [
-                                to_dict(Text(t("checkin.reminder"))),
-                                *checkin_messages(
-                                    checkin,
-                                    prompt_by_code(session, checkin.prompt_code),
-                                    person,
-                                    members,
-                                    None,
-                                ),
-                            ]
-                        },
-                        not_before=now,
-                    ):
-                        report.reminders += 1
-                        report.messages += 1
+            if now < checkin.sent_at + remind_after:
+                continue
+            prompt = prompt_by_code(session, checkin.prompt_code)
+            for person in asked:
+                if person.id in answers or person.id not in reachable:
+                    continue
+                assert person.id is not None
+                t = translator(person.language)
+                reminder = [
+                    to_dict(Text(t("checkin.reminder"))),
+                    *checkin_messages(checkin, prompt, person, group_members, None),
+                ]
+                if outbox.enqueue(
+                    session,
+                    dedupe_key=f"checkin-reminder:{checkin.id}:{person.id}",
+                    recipient_id=person.id,
+                    kind="checkin_reminder",
+                    payload={"messages": reminder},
+                    not_before=now,
+                ):
+                    report.reminders += 1
+                    report.messages += 1
+        return batch[-1].id or 0
 
 
 def record_answer(
@@ -280,17 +343,6 @@ def record_answer(
         shared=shared and status == "answered",
     )
     return True
-
-
-def outbox_has(session: Session, dedupe_key: str) -> bool:
-    from sqlmodel import select
-
-    from storage.models import OutboxMessage
-
-    return (
-        session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
-        is not None
-    )
 
 
 def checkin_messages(
