@@ -210,7 +210,16 @@ def _worker(url: str, platform_url: str, start_at: float, queue: Any) -> None:
     while time.time() < start_at:
         time.sleep(0.001)
     began = time.perf_counter()
-    report = CheckInService(engine, settings).run_due()
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(10):  # as the scheduler would: a locked SQLite file is tried again
+        try:
+            report = CheckInService(engine, settings).run_due()
+            break
+        except OperationalError:
+            time.sleep(0.2 * (attempt + 1))
+    else:
+        raise RuntimeError("the database stayed locked")
     totals = Counter[str]()
     idle_since = None
     while True:

@@ -10,6 +10,7 @@ planned from now, so a long outage never floods anyone.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -109,17 +110,26 @@ class CheckInService:
             report.planned += planned
             if not more or not planned:
                 break
+            self._yield()
         while True:
             with session_scope(self.engine) as session:
                 if not self._send(session, now, report):
                     break
+            self._yield()
         after = 0
         while True:
             with session_scope(self.engine) as session:
                 after = self._remind_and_round_up(session, now, report, after=after)
             if not after:
                 break
+            self._yield()
         return report
+
+    def _yield(self) -> None:
+        """Between batches on SQLite, let a waiting writer (another process) in: its busy
+        handler polls, and a process that starts its next transaction at once could starve it."""
+        if self.engine.dialect.name == "sqlite":
+            time.sleep(0.03)
 
     # --- bulk loading --------------------------------------------------------------------------
 
