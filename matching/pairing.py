@@ -112,8 +112,47 @@ def random_pairs(n: int, seed: int = 0) -> Groups:
 # --- dense ------------------------------------------------------------------------------------
 
 
+#: Up to this many people the best partition is found exactly (dynamic programming over subsets).
+EXACT_LIMIT = 14
+
+
+def _pair_exact(matrix: NDArray[np.float64]) -> Groups:
+    """The optimum by memoised search: the lowest free person joins a partner, or (once, when n
+    is odd) two partners as the trio. O(2^n · n²) — only for small n."""
+    from functools import cache
+
+    n = matrix.shape[0]
+    w = matrix.tolist()
+    full = (1 << n) - 1
+
+    @cache
+    def best(mask: int, trio_left: bool) -> tuple[float, tuple[tuple[int, ...], ...]]:
+        if mask == full:
+            return 0.0, ()
+        i = (~mask & (mask + 1)).bit_length() - 1  # the lowest free person
+        found: tuple[float, tuple[tuple[int, ...], ...]] | None = None
+        free = [j for j in range(i + 1, n) if not mask >> j & 1]
+        for x, j in enumerate(free):
+            value, rest = best(mask | 1 << i | 1 << j, trio_left)
+            if found is None or value + w[i][j] > found[0]:
+                found = (value + w[i][j], ((i, j), *rest))
+            if trio_left:
+                for k in free[x + 1 :]:
+                    value, rest = best(mask | 1 << i | 1 << j | 1 << k, False)
+                    gain = w[i][j] + w[i][k] + w[j][k]
+                    if value + gain > found[0]:
+                        found = (value + gain, ((i, j, k), *rest))
+        if found is None:  # an odd person left with the trio already used: cannot happen
+            return float("-inf"), ()
+        return found
+
+    return list(best(0, n % 2 == 1)[1])
+
+
 def _pair_dense(matrix: NDArray[np.float64]) -> Groups:
     n = matrix.shape[0]
+    if n <= EXACT_LIMIT:
+        return _pair_exact(matrix)
     odd = n % 2 == 1
     work = matrix
     if odd:  # a dummy partner worth nothing marks who joins a pair to make the trio

@@ -321,12 +321,6 @@ def test_pair_up_is_exact_up_to_five_people(matrix: np.ndarray) -> None:
     assert_near_optimum(matrix, share=1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="2-opt local optimum: on ~2 % of random instances with n <= 12 pair_up stays below "
-    "99 % of the optimum (STUCK_EVEN: 18 of 22)",
-)
 @PROPERTY
 @example(np.array(STUCK_EVEN, dtype=np.float64))
 @given(small_scores([2, 4, 6, 8, 10, 12]))
@@ -334,12 +328,6 @@ def test_pair_up_is_near_the_exact_optimum(matrix: np.ndarray) -> None:
     assert_near_optimum(matrix)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="odd counts: the trio is placed after pairing; on ~1/3 of random instances with "
-    "n = 7..9 pair_up stays below 99 % of the optimum (STUCK_ODD: 31 of 40)",
-)
 @PROPERTY
 @example(np.array(STUCK_ODD, dtype=np.float64))
 @given(small_scores([7, 9]))
@@ -660,12 +648,6 @@ def test_bounds_hold_for_even_pairings_and_clubs() -> None:
     assert clubs_total(graph, clubs) <= clubs_upper_bound(graph, 5) + 1e-9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="pairing_upper_bound counts one edge per person, but the trio of an odd pairing "
-    "gives its members two: the 'upper bound' is below what pair_up reaches",
-)
 def test_pairing_upper_bound_holds_for_odd_counts() -> None:
     graph = sp.csr_matrix(np.ones((3, 3)) - np.eye(3))
     assert total(graph, pair_up(graph)) <= pairing_upper_bound(graph) + 1e-9
