@@ -448,3 +448,22 @@ def test_everything_due_is_sent_across_batches(engine: Engine, database_url: str
     with Session(engine) as session:
         left = session.exec(select(CheckIn).where(CheckIn.status == "scheduled")).all()
     assert [c.due_at > now for c in left] == [True] * len(left), "only future ones remain"
+
+
+def test_a_pause_ends_by_itself_on_its_date(engine: Engine) -> None:
+    settings_, ids, service = _setup(engine)
+    service.run_due()
+    due = _first_due(engine)
+    with session_scope(engine) as session:
+        eva = session.get(Person, ids[4])
+        assert eva is not None
+        people.set_pause(session, person=eva, paused=True, until=(due + timedelta(days=3)).date())
+    service.run_due(due)
+    assert ids[4] not in [r for r, kind in _kinds(engine) if kind == "checkin"]
+    service.run_due(due + timedelta(days=settings_.checkin_answer_days, minutes=1))  # round-up
+    service.run_due(due + timedelta(days=settings_.checkin_answer_days, minutes=2))  # plan next
+    second = _first_due_scheduled(engine)
+    assert second > due + timedelta(days=3)
+    service.run_due(second)
+    asked = [r for r, kind in _kinds(engine) if kind == "checkin"]
+    assert asked.count(ids[4]) == 1, "after the pause Eva is asked again, nobody had to resume"
