@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from bot import csrf
 from bot.core.i18n import normalise_language, translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
 from bot.services.accounts import Accounts, identity
@@ -45,17 +45,8 @@ def _language(request: Request) -> str:
     return str(request.session.get("dashboard_lang") or "nl")
 
 
-def _csrf(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
-def _valid_csrf(request: Request, token: str) -> bool:
-    expected = request.session.get("csrf")
-    return isinstance(expected, str) and secrets.compare_digest(expected, token)
+_csrf = csrf.token
+_valid_csrf = csrf.valid
 
 
 def router(accounts: Accounts, round_service: RoundService) -> APIRouter:

@@ -22,7 +22,7 @@ and 2-opt over every edge, vectorised, disjoint improving swaps applied together
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -167,25 +167,31 @@ def _pair_dense(matrix: NDArray[np.float64]) -> Groups:
     return _place_trio(matrix, a[keep], b[keep], extra)
 
 
+def _cycles(permutation: NDArray[np.intp]) -> Iterator[list[int]]:
+    """The cycles of a permutation (an assignment: person → partner), each as a list."""
+    seen = np.zeros(len(permutation), dtype=bool)
+    for start in range(len(permutation)):
+        if seen[start]:
+            continue
+        cycle = [start]
+        seen[start] = True
+        nxt = int(permutation[start])
+        while not seen[nxt]:
+            cycle.append(nxt)
+            seen[nxt] = True
+            nxt = int(permutation[nxt])
+        yield cycle
+
+
 def _assignment_pairs(matrix: NDArray[np.float64]) -> list[tuple[int, int]]:
     """Pairs cut from the cycles of the best assignment (each person → one partner)."""
     n = matrix.shape[0]
     cost = -matrix.copy()
     np.fill_diagonal(cost, np.abs(matrix).max() * (n + 1) + 1.0)
     _, partner = linear_sum_assignment(cost)
-    seen = np.zeros(n, dtype=bool)
     pairs: list[tuple[int, int]] = []
     loose: list[int] = []
-    for start in range(n):
-        if seen[start]:
-            continue
-        cycle = [start]
-        seen[start] = True
-        nxt = int(partner[start])
-        while not seen[nxt]:
-            cycle.append(nxt)
-            seen[nxt] = True
-            nxt = int(partner[nxt])
+    for cycle in _cycles(partner):
         if len(cycle) == 1:
             loose.append(cycle[0])
             continue
@@ -398,18 +404,8 @@ def _cut_cycles(assigned: NDArray[np.intp], weight: _EdgeWeights) -> NDArray[np.
     """Turn an assignment permutation into a perfect pairing (partner[partner[x]] == x)."""
     n = len(assigned)
     partner = np.full(n, -1, dtype=np.intp)
-    seen = np.zeros(n, dtype=bool)
     loose: list[int] = []
-    for start in range(n):
-        if seen[start]:
-            continue
-        cycle = [start]
-        seen[start] = True
-        nxt = int(assigned[start])
-        while not seen[nxt]:
-            cycle.append(nxt)
-            seen[nxt] = True
-            nxt = int(assigned[nxt])
+    for cycle in _cycles(assigned):
         length = len(cycle)
         if length == 1:
             loose.append(cycle[0])

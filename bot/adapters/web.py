@@ -8,7 +8,6 @@ keeps the profile and the conversation step, not a chat log.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from bot import csrf
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
@@ -67,17 +67,8 @@ def _error(status: int, language: str, msgid: str) -> JSONResponse:
     return JSONResponse({"error": translator(language)(msgid)}, status_code=status)
 
 
-def _csrf(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
-def _valid_csrf(request: Request, token: str) -> bool:
-    expected = request.session.get("csrf")
-    return isinstance(expected, str) and secrets.compare_digest(expected, token)
+_csrf = csrf.token
+_valid_csrf = csrf.valid
 
 
 def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:

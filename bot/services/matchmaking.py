@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.intake import MATCHING
-from bot.services.rounds import MatchingUnavailable
+from bot.services.rounds import MatchingUnavailable, person_card
 from bot.settings import Settings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs
@@ -304,18 +304,7 @@ def plan_view(plan: Plan, *, language: str = "nl") -> dict[str, Any]:
                 "score_vs_round": round(scores[position] - mean, 4),
                 "members": [p.id for p in persons],
                 "extends": plan.extends[position],
-                "people": [
-                    {
-                        "id": p.id,
-                        "name": p.name,
-                        "organisation": p.organisation,
-                        "group": p.group,
-                        "region": p.region,
-                        "themes": p.themes or [],
-                        "phase": p.phase,
-                    }
-                    for p in persons
-                ],
+                "people": [person_card(p) for p in persons],
                 "explanation": render_explanation(plan.explanations[position], names, t),
                 "explanation_data": plan.explanations[position],
             }

@@ -585,6 +585,19 @@ def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> l
     ]
 
 
+def person_card(person: Person) -> dict[str, Any]:
+    """What a reviewer sees of a member."""
+    return {
+        "id": person.id,
+        "name": person.name,
+        "organisation": person.organisation,
+        "group": person.group,
+        "region": person.region,
+        "themes": person.themes or [],
+        "phase": person.phase,
+    }
+
+
 def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict[str, Any]:
     """Everything a reviewer needs about a round, as plain data (CLI, dashboard and chat)."""
     match_round = rounds.get_round(session, round_id=round_id)
@@ -608,18 +621,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict
                 "score": round(group.score, 4),
                 "score_vs_round": round(group.score - mean, 4),
                 "members": [p.id for p in people],
-                "people": [
-                    {
-                        "id": p.id,
-                        "name": p.name,
-                        "organisation": p.organisation,
-                        "group": p.group,
-                        "region": p.region,
-                        "themes": p.themes or [],
-                        "phase": p.phase,
-                    }
-                    for p in people
-                ],
+                "people": [person_card(p) for p in people],
                 "explanation": render_explanation(group.explanation, names, t),
                 "reject_reason": group.reject_reason,
             }

@@ -31,6 +31,22 @@ class GroupThreads:
             session, platform=account.platform, platform_user_id=account.user_id
         )
 
+    def _member(
+        self, session: Session, account: Account, group_id: int
+    ) -> tuple[Person | None, MatchGroup | None]:
+        """The person and the group, if they are a member of this introduced group."""
+        person = self._person(session, account)
+        group = session.get(MatchGroup, group_id)
+        if (
+            person is None
+            or person.id is None
+            or group is None
+            or group.status not in threads.INTRODUCED
+            or not threads.is_member(session, group_id=group_id, person_id=person.id)
+        ):
+            return None, None
+        return person, group
+
     def groups(self, account: Account) -> list[dict[str, Any]]:
         """The introduced groups of this person, with their members' names."""
         with Session(self.engine) as session:
@@ -60,15 +76,8 @@ class GroupThreads:
     def thread(self, account: Account, group_id: int) -> dict[str, Any] | None:
         """A group's thread for one of its members (None for anyone else)."""
         with Session(self.engine) as session:
-            person = self._person(session, account)
-            group = session.get(MatchGroup, group_id)
-            if (
-                person is None
-                or person.id is None
-                or group is None
-                or group.status not in threads.INTRODUCED
-                or not threads.is_member(session, group_id=group_id, person_id=person.id)
-            ):
+            person, group = self._member(session, account, group_id)
+            if person is None or group is None:
                 return None
             t = translator(person.language)
             member_ids = rounds.members_of(session, group_ids=[group_id])[group_id]
@@ -109,15 +118,8 @@ class GroupThreads:
         if len(body) > MAX_POST:
             return "too_long"
         with session_scope(self.engine) as session:
-            person = self._person(session, account)
-            group = session.get(MatchGroup, group_id)
-            if (
-                person is None
-                or person.id is None
-                or group is None
-                or group.status not in threads.INTRODUCED
-                or not threads.is_member(session, group_id=group_id, person_id=person.id)
-            ):
+            person, group = self._member(session, account, group_id)
+            if person is None or person.id is None or group is None:
                 return "forbidden"
             post = threads.add_post(session, group_id=group_id, person_id=person.id, body=body)
             for other_id in rounds.members_of(session, group_ids=[group_id])[group_id]:

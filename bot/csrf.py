@@ -1,0 +1,20 @@
+"""CSRF tokens for server-rendered forms (dashboard, group threads): one per session."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+
+
+def token(request: Request) -> str:
+    value = request.session.get("csrf")
+    if not isinstance(value, str):
+        value = secrets.token_urlsafe(32)
+        request.session["csrf"] = value
+    return value
+
+
+def valid(request: Request, candidate: str) -> bool:
+    expected = request.session.get("csrf")
+    return isinstance(expected, str) and secrets.compare_digest(expected, candidate)
