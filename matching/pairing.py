@@ -390,7 +390,9 @@ def _sparse_assignment(graph: sp.csr_matrix) -> NDArray[np.intp] | None:
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
     cost = graph.copy()
-    cost.data = (cost.data.max() if cost.nnz else 0.0) + 1.0 - cost.data
+    # Integer-valued costs (micro-units): LAPJVsp can loop forever on float ties, which exact
+    # integer arithmetic avoids (floats hold integers exactly up to 2^53).
+    cost.data = np.round(((cost.data.max() if cost.nnz else 0.0) + 1.0 - cost.data) * 1e6)
     try:
         rows, cols = min_weight_full_bipartite_matching(cost)
     except ValueError:  # someone has no edge at all: no full assignment exists

@@ -1054,3 +1054,93 @@ def test_rendered_explanation_without_anything_to_say() -> None:
     for language in ("nl", "en"):
         t = translator(language)
         assert render_explanation({"themes": [], "mix": False}, {}, t) == t("explain.none")
+
+
+#: A 16-person kNN-like graph on which scipy's LAPJVsp looped forever with float costs.
+LAPJVSP_LOOP = [
+    (0, 2, 0.6751153852527131),
+    (0, 4, 0.6386344600860133),
+    (0, 5, 0.5365428936843087),
+    (0, 7, 0.5904611351224622),
+    (0, 8, 0.7812659117150877),
+    (0, 10, 0.6871495660215347),
+    (0, 11, 0.5086700721641174),
+    (0, 12, 0.5342159524032684),
+    (0, 15, 0.7185276862991595),
+    (1, 2, 0.6517883091635978),
+    (1, 3, 0.7306638476909034),
+    (1, 6, 0.6050762372351176),
+    (1, 9, 0.6388999068653881),
+    (1, 10, 0.7506368552475239),
+    (1, 14, 0.6727854192384585),
+    (2, 4, 0.740455193007421),
+    (2, 7, 0.584349793733028),
+    (2, 8, 0.6612478193979568),
+    (2, 10, 0.8000079274777181),
+    (2, 15, 0.6243181803686184),
+    (3, 6, 0.6803595431398365),
+    (3, 7, 0.4998619003069255),
+    (3, 9, 0.6647377501748114),
+    (3, 12, 0.6089932079793124),
+    (3, 14, 0.5880017719416936),
+    (4, 6, 0.6492665431278994),
+    (4, 8, 0.7837391477780592),
+    (4, 10, 0.8041891015999413),
+    (4, 13, 0.4799466986368495),
+    (4, 14, 0.6069918742096984),
+    (5, 6, 0.5610982046313465),
+    (5, 8, 0.6485996866340368),
+    (5, 9, 0.6364583598917828),
+    (5, 11, 0.6754468839238684),
+    (5, 14, 0.6745479307588014),
+    (6, 8, 0.5743048022870308),
+    (6, 9, 0.817530145804637),
+    (6, 14, 0.810825282431743),
+    (7, 8, 0.5113535228669068),
+    (7, 12, 0.6974125321897675),
+    (7, 13, 0.5993469319626705),
+    (7, 15, 0.6125772466351541),
+    (8, 9, 0.45787408861269063),
+    (8, 10, 0.6415572833417379),
+    (8, 11, 0.5208731160608129),
+    (8, 14, 0.6520435284986218),
+    (8, 15, 0.6223255815550801),
+    (9, 14, 0.841442054198117),
+    (10, 13, 0.45901923732980104),
+    (10, 15, 0.6501779860088154),
+    (11, 12, 0.6395799130866276),
+    (11, 13, 0.7874831584041132),
+    (11, 15, 0.769784864580009),
+    (12, 13, 0.7278212932874385),
+    (12, 15, 0.6058215037093085),
+    (13, 15, 0.7254672517750714),
+]
+
+
+def test_sparse_pairing_terminates_where_lapjvsp_looped_on_float_costs() -> None:
+    """Run in a child process with a timeout, so a regression fails instead of hanging CI."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, scipy.sparse as sp\n"
+        "from matching import pairing\n"
+        "pairing.DENSE_LIMIT = 3\n"
+        "edges = json.loads(sys.stdin.read())\n"
+        "rows = [a for a, b, w in edges] + [b for a, b, w in edges]\n"
+        "cols = [b for a, b, w in edges] + [a for a, b, w in edges]\n"
+        "data = [w for a, b, w in edges] * 2\n"
+        "g = sp.csr_matrix((data, (rows, cols)), shape=(16, 16))\n"
+        "print(json.dumps(pairing.pair_up(g)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(LAPJVSP_LOOP),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    groups = json.loads(result.stdout)
+    assert sorted(i for group in groups for i in group) == list(range(16))
