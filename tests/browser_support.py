@@ -125,17 +125,36 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def seed_round(data_dir: Path) -> int:
-    """A proposed round of two groups of demo people, stored as the matcher would store it."""
+def seed_round(data_dir: Path, *, with_local: str | None = None) -> int:
+    """A proposed round of two groups of demo people, stored as the matcher would store it.
+
+    ``with_local`` puts a web chat account of that name (with consent) in the first group."""
     from sqlmodel import Session, select
 
-    from storage import rounds
+    from bot.core.intake import MATCHING
+    from bot.core.messages import local_account_id
+    from storage import consents, people, rounds
     from storage.db import make_engine, session_scope
     from storage.models import Person
 
     engine = make_engine(f"sqlite:///{data_dir / 'maatjes.db'}")
     with Session(engine) as session:
         ids = [p.id for p in session.exec(select(Person).order_by(Person.id)).all()[:5]]
+    if with_local is not None:
+        with session_scope(engine) as session:
+            person = people.get_or_create_person(
+                session,
+                platform="local",
+                platform_user_id=local_account_id(with_local),
+                language="nl",
+            )
+            assert person.id is not None
+            consents.record_consent(
+                session, person_id=person.id, purpose=MATCHING, policy_version="t", given=True
+            )
+            people.save_draft_answer(session, person_id=person.id, field="name", value=with_local)
+            people.commit_profile(session, person=person)
+            ids[0] = person.id
     with session_scope(engine) as session:
         made = rounds.create_round(
             session,

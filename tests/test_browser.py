@@ -170,3 +170,44 @@ def test_a_coordinator_reviews_a_round_in_the_dashboard(tmp_path: Path) -> None:
         assert sorted({e["kind"] for e in outbox}) == ["follow_up", "introduction", "left_out"]
         page.goto(f"{server.url}/dashboard/network")
         expect(page.locator("svg.network circle")).to_have_count(2)
+
+
+def test_a_swap_in_the_dashboard_and_a_group_conversation_in_the_web_chat(
+    tmp_path: Path,
+) -> None:
+    env = {"MAATJES_COORDINATORS": "local:tessa"}
+    data = tmp_path / "data"
+    with running_server(data, env) as server, chromium() as browser:
+        assert server.cli("demo").returncode == 0
+        server.cli(
+            "coordinator", "password", "tessa", "--password-stdin", stdin="een lang wachtwoord\n"
+        )
+        from tests.browser_support import seed_round
+
+        round_id = seed_round(data, with_local="Anna")
+        page = browser.new_page(locale="nl-NL")
+        page.goto(f"{server.url}/dashboard/login")
+        page.fill("#username", "tessa")
+        page.fill("#password", "een lang wachtwoord")
+        page.click("form.stack button[type=submit]")
+        page.goto(f"{server.url}/dashboard/rounds/{round_id}")
+        page.locator("#group-2 a.swap").first.click()
+        expect(page.locator("h1")).to_contain_text("Anders indelen")
+        options = page.locator("ol.alternatives li")
+        expect(options.first).to_contain_text("Effect op de totale score")
+        options.first.get_by_role("button", name="Doe dit").click()
+        expect(page).to_have_url(f"{server.url}/dashboard/rounds/{round_id}")
+        assert server.cli("round", "approve", str(round_id)).returncode == 0
+        assert server.cli("deliver").returncode == 0
+
+        chat = browser.new_page(locale="nl-NL")
+        sign_in(chat, server.url, "Anna")
+        link = chat.locator("#transcript a[href^='/groups/']").first
+        expect(link).to_be_visible()
+        link.click()
+        expect(chat.locator("h2")).to_have_text("Jullie groepsgesprek")
+        chat.fill("#post-text", "<i>Hallo</i> allemaal, zullen we volgende week bellen?")
+        chat.click("#post-send")
+        expect(chat.locator("#posts .post.me .body")).to_have_text(
+            "<i>Hallo</i> allemaal, zullen we volgende week bellen?"
+        )
