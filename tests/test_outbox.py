@@ -127,3 +127,53 @@ def test_two_processes_deliver_every_message_exactly_once(
     assert sent[0] and sent[1], "both processes took part"
     with Session(engine) as session:
         assert outbox.counts(session) == {"sent": total}
+
+
+class _Flaky:
+    """A platform that answers 429 with Retry-After, then fails otherwise, then works."""
+
+    def __init__(self, problems: list[Exception]) -> None:
+        self.problems = problems
+        self.sent = 0
+
+    def send(self, person: object, messages: object) -> None:
+        if self.problems:
+            raise self.problems.pop(0)
+        self.sent += 1
+
+
+def test_retry_after_is_honoured_then_back_off_then_failed(engine: Engine) -> None:
+    from bot.services.delivery import MAX_ATTEMPTS, Delivery, RetryLater, backoff
+    from storage.models import OutboxMessage
+
+    rid = _recipient(engine)
+    with session_scope(engine) as session:
+        outbox.enqueue(session, dedupe_key="m", recipient_id=rid, kind="test", payload={})
+    now = utcnow() + timedelta(seconds=1)
+    platform = _Flaky([RetryLater("429", after=timedelta(seconds=7)), ConnectionError("down")])
+    delivery = Delivery(engine, {"local": platform}, clock=lambda: now)
+
+    def row() -> OutboxMessage:
+        with Session(engine) as session:
+            return outbox.entries(session)[0]
+
+    assert delivery.deliver_due(now=now).retried == 1
+    assert row().not_before == now + timedelta(seconds=7), "the platform's Retry-After"
+    assert delivery.deliver_due(now=now + timedelta(seconds=6)).delivered == 0, "not before"
+    later = now + timedelta(seconds=7)
+    assert delivery.deliver_due(now=later).retried == 1
+    assert row().not_before == later + backoff(2), "then exponential back-off"
+    assert row().last_error == "ConnectionError"
+    done = delivery.deliver_due(now=later + backoff(2))
+    assert done.delivered == 1 and platform.sent == 1 and row().status == "sent"
+
+    with session_scope(engine) as session:
+        outbox.enqueue(session, dedupe_key="n", recipient_id=rid, kind="test", payload={})
+    broken = _Flaky([ConnectionError("down")] * MAX_ATTEMPTS)
+    failing = Delivery(engine, {"local": broken}, clock=lambda: now)
+    when = now
+    for _ in range(MAX_ATTEMPTS):
+        failing.deliver_due(now=when)
+        when += timedelta(hours=3)
+    with Session(engine) as session:
+        assert outbox.counts(session) == {"sent": 1, "failed": 1}, "failed, never dropped"
