@@ -33,3 +33,5 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # APScheduler reports every run of every job at INFO (twice a minute): only its problems.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
