@@ -349,7 +349,9 @@ def _pair_sparse(graph: sp.csr_matrix, forbidden: list[tuple[int, int]]) -> Grou
     groups: Groups = [(a, int(partner[a])) for a in range(n) if a < partner[a] and partner[a] < n]
     if odd:
         extra = int(partner[n])
-        best, gain = 0, -1.0
+        # without a useful neighbour: the first pair it may join (no forbidden partner)
+        best = next((k for k, g in enumerate(groups) if not _clashes(extra, g, forbidden)), 0)
+        gain = -1.0
         row = graph.getrow(extra)
         position = {p: k for k, g in enumerate(groups) for p in g}
         for neighbour in row.indices.tolist():
