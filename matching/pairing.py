@@ -158,13 +158,23 @@ def _pair_dense(matrix: NDArray[np.float64]) -> Groups:
     if odd:  # a dummy partner worth nothing marks who joins a pair to make the trio
         work = np.zeros((n + 1, n + 1))
         work[:n, :n] = matrix
-    pairs = _assignment_pairs(work)
-    a, b = _two_opt(work, np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
-    if not odd:
-        return list(zip(a.tolist(), b.tolist(), strict=True))
-    keep = (a != n) & (b != n)
-    extra = int(np.where(a[~keep] == n, b[~keep], a[~keep])[0])
-    return _place_trio(matrix, a[keep], b[keep], extra)
+    best: Groups | None = None
+    best_value = -np.inf
+    # two starts, each improved by 2-opt: the assignment relaxation's pairs and the greedy ones;
+    # the better result wins (so pair_up never does worse than the greedy baseline)
+    for pairs in (_assignment_pairs(work), [tuple(g) for g in greedy_pairs(work)]):
+        a, b = _two_opt(work, np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
+        if not odd:
+            groups: Groups = list(zip(a.tolist(), b.tolist(), strict=True))
+        else:
+            keep = (a != n) & (b != n)
+            extra = int(np.where(a[~keep] == n, b[~keep], a[~keep])[0])
+            groups = _place_trio(matrix, a[keep], b[keep], extra)
+        value = total(matrix, groups)
+        if value > best_value:
+            best, best_value = groups, value
+    assert best is not None
+    return best
 
 
 def _cycles(permutation: NDArray[np.intp]) -> Iterator[list[int]]:
