@@ -45,6 +45,17 @@ def symmetric_sparse(scores: Any) -> sp.csr_matrix:
     return graph
 
 
+def partition_total(scores: Any, groups: Sequence[Sequence[int]]) -> float:
+    """The summed within-group score of a partition (sparse: missing entries count 0)."""
+    matrix = scores.tocsr() if sp.issparse(scores) else np.asarray(scores)
+    result = 0.0
+    for group in groups:
+        for x, a in enumerate(group):
+            for b in group[x + 1 :]:
+                result += float(matrix[a, b])
+    return result
+
+
 def forbidden_penalty(matrix: NDArray[np.float64]) -> float:
     """A penalty so large that one forbidden pair costs more than any allowed arrangement gains."""
     n = matrix.shape[0]

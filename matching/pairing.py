@@ -35,6 +35,7 @@ from matching._graph import (
     apply_forbidden,
     check_forbidden,
     dense,
+    partition_total,
     size_of,
     symmetric_sparse,
 )
@@ -62,15 +63,8 @@ def pair_up(scores: Any, *, forbidden: Iterable[Sequence[int]] = ()) -> Groups:
     return sorted(tuple(sorted(g)) for g in groups)
 
 
-def total(scores: Any, groups: Sequence[Sequence[int]]) -> float:
-    """The summed within-group score of a partition (sparse: missing entries count 0)."""
-    matrix = scores.tocsr() if sp.issparse(scores) else np.asarray(scores)
-    result = 0.0
-    for group in groups:
-        for x, a in enumerate(group):
-            for b in group[x + 1 :]:
-                result += float(matrix[a, b])
-    return result
+#: The summed within-group score of a partition of pairs (and a trio).
+total = partition_total
 
 
 def greedy_pairs(scores: Any) -> Groups:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,10 +71,14 @@ def prompts(session: Session) -> list[Prompt]:
     return [*LIBRARY, *own]
 
 
-def prompt_by_code(session: Session, code: str) -> Prompt:
-    for prompt in prompts(session):
-        if prompt.code == code:
-            return prompt
+def prompt_by_code(
+    session: Session, code: str, known: Mapping[str, Prompt] | None = None
+) -> Prompt:
+    """The prompt a check-in was planned with; ``known`` (code → prompt) saves the lookup."""
+    if known is None:
+        known = {prompt.code: prompt for prompt in prompts(session)}
+    if code in known:
+        return known[code]
     if code.startswith("own:"):  # a prompt switched off after it was planned
         from storage.models import CheckInPrompt
 
@@ -208,6 +212,7 @@ class CheckInService:
                 select(MatchGroup).where(col(MatchGroup.id).in_([c.group_id for c in batch]))
             ).all()
         }
+        known = {prompt.code: prompt for prompt in prompts(session)}
         for checkin in batch:
             assert checkin.id is not None
             if checkin.due_at < now - self.grace:
@@ -230,22 +235,14 @@ class CheckInService:
                 continue  # another process sent it
             report.sent += 1
             group_members = members.get(checkin.group_id, [])
-            prompt = prompt_by_code(session, checkin.prompt_code)
+            prompt = prompt_by_code(session, checkin.prompt_code, known)
             for person in group_members:
                 if person.id not in reachable:
                     continue
-                assert person.id is not None
                 messages = checkin_messages(
                     checkin, prompt, person, group_members, groups.get(checkin.group_id)
                 )
-                if outbox.enqueue(
-                    session,
-                    dedupe_key=f"checkin:{checkin.id}:{person.id}",
-                    recipient_id=person.id,
-                    kind="checkin",
-                    payload={"messages": messages},
-                    not_before=now,
-                ):
+                if _enqueue(session, "checkin", checkin, person, messages, now):
                     report.messages += 1
         return True
 
@@ -260,17 +257,24 @@ class CheckInService:
         if not batch:
             return 0
         members, reachable = self._load(session, [c.group_id for c in batch], now)
-        keys = [f"checkin:{c.id}:{p.id}" for c in batch for p in members.get(c.group_id, [])]
+        keys = [
+            _key("checkin", c.id or 0, p.id or 0)
+            for c in batch
+            for p in members.get(c.group_id, [])
+        ]
         asked_keys = set(
             session.exec(
                 select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))
             ).all()
         )
         all_answers = checkins.answers_of(session, checkin_ids=[c.id or 0 for c in batch])
+        known = {prompt.code: prompt for prompt in prompts(session)}
         for checkin in batch:
             assert checkin.id is not None and checkin.sent_at is not None
             group_members = members.get(checkin.group_id, [])
-            asked = [p for p in group_members if f"checkin:{checkin.id}:{p.id}" in asked_keys]
+            asked = [
+                p for p in group_members if _key("checkin", checkin.id, p.id or 0) in asked_keys
+            ]
             answers = all_answers.get(checkin.id, {})
             everyone_answered = bool(asked) and all(p.id in answers for p in asked)
             if now >= checkin.sent_at + close_after or everyone_answered:
@@ -282,47 +286,56 @@ class CheckInService:
                     at=now,
                 ):
                     report.roundups += 1
-                    prompt = prompt_by_code(session, checkin.prompt_code)
+                    prompt = prompt_by_code(session, checkin.prompt_code, known)
                     for person in asked:
                         if person.id not in reachable:
                             continue
-                        assert person.id is not None
                         messages = roundup_messages(
                             prompt, person, group_members, answers, len(asked)
                         )
-                        if outbox.enqueue(
-                            session,
-                            dedupe_key=f"checkin-roundup:{checkin.id}:{person.id}",
-                            recipient_id=person.id,
-                            kind="checkin_roundup",
-                            payload={"messages": messages},
-                            not_before=now,
-                        ):
+                        if _enqueue(session, "checkin_roundup", checkin, person, messages, now):
                             report.messages += 1
                 continue
             if now < checkin.sent_at + remind_after:
                 continue
-            prompt = prompt_by_code(session, checkin.prompt_code)
+            prompt = prompt_by_code(session, checkin.prompt_code, known)
             for person in asked:
                 if person.id in answers or person.id not in reachable:
                     continue
-                assert person.id is not None
                 t = translator(person.language)
                 reminder = [
                     to_dict(Text(t("checkin.reminder"))),
                     *checkin_messages(checkin, prompt, person, group_members, None),
                 ]
-                if outbox.enqueue(
-                    session,
-                    dedupe_key=f"checkin-reminder:{checkin.id}:{person.id}",
-                    recipient_id=person.id,
-                    kind="checkin_reminder",
-                    payload={"messages": reminder},
-                    not_before=now,
-                ):
+                if _enqueue(session, "checkin_reminder", checkin, person, reminder, now):
                     report.reminders += 1
                     report.messages += 1
         return batch[-1].id or 0
+
+
+def _key(kind: str, checkin_id: int, person_id: int) -> str:
+    """The outbox dedupe key of a check-in message: (kind, check-in, person)."""
+    return f"{kind.replace('_', '-')}:{checkin_id}:{person_id}"
+
+
+def _enqueue(
+    session: Session,
+    kind: str,
+    checkin: CheckIn,
+    person: Person,
+    messages: list[dict[str, Any]],
+    now: datetime,
+) -> bool:
+    """One message about a check-in to one member, once: the key is (kind, check-in, person)."""
+    assert person.id is not None
+    return outbox.enqueue(
+        session,
+        dedupe_key=_key(kind, checkin.id or 0, person.id),
+        recipient_id=person.id,
+        kind=kind,
+        payload={"messages": messages},
+        not_before=now,
+    )
 
 
 def record_answer(

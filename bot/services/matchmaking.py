@@ -23,7 +23,16 @@ from bot.settings import Settings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs
 from matching.pairing import pair_up
-from matching.scoring import TEXT_FIELDS, Embedded, Profile, Weights, affinity, cross_fit, explain
+from matching.scoring import (
+    TEXT_FIELDS,
+    Embedded,
+    Profile,
+    Weights,
+    affinity,
+    cross_fit,
+    explain,
+    group_score,
+)
 from storage import checkins, embeddings, people, rounds
 from storage.db import session_scope
 from storage.models import Person
@@ -58,10 +67,7 @@ class Plan:
     extends: list[int | None]  # the existing club a group grows, if any
 
     def group_score(self, index: int) -> float:
-        members = self.groups[index]
-        return float(
-            sum(self.scores[a, b] for i, a in enumerate(members) for b in members[i + 1 :])
-        )
+        return group_score(self.scores, self.groups[index])
 
 
 class Matchmaker:
@@ -229,7 +235,7 @@ class Matchmaker:
                     profiles[i].key for i in club if i not in set(clubs[grown])
                 ]
             explanations.append(explanation)
-        order = sorted(range(len(groups)), key=lambda g: -_score(scores, groups[g]))
+        order = sorted(range(len(groups)), key=lambda g: -group_score(scores, groups[g]))
         return Plan(
             kind=kind,
             people=list(persons),
@@ -270,15 +276,11 @@ class Assessment:
 
     def group_score(self, person_ids: Sequence[int]) -> float:
         index = self.index
-        return _score(self.scores, [index[p] for p in person_ids])
+        return group_score(self.scores, [index[p] for p in person_ids])
 
     def explain(self, person_ids: Sequence[int]) -> dict[str, Any]:
         index = self.index
         return explain([index[p] for p in person_ids], self.profiles, self.fit)
-
-
-def _score(scores: Any, members: Sequence[int]) -> float:
-    return float(sum(scores[a, b] for i, a in enumerate(members) for b in members[i + 1 :]))
 
 
 def plan_view(plan: Plan, *, language: str = "nl") -> dict[str, Any]:

@@ -358,9 +358,12 @@ class RoundService:
             return 2, 3
         return self.settings.club_min_size, self.settings.club_max_size
 
-    def _review_state(
-        self, session: Session, round_id: int
-    ) -> tuple[MatchRound, dict[int, MatchGroup], dict[int, list[int]], list[int], Assessment]:
+    def _options(
+        self, session: Session, round_id: int, *, position: int, member: int
+    ) -> tuple[
+        MatchRound, dict[int, MatchGroup], dict[int, list[int]], Assessment, list[Alternative]
+    ]:
+        """The open round as it stands, and every valid change of ``member``, best first."""
         if self.proposer is None:
             raise MatchingUnavailable("no matching engine configured")
         match_round = self._open_round(session, round_id)
@@ -372,25 +375,26 @@ class RoundService:
         placed = {p for ids in members.values() for p in ids}
         free = self.proposer.unplaced(session, placed)
         assessment = self.proposer.assess(session, sorted(placed | set(free)))
-        return match_round, groups, members, free, assessment
+        options = _alternatives(
+            match_round.kind,
+            groups,
+            members,
+            free,
+            assessment,
+            position=position,
+            member=member,
+            sizes=self._sizes(match_round.kind),
+            groups_of=partial(_labels, session),
+        )
+        return match_round, groups, members, assessment, options
 
     def alternatives(
         self, round_id: int, *, position: int, member: int, limit: int = 3
     ) -> list[Alternative]:
         """The best ways to swap or move one member of a proposed group, best first."""
         with Session(self.engine) as session:
-            match_round, groups, members, free, assessment = self._review_state(session, round_id)
-            return _alternatives(
-                match_round.kind,
-                groups,
-                members,
-                free,
-                assessment,
-                position=position,
-                member=member,
-                sizes=self._sizes(match_round.kind),
-                groups_of=partial(_labels, session),
-            )[:limit]
+            options = self._options(session, round_id, position=position, member=member)[-1]
+            return options[:limit]
 
     def rearrange(
         self,
@@ -409,17 +413,8 @@ class RoundService:
         )
         now = self.clock()
         with session_scope(self.engine) as session:
-            match_round, groups, members, free, assessment = self._review_state(session, round_id)
-            options = _alternatives(
-                match_round.kind,
-                groups,
-                members,
-                free,
-                assessment,
-                position=position,
-                member=member,
-                sizes=self._sizes(match_round.kind),
-                groups_of=partial(_labels, session),
+            match_round, groups, members, assessment, options = self._options(
+                session, round_id, position=position, member=member
             )
             chosen = next(
                 (
