@@ -26,11 +26,11 @@ from bot.services.rounds import (
     RoundClosed,
     RoundService,
     UnknownRound,
+    alternative_names,
     round_view,
 )
 from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
-from storage.models import Person
 
 PREFIX = "/dashboard"
 templates = Jinja2Templates(
@@ -237,16 +237,11 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             return redirect
         try:
             options = round_service.alternatives(round_id, position=position, member=member)
-        except UnknownRound:
-            return page(request, "message.html", status=404, message="dashboard.error.no_round")
-        except RoundClosed:
-            return page(request, "message.html", status=409, message="dashboard.error.closed")
-        except MatchingUnavailable:
-            return page(request, "message.html", status=503, message="review.no_matcher")
+        except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
+            return review_failure(request, problem)
         with Session(engine) as session:
             view = round_view(session, round_id=round_id, language=_language(request))
-            ids = {member} | {o.with_person for o in options if o.with_person is not None}
-            names = {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
+            names = alternative_names(session, member, options)
         group = next(g for g in view["groups"] if g["position"] == position)
         return page(
             request,
@@ -283,6 +278,14 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             ),
         )
 
+    def review_failure(request: Request, problem: Exception) -> Response:
+        """A review action that cannot be done: a polite page with the right status."""
+        if isinstance(problem, RoundClosed):
+            return page(request, "message.html", status=409, message="dashboard.error.closed")
+        if isinstance(problem, MatchingUnavailable):
+            return page(request, "message.html", status=503, message="review.no_matcher")
+        return page(request, "message.html", status=404, message="dashboard.error.no_round")
+
     def decide(request: Request, round_id: int, csrf: str, action: Any) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
@@ -292,12 +295,8 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
             action(identity(str(user(request))))
         except NotAllowed:
             return refuse(request, "review")
-        except UnknownRound:
-            return page(request, "message.html", status=404, message="dashboard.error.no_round")
-        except RoundClosed:
-            return page(request, "message.html", status=409, message="dashboard.error.closed")
-        except MatchingUnavailable:
-            return page(request, "message.html", status=503, message="review.no_matcher")
+        except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
+            return review_failure(request, problem)
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
 
     @api.get("/network", response_class=HTMLResponse)

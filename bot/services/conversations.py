@@ -43,6 +43,7 @@ from bot.services.rounds import (
     RoundClosed,
     RoundService,
     UnknownRound,
+    alternative_names,
     round_view,
 )
 from storage import consents, inbox, people, rounds
@@ -265,8 +266,7 @@ class ConversationService:
             return (swap_member_card(round_id, group, t),)
         options = self.rounds.alternatives(round_id, position=position, member=member)
         with Session(self.engine) as session:
-            ids = {member} | {o.with_person for o in options if o.with_person is not None}
-            names = {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
+            names = alternative_names(session, member, options)
         return (alternatives_card(round_id, position, member, options, names, t),)
 
     def _open_round_cards(

@@ -634,6 +634,14 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict
     }
 
 
+def alternative_names(
+    session: Session, member: int, options: Sequence[Alternative]
+) -> dict[int, str]:
+    """Names of the member and of everyone the alternatives bring in, for showing them."""
+    ids = {member} | {o.with_person for o in options if o.with_person is not None}
+    return {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
+
+
 def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
     return {pid: getattr(session.get(Person, pid), "group", None) for pid in ids}
 
