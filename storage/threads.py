@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import GroupMember, GroupPost, MatchGroup
 
@@ -31,6 +31,16 @@ def add_post(session: Session, *, group_id: int, person_id: int, body: str) -> G
     session.add(post)
     session.flush()
     return post
+
+
+def post_counts(session: Session, *, group_ids: Sequence[int]) -> dict[int, int]:
+    """How many posts each thread has (one query, nothing loaded)."""
+    rows = session.exec(
+        select(GroupPost.group_id, func.count())
+        .where(col(GroupPost.group_id).in_(list(group_ids)))
+        .group_by(col(GroupPost.group_id))
+    ).all()
+    return {group_id: int(count) for group_id, count in rows}
 
 
 def posts_of(session: Session, *, group_id: int, limit: int = 500) -> Sequence[GroupPost]:

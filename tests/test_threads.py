@@ -76,6 +76,7 @@ def test_members_talk_in_their_thread(
 
     _sign_in(client, "Bram")
     assert "&lt;b&gt;Hoi Bram&lt;/b&gt;" in client.get(f"/groups/{pair}").text
+    assert "1 berichten" in client.get("/groups").text, "the listing counts the posts"
 
 
 def test_others_cannot_read_or_write_and_nothing_typed_is_lost(

@@ -55,6 +55,7 @@ class GroupThreads:
                 return []
             found = threads.groups_of_person(session, person_id=person.id)
             members = rounds.members_of(session, group_ids=[g.id for g in found if g.id])
+            counts = threads.post_counts(session, group_ids=list(members))
             result = []
             for group in found:
                 assert group.id is not None
@@ -68,7 +69,7 @@ class GroupThreads:
                         "id": group.id,
                         "kind": group.kind,
                         "others": names,
-                        "posts": len(threads.posts_of(session, group_id=group.id)),
+                        "posts": counts.get(group.id, 0),
                     }
                 )
             return result
