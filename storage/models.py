@@ -412,3 +412,19 @@ class CheckInAnswer(SQLModel, table=True):
     text: str | None = None
     shared: bool = False
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class PlatformEvent(SQLModel, table=True):
+    """An inbound platform event (Slack ``event_id``, Teams activity id) seen once.
+
+    Platforms retry deliveries; the unique key makes "process once" hold across instances."""
+
+    __tablename__ = "platform_event"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_platform_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    event_id: str = Field(max_length=255)
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True
+    )

@@ -127,3 +127,21 @@ def test_a_person_is_unique_per_platform_account(engine: Engine) -> None:
     with pytest.raises(Exception), session_scope(engine) as session:  # noqa: B017
         session.add(Person(platform="local", platform_user_id="same", created_at=datetime.now(UTC)))
         session.flush()
+
+
+def test_a_platform_event_is_processed_once_and_old_records_go(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from storage import events
+    from storage.types import utcnow
+
+    with session_scope(engine) as session:
+        assert events.first_time(session, platform="slack", event_id="Ev1")
+    with session_scope(engine) as session:
+        assert not events.first_time(session, platform="slack", event_id="Ev1")
+        # the same id on another platform is another event
+        assert events.first_time(session, platform="teams", event_id="Ev1")
+    with session_scope(engine) as session:
+        assert events.forget_before(session, before=utcnow() + timedelta(seconds=1)) == 2
+    with session_scope(engine) as session:
+        assert events.first_time(session, platform="slack", event_id="Ev1")

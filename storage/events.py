@@ -1,0 +1,31 @@
+"""Inbound platform events seen before: retries of Slack events or Teams activities run once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, delete
+
+from storage.models import PlatformEvent
+from storage.types import utcnow
+
+
+def first_time(session: Session, *, platform: str, event_id: str) -> bool:
+    """Record the event; True only for the first caller, in this process or any other."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(PlatformEvent)
+        .values(platform=platform, event_id=event_id[:255], received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(col(PlatformEvent.id))
+    )
+    return session.execute(statement).first() is not None
+
+
+def forget_before(session: Session, *, before: datetime) -> int:
+    """Drop records older than any retry window (platforms retry within minutes, not days)."""
+    statement = delete(PlatformEvent).where(col(PlatformEvent.received_at) < before)
+    result = session.connection().execute(statement)
+    return int(result.rowcount or 0)
