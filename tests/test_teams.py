@@ -297,3 +297,285 @@ def test_a_full_intake_in_a_personal_chat(world: World) -> None:
     request = world.entra.token_requests[0]
     assert request["grant_type"] == ["client_credentials"]
     assert request["scope"] == ["https://api.botframework.com/.default"]
+
+
+# --- security: authentication, tenants, duplicates -----------------------------------------------
+
+
+def _nothing_stored(world: World) -> bool:
+    with Session(world.maatjes.engine) as session:
+        return session.exec(select(Person)).first() is None
+
+
+def test_requests_without_valid_auth_are_refused_and_not_processed(world: World) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    body = world.activity("aad-mallory", text="hallo")
+    no_header = world.client.post("/api/messages", json=body)
+    assert no_header.status_code == 401
+    forged = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for token in (
+        "not-a-jwt",
+        world.token(key=forged),  # signed by someone else
+        world.keys.token(audience="some-other-bot", service_url=world.connector.url),
+        world.token(expires_in=-3600),  # expired (beyond the SDK's five minutes of leeway)
+        world.token(issuer="https://evil.example"),  # an issuer outside the allow-list
+    ):
+        response = world.post(body, token=token)
+        assert response.status_code == 401, token
+    assert world.connector.calls == [], "nothing was answered"
+    assert _nothing_stored(world), "nothing was processed"
+
+
+def test_a_tenant_outside_the_allow_list_is_refused(world: World) -> None:
+    response = world.post(world.activity("aad-stranger", text="hallo", tenant=OTHER_TENANT))
+    assert response.status_code == 403
+    missing = world.activity("aad-stranger", text="hallo")
+    del missing["conversation"]["tenantId"], missing["channelData"]
+    assert world.post(missing).status_code == 403
+    assert world.connector.calls == [] and _nothing_stored(world)
+
+
+def test_the_allow_list_admits_other_tenants(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    from bot.settings import Settings as S
+
+    settings = S(
+        _env_file=None,  # type: ignore[call-arg]
+        teams_app_id=APP_ID,
+        teams_app_secret=SECRET,
+        teams_tenant_id=TENANT,
+        teams_allowed_tenants=f"{TENANT.upper()}, {OTHER_TENANT}",
+    )
+    assert settings.teams_allowed_tenants == {TENANT, OTHER_TENANT}
+    with pytest.raises(ValueError, match="MAATJES_TEAMS_TENANT_ID"):
+        S(_env_file=None, teams_app_id=APP_ID, teams_app_secret=SECRET)  # type: ignore[call-arg]
+    assert not S(_env_file=None, teams_app_id=APP_ID).teams_enabled  # type: ignore[call-arg]
+
+
+def test_a_duplicate_activity_is_processed_once(world: World) -> None:
+    body = world.activity("aad-bram", text="hallo", activity_id="1700000009999")
+    assert world.post(body).status_code in (200, 202)
+    replies = len(world.connector.sent())
+    assert replies > 0
+    again = world.post(body)  # Teams retries when it did not see our answer in time
+    assert again.status_code == 200
+    assert len(world.connector.sent()) == replies, "the retry was not answered again"
+    # the same id in another conversation is another activity
+    other = world.activity("aad-chris", text="hallo", activity_id="1700000009999")
+    assert world.post(other).status_code in (200, 202)
+    assert len(world.connector.sent()) > replies
+
+
+def test_group_chats_are_pointed_to_the_personal_chat(world: World) -> None:
+    calls = world.turn("aad-dewi", text="hallo", conversation_type="groupChat")
+    assert "één op één" in texts_of(calls)
+    with Session(world.maatjes.engine) as session:
+        assert session.exec(select(Person)).first() is None, "no intake in a group chat"
+
+
+def test_the_sdk_default_error_text_never_reaches_a_person(world: World) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    world.maatjes.teams.bot.references.needs_principal_name = broken
+    calls = world.turn("aad-eva", text="hallo")
+    said = texts_of(calls)
+    assert "secret internals" not in said and "Exception" not in said
+    assert "Sorry" in said
+
+
+# --- review, introductions and check-ins ---------------------------------------------------------
+
+MEMBERS = [("Anna", "regionaal"), ("Bram", "rijk"), ("Chris", "regionaal"), ("Dewi", "rijk"), ("Eva", "regionaal")]
+
+
+def teams_community(world: World) -> list[int]:
+    """Five Teams people with profiles, each reachable (a stored reference and a UPN)."""
+    engine = world.maatjes.engine
+    directory = TeamsDirectory(engine)
+    ids = []
+    for name, group in MEMBERS:
+        user = f"aad-{name.lower()}"
+        with session_scope(engine) as session:
+            found = people.get_or_create_person(
+                session, platform="teams", platform_user_id=user, language="nl"
+            )
+            assert found.id is not None
+            consents.record_consent(
+                session, person_id=found.id, purpose="matching", policy_version="t", given=True
+            )
+            for name_, value in {
+                "name": name,
+                "organisation": f"Org {name}",
+                "group": group,
+                "region": "utrecht",
+                "themes": ["bouw"],
+                "phase": "opschalen",
+                "seeks": f"{name} zoekt",
+                "offers": f"{name} biedt",
+            }.items():
+                people.save_draft_answer(session, person_id=found.id, field=name_, value=value)
+            people.commit_profile(session, person=found)
+            ids.append(found.id)
+        directory.remember(
+            user_id=user,
+            tenant_id=TENANT,
+            conversation_id=f"a:personal-{user}",
+            service_url=world.connector.url,
+            reference={
+                "bot": {"id": f"28:{APP_ID}", "name": "Maatjes"},
+                "user": {"id": f"29:{user}", "aadObjectId": user},
+                "conversation": {"id": f"a:personal-{user}", "conversationType": "personal", "tenantId": TENANT},
+                "channelId": "msteams",
+                "serviceUrl": world.connector.url,
+            },
+            principal_name=f"{name.lower()}@example.nl",
+        )
+    return ids
+
+
+def propose(world: World, ids: list[int]) -> int:
+    with session_scope(world.maatjes.engine) as session:
+        match_round = rounds.create_round(
+            session,
+            kind="pairs",
+            origin="cli",
+            proposed_by=CLI_ACTOR,
+            embedder="test",
+            weights={},
+            groups=[
+                rounds.NewGroup([ids[0], ids[1]], 0.9, {"themes": ["bouw"], "mix": True}),
+                rounds.NewGroup([ids[2], ids[3], ids[4]], 0.5, {"themes": [], "mix": True}),
+            ],
+        )
+        assert match_round.id is not None
+        return match_round.id
+
+
+def sent_to(world: World, user: str) -> list[Call]:
+    return [c for c in world.connector.sent() if f"/a:personal-{user}/" in c.path]
+
+
+def test_a_coordinator_reviews_in_teams_and_the_card_updates_in_place(world: World) -> None:
+    ids = teams_community(world)
+    round_id = propose(world, ids)
+    tessa = COORDINATOR
+    calls = world.turn(tessa, text="ronde")
+    approve = f"review:approve:{round_id}:1"
+    card_calls = [c for c in calls if approve in json.dumps(card_of(c) or {})]
+    assert len(card_calls) == 1, texts_of(calls)
+    card_id = card_calls[0].response_id
+    card = card_of(card_calls[0])
+    assert card is not None and "Anna" in json.dumps(card) and "Bram" in json.dumps(card)
+
+    calls = world.turn(tessa, value=submit_data(card, approve), reply_to=card_id)
+    update = world.connector.updates()[-1]
+    assert update.path.endswith(f"/activities/{card_id}")
+    updated = card_of(update)
+    assert updated is not None and "actions" not in updated
+    assert "Gekozen: Goedkeuren" in json.dumps(updated, ensure_ascii=False)
+    with Session(world.maatjes.engine) as session:
+        group = session.exec(
+            select(MatchGroup).where(MatchGroup.round_id == round_id, MatchGroup.position == 1)
+        ).one()
+        assert group.status == "introduced"
+        intros = [m for m in outbox.entries(session) if m.kind == "introduction"]
+    assert sorted(m.recipient_id for m in intros) == sorted(ids[:2])
+
+    # introductions go out proactively: one card each, naming the other, with a chat link
+    report = world.maatjes.delivery.deliver_due()
+    assert report.by_kind.get("introduction") == 2 and report.failed == 0
+    for me, other in (("anna", "bram"), ("bram", "anna")):
+        (intro,) = sent_to(world, f"aad-{me}")
+        card = card_of(intro)
+        assert card is not None
+        text = json.dumps(card, ensure_ascii=False)
+        assert other.title() in text
+        links = [a for a in card.get("actions", []) if a["type"] == "Action.OpenUrl"]
+        assert links and links[0]["url"] == group_chat_link([f"{other}@example.nl"], "Maatjes")
+        assert links[0]["url"].startswith("https://teams.microsoft.com/l/chat/0/0?users=")
+
+    # a reviewer without the role gets a refusal, and the card stays usable
+    before = len(world.connector.updates())
+    calls = world.turn("aad-anna", value=submit_data(card_of(card_calls[0]) or {}, approve), reply_to=card_id)
+    assert len(world.connector.updates()) == before
+
+
+def _checkins_due(world: World, ids: list[int]) -> Any:
+    round_id = propose(world, ids)
+    maatjes = world.maatjes
+    RoundService(maatjes.engine, maatjes.settings).approve(round_id, actor=CLI_ACTOR, origin="cli")
+    service = CheckInService(maatjes.engine, maatjes.settings)
+    service.run_due()
+    with Session(maatjes.engine) as session:
+        due = min(c.due_at for c in session.exec(select(CheckIn)).all())
+    assert service.run_due(due).sent == 2
+    return due
+
+
+def test_a_proactive_check_in_from_a_stored_reference(world: World) -> None:
+    ids = teams_community(world)
+    due = _checkins_due(world, ids)
+    report = world.maatjes.delivery.deliver_due(now=due + timedelta(days=30))
+    assert report.by_kind.get("checkin") == 5 and report.failed == 0
+    (message,) = [
+        c for c in sent_to(world, "aad-anna") if "checkin:" in json.dumps(card_of(c) or {})
+    ]
+    assert message.activity["conversation"]["id"] == "a:personal-aad-anna"
+    card = card_of(message)
+    assert card is not None
+    answer = next(
+        a["data"][cards.CHOICE]
+        for a in card["actions"]
+        if a["data"][cards.CHOICE].startswith("checkin:") and ":answer" in a["data"][cards.CHOICE]
+    )
+    # Anna answers from the card in her personal chat
+    calls = world.turn("aad-anna", value=submit_data(card, answer), reply_to=message.response_id)
+    calls = world.turn("aad-anna", text="We hebben gebeld over inkoop.")
+    calls = press(world, "aad-anna", calls, "share")
+    assert "Dank" in texts_of(calls) or "dank" in texts_of(calls)
+    from storage.models import CheckInAnswer
+
+    with Session(world.maatjes.engine) as session:
+        (stored,) = session.exec(select(CheckInAnswer)).all()
+    assert stored.person_id == ids[0] and stored.shared and stored.text == "We hebben gebeld over inkoop."
+
+
+def test_a_throttled_send_is_retried_after_retry_after(world: World) -> None:
+    ids = teams_community(world)
+    due = _checkins_due(world, ids)
+    world.maatjes.delivery.deliver_due(now=due - timedelta(seconds=1))  # the introductions
+    now = due
+    world.connector.fail_next(429, {"Retry-After": "7"})
+    report = world.maatjes.delivery.deliver_due(now=now)
+    assert report.retried == 1 and report.by_kind == {"checkin": 4}
+    with Session(world.maatjes.engine) as session:
+        (waiting,) = [m for m in outbox.entries(session) if m.status != "sent"]
+        assert waiting.attempts == 1
+        # honours the connector's Retry-After (7 s), not the default backoff (30 s)
+        assert waiting.not_before == now + timedelta(seconds=7)
+    assert world.maatjes.delivery.deliver_due(now=now + timedelta(seconds=6)).delivered == 0
+    again = world.maatjes.delivery.deliver_due(now=now + timedelta(seconds=8))
+    assert again.delivered == 1
+    person_id = waiting.recipient_id
+    with Session(world.maatjes.engine) as session:
+        user = session.get(Person, person_id)
+        assert user is not None
+    attempts = [c for c in sent_to(world, user.platform_user_id) if "checkin:" in json.dumps(c.body)]
+    assert len(attempts) == 2, "one throttled attempt, one delivered"
+
+
+def test_people_without_a_stored_conversation_are_reported_not_retried(world: World) -> None:
+    ids = teams_community(world)
+    with session_scope(world.maatjes.engine) as session:
+        row = session.exec(select(TeamsConversation).where(TeamsConversation.user_id == "aad-anna")).one()
+        session.delete(row)
+    due = _checkins_due(world, ids)
+    report = world.maatjes.delivery.deliver_due(now=due)
+    assert report.retried == 0 and report.failed > 0
+    with Session(world.maatjes.engine) as session:
+        failed = [m for m in outbox.entries(session) if m.status == "failed"]
+    assert {m.recipient_id for m in failed} == {ids[0]}, "only Anna, who never talked to the bot"
+    assert "checkin" in {m.kind for m in failed}
