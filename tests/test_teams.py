@@ -579,3 +579,67 @@ def test_people_without_a_stored_conversation_are_reported_not_retried(world: Wo
         failed = [m for m in outbox.entries(session) if m.status == "failed"]
     assert {m.recipient_id for m in failed} == {ids[0]}, "only Anna, who never talked to the bot"
     assert "checkin" in {m.kind for m in failed}
+
+
+# --- the app package -----------------------------------------------------------------------------
+
+
+def test_the_teams_package_is_ready_to_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import re
+    import zipfile
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["teams-package", "--out", str(tmp_path / "x.zip")])
+    assert missing.exit_code == 2 and "MAATJES_TEAMS_APP_ID" in missing.output
+    monkeypatch.setenv("MAATJES_TEAMS_APP_ID", "not-a-guid")
+    bad = runner.invoke(app, ["teams-package", "--out", str(tmp_path / "x.zip")])
+    assert bad.exit_code == 2 and "GUID" in bad.output
+    assert not (tmp_path / "x.zip").exists()
+
+    monkeypatch.setenv("MAATJES_TEAMS_APP_ID", APP_ID)
+    monkeypatch.setenv("MAATJES_TEAMS_WEBSITE_URL", "https://maatjes.example.nl/over")
+    out = tmp_path / "dist" / "maatjes-teams.zip"
+    result = runner.invoke(app, ["teams-package", "--out", str(out), "--version", "1.2.0"])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "en-us.json", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+        english = json.loads(archive.read("en-us.json"))
+        color = Image.open(io.BytesIO(archive.read("color.png")))
+        outline = Image.open(io.BytesIO(archive.read("outline.png")))
+
+    assert manifest["manifestVersion"] == "1.17" and manifest["$schema"].endswith("v1.17/MicrosoftTeams.schema.json")
+    assert manifest["id"] == APP_ID and manifest["version"] == "1.2.0"
+    (bot,) = manifest["bots"]
+    assert bot["botId"] == APP_ID and bot["scopes"] == ["personal"]
+    titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
+    assert titles == ["help", "profiel", "pauze", "taal", "privacy"]
+    assert all(len(c["description"]) <= 128 for c in bot["commandLists"][0]["commands"])
+    # the limits of the manifest schema
+    assert 1 <= len(manifest["name"]["short"]) <= 30 and len(manifest["name"]["full"]) <= 100
+    assert len(manifest["description"]["short"]) <= 80
+    assert len(manifest["description"]["full"]) <= 4000
+    assert re.fullmatch(r"#[0-9A-Fa-f]{6}", manifest["accentColor"])
+    for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
+        assert manifest["developer"][key].startswith("https://")
+    assert manifest["validDomains"] == ["maatjes.example.nl"]
+    assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
+    assert manifest["localizationInfo"]["additionalLanguages"] == [
+        {"languageTag": "en-us", "file": "en-us.json"}
+    ]
+    assert english["name.short"] == manifest["name"]["short"]
+    assert english["description.short"] != manifest["description"]["short"]  # translated
+    assert len(english["description.short"]) <= 80
+
+    assert color.format == "PNG" and color.size == (192, 192)
+    assert outline.format == "PNG" and outline.size == (32, 32)
+    raw = outline.convert("RGBA").tobytes()
+    pixels = [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
+    assert all(a == 0 or (r, g, b) == (255, 255, 255) for r, g, b, a in pixels), "white on transparent"
+    assert any(a == 255 for *_, a in pixels) and any(a == 0 for *_, a in pixels)
