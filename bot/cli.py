@@ -589,8 +589,12 @@ def bench_checkins(
 
 @app.command("teams-package")
 def teams_package(
-    out: Annotated[Path, typer.Option("--out", help="Where to write the zip (e.g. maatjes-teams.zip).")],
-    version: Annotated[str, typer.Option(help="The app version; raise it for every new upload.")] = "1.0.0",
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the zip (e.g. maatjes-teams.zip).")
+    ],
+    version: Annotated[
+        str, typer.Option(help="The app version; raise it for every new upload.")
+    ] = "1.0.0",
 ) -> None:
     """Build the Microsoft Teams app package (manifest with the bot id, icons) to upload."""
     from bot import teams_package as package

@@ -22,7 +22,9 @@ def remember(
     principal_name: str | None = None,
 ) -> TeamsConversation:
     """Store or refresh a user's personal-chat reference (the latest one wins)."""
-    row = session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user_id)).first()
+    row = session.exec(
+        select(TeamsConversation).where(TeamsConversation.user_id == user_id)
+    ).first()
     if row is None:
         row = TeamsConversation(
             user_id=user_id,
@@ -43,7 +45,9 @@ def remember(
 
 
 def reference_of(session: Session, *, user_id: str) -> TeamsConversation | None:
-    return session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user_id)).first()
+    return session.exec(
+        select(TeamsConversation).where(TeamsConversation.user_id == user_id)
+    ).first()
 
 
 def principal_names(session: Session, *, user_ids: Iterable[str]) -> dict[str, str]:

@@ -218,25 +218,35 @@ class FakeEntra:
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], Any]:
         base = self.authority
-        if method == "GET" and path.startswith(f"/{self.tenant_id}/v2.0/.well-known/openid-configuration"):
-            return 200, {}, {
-                "issuer": f"https://login.microsoftonline.com/{self.tenant_id}/v2.0",
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{base}/oauth2/v2.0/token",
-                "jwks_uri": f"{base}/discovery/v2.0/keys",
-            }
+        if method == "GET" and path.startswith(
+            f"/{self.tenant_id}/v2.0/.well-known/openid-configuration"
+        ):
+            return (
+                200,
+                {},
+                {
+                    "issuer": f"https://login.microsoftonline.com/{self.tenant_id}/v2.0",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "jwks_uri": f"{base}/discovery/v2.0/keys",
+                },
+            )
         if method == "POST" and path.startswith(f"/{self.tenant_id}/oauth2/v2.0/token"):
             form = parse_qs(body.decode())
             self.token_requests.append(form)
-            if form.get("client_id") != [self.client_id] or form.get(
-                "client_secret"
-            ) != [self.client_secret]:
+            if form.get("client_id") != [self.client_id] or form.get("client_secret") != [
+                self.client_secret
+            ]:
                 return 401, {}, {"error": "invalid_client"}
-            return 200, {}, {
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "access_token": f"bot-token-{uuid.uuid4().hex}",
-            }
+            return (
+                200,
+                {},
+                {
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "access_token": f"bot-token-{uuid.uuid4().hex}",
+                },
+            )
         return 404, {}, {"error": "not_found"}
 
 
@@ -290,6 +300,4 @@ class FakeChannelKeys:
             "iat": now - 60,
             "exp": now + expires_in,
         }
-        return jwt.encode(
-            claims, key or self._key, algorithm="RS256", headers={"kid": self.key_id}
-        )
+        return jwt.encode(claims, key or self._key, algorithm="RS256", headers={"kid": self.key_id})

@@ -85,7 +85,11 @@ class World:
             "timestamp": "2026-11-26T10:00:00.000Z",
             "serviceUrl": self.connector.url,
             "channelId": "msteams",
-            "from": {"id": f"29:{user}", "name": user.removeprefix("aad-").title(), "aadObjectId": user},
+            "from": {
+                "id": f"29:{user}",
+                "name": user.removeprefix("aad-").title(),
+                "aadObjectId": user,
+            },
             "conversation": {
                 "id": f"a:personal-{user}",
                 "conversationType": conversation_type,
@@ -193,10 +197,10 @@ def submit_data(card: dict[str, Any], value: str) -> dict[str, Any]:
         if data.get(cards.CHOICE) == value:
             return dict(data)
     for element in card["body"]:
-        if element.get("type") == "Input.ChoiceSet" and element.get("id") == "choice":
-            if value in [c["value"] for c in element["choices"]]:
-                send = next(a for a in card["actions"] if cards.PICK in (a.get("data") or {}))
-                return {**send["data"], "choice": value}
+        is_dropdown = element.get("type") == "Input.ChoiceSet" and element.get("id") == "choice"
+        if is_dropdown and value in [c["value"] for c in element["choices"]]:
+            send = next(a for a in card["actions"] if cards.PICK in (a.get("data") or {}))
+            return {**send["data"], "choice": value}
     raise AssertionError(f"{value!r} is not offered on {json.dumps(card)[:400]}")
 
 
@@ -388,7 +392,13 @@ def test_the_sdk_default_error_text_never_reaches_a_person(world: World) -> None
 
 # --- review, introductions and check-ins ---------------------------------------------------------
 
-MEMBERS = [("Anna", "regionaal"), ("Bram", "rijk"), ("Chris", "regionaal"), ("Dewi", "rijk"), ("Eva", "regionaal")]
+MEMBERS = [
+    ("Anna", "regionaal"),
+    ("Bram", "rijk"),
+    ("Chris", "regionaal"),
+    ("Dewi", "rijk"),
+    ("Eva", "regionaal"),
+]
 
 
 def teams_community(world: World) -> list[int]:
@@ -427,7 +437,11 @@ def teams_community(world: World) -> list[int]:
             reference={
                 "bot": {"id": f"28:{APP_ID}", "name": "Maatjes"},
                 "user": {"id": f"29:{user}", "aadObjectId": user},
-                "conversation": {"id": f"a:personal-{user}", "conversationType": "personal", "tenantId": TENANT},
+                "conversation": {
+                    "id": f"a:personal-{user}",
+                    "conversationType": "personal",
+                    "tenantId": TENANT,
+                },
                 "channelId": "msteams",
                 "serviceUrl": world.connector.url,
             },
@@ -499,7 +513,9 @@ def test_a_coordinator_reviews_in_teams_and_the_card_updates_in_place(world: Wor
 
     # a reviewer without the role gets a refusal, and the card stays usable
     before = len(world.connector.updates())
-    calls = world.turn("aad-anna", value=submit_data(card_of(card_calls[0]) or {}, approve), reply_to=card_id)
+    calls = world.turn(
+        "aad-anna", value=submit_data(card_of(card_calls[0]) or {}, approve), reply_to=card_id
+    )
     assert len(world.connector.updates()) == before
 
 
@@ -540,7 +556,11 @@ def test_a_proactive_check_in_from_a_stored_reference(world: World) -> None:
 
     with Session(world.maatjes.engine) as session:
         (stored,) = session.exec(select(CheckInAnswer)).all()
-    assert stored.person_id == ids[0] and stored.shared and stored.text == "We hebben gebeld over inkoop."
+    assert (
+        stored.person_id == ids[0]
+        and stored.shared
+        and stored.text == "We hebben gebeld over inkoop."
+    )
 
 
 def test_a_throttled_send_is_retried_after_retry_after(world: World) -> None:
@@ -563,14 +583,18 @@ def test_a_throttled_send_is_retried_after_retry_after(world: World) -> None:
     with Session(world.maatjes.engine) as session:
         user = session.get(Person, person_id)
         assert user is not None
-    attempts = [c for c in sent_to(world, user.platform_user_id) if "checkin:" in json.dumps(c.body)]
+    attempts = [
+        c for c in sent_to(world, user.platform_user_id) if "checkin:" in json.dumps(c.body)
+    ]
     assert len(attempts) == 2, "one throttled attempt, one delivered"
 
 
 def test_people_without_a_stored_conversation_are_reported_not_retried(world: World) -> None:
     ids = teams_community(world)
     with session_scope(world.maatjes.engine) as session:
-        row = session.exec(select(TeamsConversation).where(TeamsConversation.user_id == "aad-anna")).one()
+        row = session.exec(
+            select(TeamsConversation).where(TeamsConversation.user_id == "aad-anna")
+        ).one()
         session.delete(row)
     due = _checkins_due(world, ids)
     report = world.maatjes.delivery.deliver_due(now=due)
@@ -584,7 +608,9 @@ def test_people_without_a_stored_conversation_are_reported_not_retried(world: Wo
 # --- the app package -----------------------------------------------------------------------------
 
 
-def test_the_teams_package_is_ready_to_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_teams_package_is_ready_to_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
     import re
     import zipfile
@@ -608,13 +634,20 @@ def test_the_teams_package_is_ready_to_upload(tmp_path: Path, monkeypatch: pytes
     result = runner.invoke(app, ["teams-package", "--out", str(out), "--version", "1.2.0"])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "en-us.json", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == [
+            "color.png",
+            "en-us.json",
+            "manifest.json",
+            "outline.png",
+        ]
         manifest = json.loads(archive.read("manifest.json"))
         english = json.loads(archive.read("en-us.json"))
         color = Image.open(io.BytesIO(archive.read("color.png")))
         outline = Image.open(io.BytesIO(archive.read("outline.png")))
 
-    assert manifest["manifestVersion"] == "1.17" and manifest["$schema"].endswith("v1.17/MicrosoftTeams.schema.json")
+    assert manifest["manifestVersion"] == "1.17" and manifest["$schema"].endswith(
+        "v1.17/MicrosoftTeams.schema.json"
+    )
     assert manifest["id"] == APP_ID and manifest["version"] == "1.2.0"
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID and bot["scopes"] == ["personal"]
@@ -641,5 +674,7 @@ def test_the_teams_package_is_ready_to_upload(tmp_path: Path, monkeypatch: pytes
     assert outline.format == "PNG" and outline.size == (32, 32)
     raw = outline.convert("RGBA").tobytes()
     pixels = [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
-    assert all(a == 0 or (r, g, b) == (255, 255, 255) for r, g, b, a in pixels), "white on transparent"
+    assert all(a == 0 or (r, g, b) == (255, 255, 255) for r, g, b, a in pixels), (
+        "white on transparent"
+    )
     assert any(a == 255 for *_, a in pixels) and any(a == 0 for *_, a in pixels)

@@ -102,7 +102,9 @@ def group_chat_link(principal_names: Iterable[str], topic: str) -> str | None:
     users = sorted({name for name in principal_names if name})
     if not users:
         return None
-    return f"{DEEP_LINK}?" + urlencode({"users": ",".join(users), "topicName": topic}, quote_via=quote, safe=",@")
+    return f"{DEEP_LINK}?" + urlencode(
+        {"users": ",".join(users), "topicName": topic}, quote_via=quote, safe=",@"
+    )
 
 
 def principal_names(session: Session, people: Sequence[Person]) -> dict[int, str]:

@@ -34,7 +34,8 @@ from microsoft_agents.activity import (
     ConversationReference,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes, TurnContext
+from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
+from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from microsoft_agents.hosting.fastapi import CloudAdapter, jwt_authorization_decorator
@@ -264,7 +265,7 @@ def _settled(turn: Turn) -> bool:
 
 async def _principal_name(context: TurnContext) -> str | None:
     """The user's UPN (for group chat deep links), from the Bot Connector's member lookup."""
-    client = context.services.get(ConnectorClientBase)
+    client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
     sender = context.activity.from_property
     if not isinstance(client, TeamsConnectorClient) or sender is None:
         return None
@@ -279,7 +280,9 @@ async def _principal_name(context: TurnContext) -> str | None:
 async def _turn_error(context: TurnContext, error: Exception) -> None:
     """Never the SDK's default (which posts the exception text to the user): log, say sorry."""
     log.error(
-        "teams turn failed", exc_info=error, extra={"platform": PLATFORM, "error": type(error).__name__}
+        "teams turn failed",
+        exc_info=error,
+        extra={"platform": PLATFORM, "error": type(error).__name__},
     )
     language = normalise_language(context.activity.locale) or "nl"
     try:
@@ -338,7 +341,7 @@ class Teams:
         bot = self.bot
 
         @router.post("/api/messages", include_in_schema=False)
-        @jwt_authorization_decorator
+        @jwt_authorization_decorator  # type: ignore[untyped-decorator]
         async def messages(request: Request) -> Response:
             try:
                 body = await request.json()
@@ -376,9 +379,13 @@ class Teams:
                 return PushResult(False, False, None, f"connector refused ({status})")
             return PushResult(False, True, _retry_after(problem.headers), f"connector {status}")
         except (aiohttp.ClientError, TimeoutError, OSError) as problem:
-            return PushResult(False, True, None, f"connector unreachable ({type(problem).__name__})")
+            return PushResult(
+                False, True, None, f"connector unreachable ({type(problem).__name__})"
+            )
         except Exception as problem:  # noqa: BLE001 - e.g. no token: retried, then reported
-            log.warning("teams send failed", extra={"platform": PLATFORM, "error": type(problem).__name__})
+            log.warning(
+                "teams send failed", extra={"platform": PLATFORM, "error": type(problem).__name__}
+            )
             return PushResult(False, True, None, type(problem).__name__)
         return PushResult(True)
 

@@ -29,7 +29,9 @@ LINK_PREFIX: Final = "https://"
 _TITLE_CHARS: Final = 120
 
 
-def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def adaptive_card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -90,7 +92,11 @@ def _question(q: Question, t: Translate) -> tuple[list[dict[str, Any]], list[dic
             }
         )
         actions.append(
-            {"type": "Action.Submit", "title": t("teams.send"), "data": {MULTI: q.step, "title": q.text[:_TITLE_CHARS]}}
+            {
+                "type": "Action.Submit",
+                "title": t("teams.send"),
+                "data": {MULTI: q.step, "title": q.text[:_TITLE_CHARS]},
+            }
         )
         return body, actions
     if q.free_text:
@@ -102,7 +108,11 @@ def _question(q: Question, t: Translate) -> tuple[list[dict[str, Any]], list[dic
         }
         body.append(text_input)
         actions.append(
-            {"type": "Action.Submit", "title": t("teams.send"), "data": {TEXT: q.step, "title": q.text[:_TITLE_CHARS]}}
+            {
+                "type": "Action.Submit",
+                "title": t("teams.send"),
+                "data": {TEXT: q.step, "title": q.text[:_TITLE_CHARS]},
+            }
         )
     if len(q.choices) > MAX_BUTTONS:
         body.append(
@@ -115,7 +125,11 @@ def _question(q: Question, t: Translate) -> tuple[list[dict[str, Any]], list[dic
             }
         )
         actions.append(
-            {"type": "Action.Submit", "title": t("teams.send_choice"), "data": {PICK: q.step, "title": q.text[:_TITLE_CHARS]}}
+            {
+                "type": "Action.Submit",
+                "title": t("teams.send_choice"),
+                "data": {PICK: q.step, "title": q.text[:_TITLE_CHARS]},
+            }
         )
     else:
         actions.extend(_button(c, q.text) for c in q.choices)
