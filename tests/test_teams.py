@@ -204,9 +204,9 @@ def submit_data(card: dict[str, Any], value: str) -> dict[str, Any]:
     raise AssertionError(f"{value!r} is not offered on {json.dumps(card)[:400]}")
 
 
-def press(world: World, user: str, calls: list[Call], value: str) -> list[Call]:
+def press(world: World, user: str, calls: list[Call], value: str, **kwargs: Any) -> list[Call]:
     card_id, card = last_card(calls)
-    return world.turn(user, value=submit_data(card, value), reply_to=card_id)
+    return world.turn(user, value=submit_data(card, value), reply_to=card_id, **kwargs)
 
 
 def pick_several(world: World, user: str, calls: list[Call], *values: str) -> list[Call]:
@@ -324,6 +324,7 @@ def test_requests_without_valid_auth_are_refused_and_not_processed(world: World)
         world.keys.token(audience="some-other-bot", service_url=world.connector.url),
         world.token(expires_in=-3600),  # expired (beyond the SDK's five minutes of leeway)
         world.token(issuer="https://evil.example"),  # an issuer outside the allow-list
+        world.keys.token(audience=APP_ID, service_url="https://smba.evil.example/"),  # replayed
     ):
         response = world.post(body, token=token)
         assert response.status_code == 401, token
@@ -678,3 +679,14 @@ def test_the_teams_package_is_ready_to_upload(
         "white on transparent"
     )
     assert any(a == 255 for *_, a in pixels) and any(a == 0 for *_, a in pixels)
+
+
+def test_the_language_follows_the_teams_locale_until_chosen(world: World) -> None:
+    calls = world.turn("aad-frank", text="hello", locale="en-US")
+    _, consent = last_card(calls)
+    labels = [a["title"] for a in consent["actions"]]
+    assert "Send" not in labels and any("privacy" in label.lower() for label in labels)
+    assert person(world, "aad-frank").language == "en"
+    calls = press(world, "aad-frank", calls, "yes", locale="en-US")
+    _, name_card = last_card(calls)
+    assert [a["title"] for a in name_card["actions"]] == ["Send"]

@@ -18,8 +18,10 @@ from bot.services.delivery import DeliveryRefused, RetryLater
 from storage import events, teams
 from storage.db import session_scope
 from storage.models import Person
+from storage.types import utcnow
 
 PLATFORM = "teams"
+LOOKUP_AGAIN = timedelta(days=1)
 DEEP_LINK = "https://teams.microsoft.com/l/chat/0/0"
 
 
@@ -61,9 +63,13 @@ class TeamsDirectory:
             )
 
     def needs_principal_name(self, user_id: str) -> bool:
+        """On first contact, and after a day of silence while still unknown (a lookup costs a
+        request to the Bot Connector)."""
         with Session(self.engine) as session:
             row = teams.reference_of(session, user_id=user_id)
-            return row is None or not row.principal_name
+            if row is None:
+                return True
+            return not row.principal_name and row.updated_at < utcnow() - LOOKUP_AGAIN
 
     def reference_of(self, user_id: str) -> dict[str, Any] | None:
         with Session(self.engine) as session:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlparse
 
 import aiohttp
 from fastapi import APIRouter, FastAPI, Request
@@ -349,6 +350,11 @@ class Teams:
                 return JSONResponse({"error": "invalid JSON"}, status_code=400)
             if not isinstance(body, dict):
                 return JSONResponse({"error": "invalid activity"}, status_code=400)
+            if not _same_service(request, body):
+                # A genuine token names the Bot Connector it came from; replies go there, so a
+                # token replayed with another serviceUrl (where our token would be sent) is refused.
+                log.warning("teams serviceUrl mismatch", extra={"platform": PLATFORM})
+                return JSONResponse({"error": "serviceUrl does not match the token"}, 401)
             tenant = tenant_of(body)
             if tenant is None or tenant not in config.tenants:
                 log.warning("teams tenant refused", extra={"platform": PLATFORM, "tenant": tenant})
@@ -406,6 +412,20 @@ class Teams:
         await self.adapter.continue_conversation(self.config.app_id, continuation, callback)
         if failures:
             raise failures[0]
+
+
+def _same_service(request: Request, body: Mapping[str, Any]) -> bool:
+    identity = getattr(request.state, "claims_identity", None)
+    claimed = identity.get_claim_value("serviceurl") if identity is not None else None
+    if not claimed:
+        return True  # tokens without the claim (e.g. other agents) are bound by the SDK alone
+    given = body.get("serviceUrl")
+    return (
+        isinstance(given, str)
+        and (urlparse(claimed).hostname or "").casefold()
+        == (urlparse(given).hostname or "").casefold()
+        and urlparse(claimed).port == urlparse(given).port
+    )
 
 
 def _event_key(body: Mapping[str, Any]) -> str | None:
