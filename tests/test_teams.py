@@ -121,7 +121,12 @@ class World:
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[World]:
     keys = FakeChannelKeys().start()
     connector = FakeBotConnector().start()
     entra = FakeEntra(TENANT, APP_ID, SECRET).start(tmp_path)
@@ -148,6 +153,7 @@ def world(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             teams_app_secret=SECRET,
             teams_tenant_id=TENANT,
             teams_authority=entra.authority,
+            **getattr(request, "param", {}),
         )
         app = create_app(settings)
         with TestClient(app, base_url="http://127.0.0.1") as client:
@@ -341,22 +347,21 @@ def test_a_tenant_outside_the_allow_list_is_refused(world: World) -> None:
     assert world.connector.calls == [] and _nothing_stored(world)
 
 
-def test_the_allow_list_admits_other_tenants(
-    world: World, database_url: str, tmp_path: Path
-) -> None:
-    from bot.settings import Settings as S
+@pytest.mark.parametrize(
+    "world", [{"teams_allowed_tenants": f"{TENANT.upper()}, {OTHER_TENANT}"}], indirect=True
+)
+def test_the_allow_list_admits_the_tenants_it_names(world: World) -> None:
+    assert world.maatjes.settings.teams_allowed_tenants == {TENANT, OTHER_TENANT}
+    calls = world.turn("aad-guest", text="hallo", tenant=OTHER_TENANT)
+    assert calls and person(world, "aad-guest").platform == "teams"
+    assert world.post(world.activity("aad-x", text="hallo", tenant="0000-else")).status_code == 403
 
-    settings = S(
-        _env_file=None,  # type: ignore[call-arg]
-        teams_app_id=APP_ID,
-        teams_app_secret=SECRET,
-        teams_tenant_id=TENANT,
-        teams_allowed_tenants=f"{TENANT.upper()}, {OTHER_TENANT}",
-    )
-    assert settings.teams_allowed_tenants == {TENANT, OTHER_TENANT}
+
+def test_teams_settings_need_a_tenant() -> None:
     with pytest.raises(ValueError, match="MAATJES_TEAMS_TENANT_ID"):
-        S(_env_file=None, teams_app_id=APP_ID, teams_app_secret=SECRET)  # type: ignore[call-arg]
-    assert not S(_env_file=None, teams_app_id=APP_ID).teams_enabled  # type: ignore[call-arg]
+        Settings(_env_file=None, teams_app_id=APP_ID, teams_app_secret=SECRET)  # type: ignore[call-arg]
+    assert not Settings(_env_file=None, teams_app_id=APP_ID).teams_enabled  # type: ignore[call-arg]
+    assert not Settings(_env_file=None).teams_enabled  # type: ignore[call-arg]
 
 
 def test_a_duplicate_activity_is_processed_once(world: World) -> None:
