@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +23,7 @@ from bot.core.intake import CoreConfig, Intake
 from bot.services.accounts import Accounts
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
-from bot.services.delivery import Delivery, InboxSender
+from bot.services.delivery import Delivery, InboxSender, Sender
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
 from bot.settings import Settings
@@ -51,6 +52,7 @@ class Maatjes:
     rounds: RoundService
     delivery: Delivery
     checkins: CheckInService
+    teams: Any = None  # bot.adapters.teams.Teams when MAATJES_TEAMS_APP_ID and secret are set
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -75,7 +77,13 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         on_profile_committed=(lambda person_id: embed(engine, person_id)) if embed else None,
     )
     inbox = InboxSender(engine)
-    delivery = Delivery(engine, {"local": inbox, "demo": inbox})
+    senders: dict[str, Sender] = {"local": inbox, "demo": inbox}
+    teams = _teams(settings, engine, conversations)
+    if teams is not None:
+        from bot.services.teams import TeamsDirectory, TeamsSender
+
+        senders["teams"] = TeamsSender(TeamsDirectory(engine), teams.push)
+    delivery = Delivery(engine, senders)
     return Maatjes(
         settings=settings,
         engine=engine,
@@ -83,7 +91,26 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         rounds=rounds,
         delivery=delivery,
         checkins=CheckInService(engine, settings),
+        teams=teams,
     )
+
+
+def _teams(settings: Settings, engine: Engine, conversations: ConversationService) -> Any:
+    """The Teams adapter (Microsoft 365 Agents SDK), when its app id and secret are set."""
+    if not settings.teams_enabled:
+        return None
+    from bot.adapters.teams import Teams, TeamsConfig
+    from bot.services.teams import TeamsDirectory
+
+    assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
+    config = TeamsConfig(
+        app_id=settings.teams_app_id,
+        app_secret=settings.teams_app_secret.get_secret_value(),
+        tenant_id=settings.teams_tenant_id,
+        allowed_tenants=settings.teams_allowed_tenants,
+        authority=settings.teams_authority or None,
+    )
+    return Teams(config, conversations, TeamsDirectory(engine))
 
 
 def _proposer(settings: Settings) -> Proposer | None:
@@ -196,6 +223,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
     web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
+    if maatjes.teams is not None:
+        maatjes.teams.mount(app)  # POST /api/messages
     app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
     app.add_middleware(
         SessionMiddleware,

@@ -587,6 +587,40 @@ def bench_checkins(
         raise SystemExit(1)
 
 
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the zip (e.g. maatjes-teams.zip).")
+    ],
+    version: Annotated[
+        str, typer.Option(help="The app version; raise it for every new upload.")
+    ] = "1.0.0",
+) -> None:
+    """Build the Microsoft Teams app package (manifest with the bot id, icons) to upload."""
+    from bot import teams_package as package
+
+    settings = _settings()
+    if not settings.teams_app_id:
+        typer.echo(
+            "Set MAATJES_TEAMS_APP_ID (the Entra app's Application (client) ID) first; "
+            "see README, Microsoft Teams.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        manifest = package.build(
+            out,
+            app_id=settings.teams_app_id,
+            name=settings.teams_app_name,
+            website_url=settings.teams_website_url,
+            version=version,
+        )
+    except package.PackageError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{out}: Teams app {manifest['name']['short']} {version}, bot {manifest['id']}")
+
+
 def main() -> None:
     """Entry point: known failures become one clear line, not a traceback."""
     from pydantic import ValidationError

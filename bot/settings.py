@@ -52,6 +52,24 @@ class Settings(BaseSettings):
     checkin_grace_hours: int = Field(default=48, ge=0, le=24 * 30)
     checkin_reminder_days: int = Field(default=3, ge=1, le=30)
     checkin_answer_days: int = Field(default=7, ge=1, le=60)
+    # Microsoft Teams (Microsoft 365 Agents SDK): /api/messages is served when the app id and
+    # secret are both set.
+    teams_app_id: str | None = None
+    teams_app_secret: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_allowed_tenants: Annotated[frozenset[str], NoDecode] = frozenset()
+    teams_authority: str | None = None
+    teams_app_name: str = Field(default="Maatjes", min_length=1, max_length=30)
+    teams_website_url: str = "https://github.com/maatjes/maatjes"
+
+    @model_validator(mode="after")
+    def _teams_tenant(self) -> Settings:
+        if self.teams_enabled and not self.teams_tenant_id:
+            raise ValueError(
+                "MAATJES_TEAMS_TENANT_ID is required when MAATJES_TEAMS_APP_ID and "
+                "MAATJES_TEAMS_APP_SECRET are set (the Entra tenant of the app registration)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
@@ -78,6 +96,23 @@ class Settings(BaseSettings):
                 user = user.casefold()
             found.add(f"{platform.strip()}:{user}")
         return frozenset(found)
+
+    @field_validator("teams_allowed_tenants", mode="before")
+    @classmethod
+    def _tenants(cls, value: object) -> frozenset[str]:
+        """Entra tenant ids (GUIDs), comma separated; compared case-insensitively."""
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, (set, frozenset, list, tuple)):
+            items = [str(item) for item in value]
+        else:
+            raise ValueError("expected a comma-separated list of tenant ids")
+        return frozenset(item.strip().lower() for item in items if item.strip())
+
+    @property
+    def teams_enabled(self) -> bool:
+        secret = self.teams_app_secret.get_secret_value() if self.teams_app_secret else ""
+        return bool(self.teams_app_id and secret)
 
     @property
     def resolved_database_url(self) -> str:

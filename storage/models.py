@@ -428,3 +428,22 @@ class PlatformEvent(SQLModel, table=True):
     received_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True
     )
+
+
+class TeamsConversation(SQLModel, table=True):
+    """Where the bot can reach a Teams user: the personal chat's conversation reference.
+
+    Stored (and refreshed) on every activity from that user, so proactive messages (introductions,
+    check-ins) can be sent later. ``principal_name`` (the UPN) builds deep links to group chats."""
+
+    __tablename__ = "teams_conversation"
+    __table_args__ = (UniqueConstraint("user_id", name="uq_teams_conversation_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    conversation_id: str = Field(max_length=512)
+    service_url: str = Field(max_length=512)
+    principal_name: str | None = Field(default=None, max_length=255)
+    reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

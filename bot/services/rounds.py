@@ -20,6 +20,8 @@ from sqlmodel import Session
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
+from bot.services.teams import group_chat_link
+from bot.services.teams import principal_names as teams_principal_names
 from bot.settings import Settings
 from storage import audit, outbox, rounds
 from storage.db import session_scope
@@ -491,9 +493,10 @@ class RoundService:
         member_ids = rounds.members_of(session, group_ids=[group.id])[group.id]
         people = [p for p in (session.get(Person, pid) for pid in member_ids) if p is not None]
         names = {p.id: p.name or "?" for p in people if p.id is not None}
+        upns = teams_principal_names(session, people)
         for person in people:
             assert person.id is not None
-            messages = introduction(group, person, people, names)
+            messages = introduction(group, person, people, names, teams_upns=upns)
             outbox.enqueue(
                 session,
                 dedupe_key=f"introduction:{group.id}:{person.id}",
@@ -529,7 +532,12 @@ class RoundService:
 
 
 def introduction(
-    group: MatchGroup, person: Person, members: Sequence[Person], names: dict[int, str]
+    group: MatchGroup,
+    person: Person,
+    members: Sequence[Person],
+    names: dict[int, str],
+    *,
+    teams_upns: dict[int, str] | None = None,
 ) -> list[Any]:
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
@@ -555,6 +563,17 @@ def introduction(
     messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
     if person.platform == "local":  # the web chat's group conversation
         messages.append(Text(t("intro.thread", url=f"/groups/{group.id}")))
+    if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
+        link = group_chat_link(
+            ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")
+        )
+        if link is not None:
+            messages.append(
+                Card(
+                    title=t("intro.teams.chat_title"),
+                    choices=(Choice(link, t("intro.teams.open_chat")),),
+                )
+            )
     return messages
 
 
