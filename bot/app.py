@@ -15,14 +15,15 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard, scheduler
+from bot import dashboard, scheduler, slack_setup
 from bot.adapters import web
+from bot.adapters.slack import SlackAdapter
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
 from bot.services.accounts import Accounts
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
-from bot.services.delivery import Delivery, InboxSender
+from bot.services.delivery import Delivery, InboxSender, Sender
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
 from bot.settings import Settings
@@ -51,6 +52,7 @@ class Maatjes:
     rounds: RoundService
     delivery: Delivery
     checkins: CheckInService
+    slack: SlackAdapter | None = None
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -75,7 +77,11 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         on_profile_committed=(lambda person_id: embed(engine, person_id)) if embed else None,
     )
     inbox = InboxSender(engine)
-    delivery = Delivery(engine, {"local": inbox, "demo": inbox})
+    senders: dict[str, Sender] = {"local": inbox, "demo": inbox}
+    slack = slack_setup.configure(settings, engine, conversations, intake)
+    if slack is not None:
+        senders["slack"] = slack_setup.SlackSender(slack)
+    delivery = Delivery(engine, senders)
     return Maatjes(
         settings=settings,
         engine=engine,
@@ -83,6 +89,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         rounds=rounds,
         delivery=delivery,
         checkins=CheckInService(engine, settings),
+        slack=slack,
     )
 
 
@@ -197,6 +204,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
 
     web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
     app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
+    if maatjes.slack is not None:
+        slack_setup.mount(app, maatjes.slack)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret(),
