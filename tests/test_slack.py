@@ -24,6 +24,7 @@ from storage.models import (
     MatchGroup,
     OutboxMessage,
     Person,
+    ProfileEmbedding,
     ReviewDecision,
     SlackGroupChannel,
     SlackInstallation,
@@ -85,7 +86,9 @@ class SlackDriver:
         self, body: str, content_type: str, *, headers: dict[str, str] | None = None, **sign: Any
     ) -> httpx.Response:
         signed = signed_headers(body, content_type=content_type, **sign)
-        return self.client.post("/slack/events", content=body, headers={**signed, **(headers or {})})
+        return self.client.post(
+            "/slack/events", content=body, headers={**signed, **(headers or {})}
+        )
 
     def say(self, user: str, text: str) -> list[Call]:
         before = len(self.posts(user))
@@ -138,9 +141,15 @@ class SlackDriver:
         boxes = next((b, e) for b, e in pairs if e["type"] == "checkboxes")
         submit = next((b, e) for b, e in pairs if e.get("value") == boxes[0]["block_id"])
         chosen = [o for o in boxes[1]["options"] if o["value"] in values]
-        state = {boxes[0]["block_id"]: {boxes[1]["action_id"]: {"type": "checkboxes", "selected_options": chosen}}}
+        state = {
+            boxes[0]["block_id"]: {
+                boxes[1]["action_id"]: {"type": "checkboxes", "selected_options": chosen}
+            }
+        }
         before = len(self.posts(user))
-        body = block_actions_body(user, post.args, submit[0], submit[1], ts=ts_of(post), state=state)
+        body = block_actions_body(
+            user, post.args, submit[0], submit[1], ts=ts_of(post), state=state
+        )
         assert self.post(body, FORM).status_code == 200
         return self.wait_posts(user, before + 1)
 
@@ -178,7 +187,11 @@ def driver(tmp_path: Path, fake: FakeSlack) -> Iterator[SlackDriver]:
 
 def test_url_verification_answers_the_challenge(driver: SlackDriver) -> None:
     body = json.dumps(
-        {"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+        {
+            "token": "t",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
     )
     response = driver.post(body, JSON)
     assert response.status_code == 200
@@ -214,7 +227,9 @@ def test_a_retried_event_is_processed_once(driver: SlackDriver) -> None:
     body = event_body(dm_event("URETRY", "hallo"), event_id="Ev0RETRY01")
     assert driver.post(body, JSON).status_code == 200
     driver.wait_posts("URETRY", 1)
-    again = driver.post(body, JSON, headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"})
+    again = driver.post(
+        body, JSON, headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
+    )
     assert again.status_code == 200
     # a later, different message is answered: so the retry really was dropped, not just slow
     driver.say("URETRY", "ja")
@@ -243,14 +258,25 @@ def test_a_dm_runs_the_whole_intake_with_buttons_and_a_modal(driver: SlackDriver
 
     # works_on: written in a modal opened from the question
     question = driver.last(user)
-    long_button = [e for _, e in elements(question.args["blocks"]) if e["action_id"].startswith("maatjes.long.")]
+    long_button = [
+        e
+        for _, e in elements(question.args["blocks"])
+        if e["action_id"].startswith("maatjes.long.")
+    ]
     assert long_button, "a long answer can be written in a modal"
     before = len(driver.posts(user))
     driver.press(user, long_button[0]["value"])
     opened = driver.fake.wait_for("views.open")[-1]
-    view = json.loads(opened.args["view"]) if isinstance(opened.args["view"], str) else opened.args["view"]
+    view = (
+        json.loads(opened.args["view"])
+        if isinstance(opened.args["view"], str)
+        else opened.args["view"]
+    )
     assert view["callback_id"] == "maatjes.long"
-    assert "Waar werk je aan" in json.dumps(view, ensure_ascii=False) or view["blocks"][0]["type"] == "section"
+    assert (
+        "Waar werk je aan" in json.dumps(view, ensure_ascii=False)
+        or view["blocks"][0]["type"] == "section"
+    )
     too_short = driver.submit_modal(user, "ok")
     assert too_short.status_code == 200
     assert too_short.json()["response_action"] == "errors", "a refused answer keeps the modal open"
@@ -273,6 +299,10 @@ def test_a_dm_runs_the_whole_intake_with_buttons_and_a_modal(driver: SlackDriver
         assert anna.name == "Anna de Vries" and anna.region == "overijssel"
         assert anna.themes == ["kunststoffen", "bouw"] and anna.works_on == answer
         assert anna.language == "nl"
+    with Session(driver.maatjes.engine) as session:
+        embedded = session.exec(select(ProfileEmbedding)).all()
+        assert {e.person_id for e in embedded} == {anna.id}, "embedded after the ack"
+        assert {e.field for e in embedded} == {"works_on", "seeks", "offers"}
     # pressed buttons are replaced by what was chosen, so an old question is not answered twice
     assert driver.fake.of("chat.update"), "the answered message was updated"
 
@@ -290,7 +320,10 @@ def test_text_is_escaped_so_nobody_pings_a_channel(driver: SlackDriver) -> None:
     reply = driver.say(user, "<!channel> & co")[-1]
     assert "<!channel>" not in json.dumps(reply.args["blocks"])
     with Session(driver.maatjes.engine) as session:
-        assert people.draft_answers(session, person_id=_person_id(driver, user))["name"] == "<!channel> & co"
+        assert (
+            people.draft_answers(session, person_id=_person_id(driver, user))["name"]
+            == "<!channel> & co"
+        )
 
 
 # --- /maatjes -------------------------------------------------------------------------------------
@@ -334,7 +367,9 @@ def test_app_home_shows_the_profile_and_a_pause_toggle(driver: SlackDriver) -> N
     _complete_profile(driver, user, name="Henk Home")
     driver.post(event_body(home_event(user)), JSON)
     home = driver.fake.wait_for("views.publish", 2)[-1]
-    view = json.loads(home.args["view"]) if isinstance(home.args["view"], str) else home.args["view"]
+    view = (
+        json.loads(home.args["view"]) if isinstance(home.args["view"], str) else home.args["view"]
+    )
     shown = json.dumps(view, ensure_ascii=False)
     assert view["type"] == "home" and "Henk Home" in shown and "Nog geen maatje" in shown
     pause = next(e for _, e in elements(view["blocks"]) if e["value"] == "pauze")
@@ -357,7 +392,10 @@ def test_app_home_shows_the_profile_and_a_pause_toggle(driver: SlackDriver) -> N
 
 def test_a_coordinator_reviews_a_round_with_block_kit(driver: SlackDriver) -> None:
     users = ["URA", "URB", "URC", "URD", "URE"]
-    ids = [_seed_person(driver, u, f"Persoon {u}", "regionaal" if i % 2 else "rijk") for i, u in enumerate(users)]
+    ids = [
+        _seed_person(driver, u, f"Persoon {u}", "regionaal" if i % 2 else "rijk")
+        for i, u in enumerate(users)
+    ]
     round_id = _seed_round(driver, [[ids[0], ids[1]], [ids[2], ids[3], ids[4]]])
 
     driver.post(command_body(COORDINATOR, "ronde"), FORM)
@@ -365,19 +403,38 @@ def test_a_coordinator_reviews_a_round_with_block_kit(driver: SlackDriver) -> No
     values = {e.get("value") for _, e in elements(cards.args["blocks"])}
     assert f"review:approve:{round_id}:1" in values and f"review:swap:{round_id}:2" in values
     reject_button = next(
-        e for _, e in elements(cards.args["blocks"]) if e.get("value") == f"review:reject:{round_id}:2"
+        e
+        for _, e in elements(cards.args["blocks"])
+        if e.get("value") == f"review:reject:{round_id}:2"
     )
-    assert reject_button["action_id"].startswith("maatjes.reason.") and reject_button["style"] == "danger"
+    assert (
+        reject_button["action_id"].startswith("maatjes.reason.")
+        and reject_button["style"] == "danger"
+    )
 
     # swap: which member, then that member's alternatives
     driver.press_and_wait(COORDINATOR, f"review:swap:{round_id}:2")
     alternatives = driver.press_and_wait(COORDINATOR, f"review:swap:{round_id}:2:{ids[2]}")[-1]
-    assert "review:rearrange" in json.dumps(alternatives.args["blocks"]) or "alternatie" in texts(alternatives).lower()
+    swap = next(
+        e["value"]
+        for _, e in elements(alternatives.args["blocks"])
+        if e["value"].startswith(f"review:rearrange:{round_id}:2:{ids[2]}:")
+    )
+    driver.press_and_wait(COORDINATOR, swap)
+    with Session(driver.maatjes.engine) as session:
+        members = rounds.members_of(session, group_ids=_group_ids(driver, round_id))
+        assert ids[2] not in members[min(members)] or ids[2] not in members[max(members)]
+        assert sorted(sum(members.values(), [])) == sorted(ids), "a swap keeps everyone placed"
+        assert members != {min(members): [ids[0], ids[1]], max(members): [ids[2], ids[3], ids[4]]}
 
     # reject with a reason in a modal
     driver.press(COORDINATOR, f"review:reject:{round_id}:2", post=cards)
     opened = driver.fake.wait_for("views.open")[-1]
-    view = json.loads(opened.args["view"]) if isinstance(opened.args["view"], str) else opened.args["view"]
+    view = (
+        json.loads(opened.args["view"])
+        if isinstance(opened.args["view"], str)
+        else opened.args["view"]
+    )
     assert view["callback_id"] == "maatjes.reason"
     before = len(driver.posts(COORDINATOR))
     assert driver.submit_modal(COORDINATOR, "Twee van hen werken al samen.").status_code == 200
@@ -385,22 +442,30 @@ def test_a_coordinator_reviews_a_round_with_block_kit(driver: SlackDriver) -> No
 
     # approve the other group
     driver.press(COORDINATOR, f"review:approve:{round_id}:1", post=cards)
-    driver.fake.wait_for("chat.postMessage", where=lambda c: "goedgekeurd" in texts(c).lower() or "approved" in texts(c).lower())
+    driver.fake.wait_for(
+        "chat.postMessage",
+        where=lambda c: "goedgekeurd" in texts(c).lower() or "approved" in texts(c).lower(),
+    )
     with Session(driver.maatjes.engine) as session:
         groups = {g.position: g for g in rounds.groups_of(session, round_id=round_id)}
         assert groups[2].status == "rejected" and groups[1].status in ("approved", "introduced")
-        reasons = [d.reason for d in session.exec(select(ReviewDecision)).all() if d.action == "reject"]
+        reasons = [
+            d.reason for d in session.exec(select(ReviewDecision)).all() if d.action == "reject"
+        ]
         assert reasons == ["Twee van hen werken al samen."]
 
     # the introduction goes out through the outbox: one group DM, greeted once, and each DM links it
+    with Session(driver.maatjes.engine) as session:
+        first = rounds.members_of(session, group_ids=[min(_group_ids(driver, round_id))])
+        pair = sorted(users[ids.index(pid)] for pid in next(iter(first.values())))
     report = driver.maatjes.delivery.deliver_due()
     assert report.failed == 0 and report.delivered >= 2
     group_dm = [c for c in driver.fake.of("conversations.open") if "," in c.args["users"]]
-    assert {frozenset(c.args["users"].split(",")) for c in group_dm} == {frozenset({"URA", "URB"})}
-    channel = "G" + "".join(sorted(["URA", "URB"]))
+    assert {frozenset(c.args["users"].split(",")) for c in group_dm} == {frozenset(pair)}
+    channel = "G" + "".join(pair)
     welcome = [c for c in driver.fake.of("chat.postMessage") if c.args["channel"] == channel]
-    assert len(welcome) == 1
-    for user in ("URA", "URB"):
+    assert len(welcome) == 1 and "Welkom" in texts(welcome[0])
+    for user in pair:
         intro = driver.posts(user)[-1]
         assert f"<#{channel}>" in json.dumps(intro.args["blocks"])
     # a second delivery run (or another instance) makes nothing twice
@@ -412,7 +477,9 @@ def test_a_large_club_gets_a_private_channel(driver: SlackDriver) -> None:
     users = [f"UBIG{i}" for i in range(9)]
     ids = [_seed_person(driver, u, f"Lid {u}", "regionaal") for u in users]
     round_id = _seed_round(driver, [ids])
-    driver.maatjes.rounds.approve(round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack")
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
     report = driver.maatjes.delivery.deliver_due()
     assert report.delivered == 9 and report.failed == 0
     created = driver.fake.of("conversations.create")
@@ -430,19 +497,34 @@ def test_a_check_in_is_answered_in_a_modal(driver: SlackDriver) -> None:
     from storage import checkins
 
     user, other = "UCHK", "UCHK2"
-    ids = [_seed_person(driver, user, "Chris Check", "rijk"), _seed_person(driver, other, "Olga", "regionaal")]
+    ids = [
+        _seed_person(driver, user, "Chris Check", "rijk"),
+        _seed_person(driver, other, "Olga", "regionaal"),
+    ]
     round_id = _seed_round(driver, [ids])
     group_id = _group_ids(driver, round_id)[0]
     with session_scope(driver.maatjes.engine) as session:
-        checkins.schedule(session, group_id=group_id, sequence=1, prompt_code=LIBRARY[0].code, due_at=utcnow())
+        checkins.schedule(
+            session, group_id=group_id, sequence=1, prompt_code=LIBRARY[0].code, due_at=utcnow()
+        )
         checkin = checkins.history(session, group_id=group_id)[0]
         assert checkin.id is not None
-        checkins.transition(session, checkin_id=checkin.id, from_status="scheduled", to_status="sent", at=utcnow())
+        checkins.transition(
+            session, checkin_id=checkin.id, from_status="scheduled", to_status="sent", at=utcnow()
+        )
         chris = session.get(Person, ids[0])
         olga = session.get(Person, ids[1])
         assert chris is not None and olga is not None
-        messages = checkin_messages(checkin, LIBRARY[0], chris, [chris, olga], session.get(MatchGroup, group_id))
-        outbox.enqueue(session, dedupe_key="checkin:test", recipient_id=ids[0], kind="checkin", payload={"messages": messages})
+        messages = checkin_messages(
+            checkin, LIBRARY[0], chris, [chris, olga], session.get(MatchGroup, group_id)
+        )
+        outbox.enqueue(
+            session,
+            dedupe_key="checkin:test",
+            recipient_id=ids[0],
+            kind="checkin",
+            payload={"messages": messages},
+        )
         checkin_id = checkin.id
     assert driver.maatjes.delivery.deliver_due().delivered == 1
     posted = driver.last(user)
@@ -450,10 +532,17 @@ def test_a_check_in_is_answered_in_a_modal(driver: SlackDriver) -> None:
     assert answer["action_id"].startswith("maatjes.checkin.")
     driver.press(user, answer["value"])
     opened = driver.fake.wait_for("views.open")[-1]
-    view = json.loads(opened.args["view"]) if isinstance(opened.args["view"], str) else opened.args["view"]
+    view = (
+        json.loads(opened.args["view"])
+        if isinstance(opened.args["view"], str)
+        else opened.args["view"]
+    )
     assert view["callback_id"] == "maatjes.checkin"
     before = len(driver.posts(user))
-    assert driver.submit_modal(user, "We hebben een eerste pilot met hergebruikt beton.").status_code == 200
+    assert (
+        driver.submit_modal(user, "We hebben een eerste pilot met hergebruikt beton.").status_code
+        == 200
+    )
     share = driver.wait_posts(user, before + 1)[-1]
     driver.press_and_wait(user, "share")
     with Session(driver.maatjes.engine) as session:
@@ -480,7 +569,9 @@ def test_a_rate_limit_is_retried_and_delivered(driver: SlackDriver) -> None:
     report = driver.maatjes.delivery.deliver_due()
     assert report.retried == 1 and report.delivered == 0
     with Session(driver.maatjes.engine) as session:
-        waiting = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == "rate-2")).one()
+        waiting = session.exec(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == "rate-2")
+        ).one()
         assert waiting.status == outbox.PENDING
         assert waiting.not_before >= utcnow() + timedelta(seconds=100)
     later = driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(seconds=121))
@@ -495,7 +586,9 @@ def test_a_permanent_slack_error_reaches_the_failed_state(driver: SlackDriver) -
     report = driver.maatjes.delivery.deliver_due()
     assert report.failed == 1
     with Session(driver.maatjes.engine) as session:
-        message = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == "gone-1")).one()
+        message = session.exec(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == "gone-1")
+        ).one()
         assert message.status == outbox.FAILED and message.last_error == "account_inactive"
 
 
@@ -511,7 +604,9 @@ def test_two_instances_process_a_retried_event_once(
         TestClient(create_app(settings), base_url="http://127.0.0.1") as one,
         TestClient(create_app(settings), base_url="http://127.0.0.1") as two,
     ):
-        first = one.post("/slack/events", content=body, headers=signed_headers(body, content_type=JSON))
+        first = one.post(
+            "/slack/events", content=body, headers=signed_headers(body, content_type=JSON)
+        )
         retry = two.post(
             "/slack/events",
             content=body,
@@ -557,14 +652,22 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
         assert replay.status_code != 200 or len(fake.of("oauth.v2.access")) == 1
 
         body = event_body(dm_event("UOTHER", "hallo")).replace(TEAM, "T0OTHER")
-        response = client.post("/slack/events", content=body, headers=signed_headers(body, content_type=JSON))
+        response = client.post(
+            "/slack/events", content=body, headers=signed_headers(body, content_type=JSON)
+        )
         assert response.status_code == 200
         posted = fake.wait_for("chat.postMessage")[-1]
         assert posted.token == "xoxb-other-workspace"
         # and the outbox reaches that member with the same workspace's token
         pid = _person_id_in(maatjes, "UOTHER")
         with session_scope(maatjes.engine) as session:
-            outbox.enqueue(session, dedupe_key="oauth-1", recipient_id=pid, kind="notice", payload={"messages": [{"kind": "text", "text": "hoi", "tone": "normal"}]})
+            outbox.enqueue(
+                session,
+                dedupe_key="oauth-1",
+                recipient_id=pid,
+                kind="notice",
+                payload={"messages": [{"kind": "text", "text": "hoi", "tone": "normal"}]},
+            )
         assert maatjes.delivery.deliver_due().delivered == 1
         assert fake.of("chat.postMessage")[-1].token == "xoxb-other-workspace"
 
@@ -596,7 +699,9 @@ def test_socket_mode_receives_events_and_acknowledges_them(tmp_path: Path, fake:
         )
         posted = fake.wait_for("chat.postMessage")[-1]
         assert posted.args["channel"] == "DUSOCK" and "Maatjes" in texts(posted)
-        assert any(a.get("envelope_id") == "57d6a792-4d35-4d0b-b6aa-3361493e1caf" for a in fake.acks)
+        assert any(
+            a.get("envelope_id") == "57d6a792-4d35-4d0b-b6aa-3361493e1caf" for a in fake.acks
+        )
     finally:
         handler.close()
 
@@ -604,7 +709,9 @@ def test_socket_mode_receives_events_and_acknowledges_them(tmp_path: Path, fake:
 # --- the real server process ----------------------------------------------------------------------
 
 
-def test_the_real_maatjes_run_process_serves_slack_over_http(tmp_path: Path, fake: FakeSlack) -> None:
+def test_the_real_maatjes_run_process_serves_slack_over_http(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
     server = Server(
         tmp_path / "server",
         {
@@ -616,17 +723,33 @@ def test_the_real_maatjes_run_process_serves_slack_over_http(tmp_path: Path, fak
     server.start()
     try:
         challenge = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
-        answer = httpx.post(f"{server.url}/slack/events", content=challenge, headers=signed_headers(challenge, content_type=JSON))
+        answer = httpx.post(
+            f"{server.url}/slack/events",
+            content=challenge,
+            headers=signed_headers(challenge, content_type=JSON),
+        )
         assert answer.status_code == 200 and "c-123" in answer.text
         body = event_body(dm_event("UPROC", "hallo"))
-        bad = httpx.post(f"{server.url}/slack/events", content=body, headers=signed_headers(body, content_type=JSON, secret="wrong"))
+        bad = httpx.post(
+            f"{server.url}/slack/events",
+            content=body,
+            headers=signed_headers(body, content_type=JSON, secret="wrong"),
+        )
         assert bad.status_code == 401
-        good = httpx.post(f"{server.url}/slack/events", content=body, headers=signed_headers(body, content_type=JSON))
+        good = httpx.post(
+            f"{server.url}/slack/events",
+            content=body,
+            headers=signed_headers(body, content_type=JSON),
+        )
         assert good.status_code == 200
         posted = fake.wait_for("chat.postMessage")[-1]
         assert posted.token == "xoxb-process-token" and posted.args["channel"] == "DUPROC"
         command = command_body("UPROC", "help")
-        ack = httpx.post(f"{server.url}/slack/events", content=command, headers=signed_headers(command, content_type=FORM))
+        ack = httpx.post(
+            f"{server.url}/slack/events",
+            content=command,
+            headers=signed_headers(command, content_type=FORM),
+        )
         assert ack.status_code == 200
         fake.wait_for("chat.postMessage", 2)
     finally:
@@ -653,9 +776,13 @@ def _seed_person(driver: SlackDriver, user: str, name: str, group: str) -> int:
     from storage import slack as slack_store
 
     with session_scope(driver.maatjes.engine) as session:
-        person = people.get_or_create_person(session, platform="slack", platform_user_id=user, language="nl")
+        person = people.get_or_create_person(
+            session, platform="slack", platform_user_id=user, language="nl"
+        )
         assert person.id is not None
-        consents.record_consent(session, person_id=person.id, purpose="matching", policy_version="t", given=True)
+        consents.record_consent(
+            session, person_id=person.id, purpose="matching", policy_version="t", given=True
+        )
         for field, value in (
             ("name", name),
             ("organisation", f"Organisatie van {name}"),

@@ -1,7 +1,7 @@
 """Slack: the whole Maatjes conversation in Slack, with Bolt for Python.
 
 Slack events become :class:`Inbound` turns for the same core as the web chat; its answers go back
-as Block Kit (``slack_blocks``). The adapter only translates: the intake, the commands, review and
+as Block Kit (``blocks``). The adapter only translates: the intake, the commands, review and
 check-in buttons all live in ``bot.core``.
 
 - A DM with the bot runs the conversation; choices are buttons, long answers may be written in a
@@ -39,7 +39,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.adapters import slack_blocks as kit
+from bot.adapters.slack import blocks as kit
 from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
 from bot.core.ports import Conversations
@@ -316,13 +316,13 @@ class SlackAdapter:
             self._on_choice_modal
         )
 
-    def _once(self, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
+    def _once(self, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
         """Slack retries an event it thinks we missed: the second delivery is acknowledged only."""
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if body.get("type") == "event_callback" and event_id:
-            if not self.store.first_time(str(event_id)):
-                log.info("slack event seen before", extra={"event_id": event_id})
-                return BoltResponse(status=200, body="")
+        event_id = body.get("event_id")
+        retried = body.get("type") == "event_callback" and event_id
+        if retried and not self.store.first_time(str(event_id)):
+            log.info("slack event seen before", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
         next()
         return None
 
@@ -502,7 +502,9 @@ class SlackAdapter:
         before the ack so the modal can show a refusal."""
         user = str(body["user"]["id"])
         values = view.get("state", {}).get("values", {})
-        text = str((values.get(kit.ANSWER_BLOCK, {}).get(kit.ANSWER_BLOCK) or {}).get("value") or "")
+        text = str(
+            (values.get(kit.ANSWER_BLOCK, {}).get(kit.ANSWER_BLOCK) or {}).get("value") or ""
+        )
         account = self._account(client, user, context)
         messages: tuple[Outbound, ...] = ()
         if first:
@@ -578,7 +580,9 @@ class SlackAdapter:
     ) -> None:
         t = translator(self.conversations.language_of(account))
         for message in kit.messages_of(messages, t):
-            self._call(client.chat_postMessage, channel=channel, blocks=message.blocks, text=message.text)
+            self._call(
+                client.chat_postMessage, channel=channel, blocks=message.blocks, text=message.text
+            )
 
     def _publish_home(self, client: WebClient, account: Account) -> None:
         t = translator(self.conversations.language_of(account))
@@ -680,7 +684,9 @@ class SlackAdapter:
             t = translator("en" if languages == {"en"} else "nl")
             try:
                 for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
-                    client.chat_postMessage(channel=channel, blocks=message.blocks, text=message.text)
+                    client.chat_postMessage(
+                        channel=channel, blocks=message.blocks, text=message.text
+                    )
             except SlackApiError:
                 self.store.release_greeting(group_id)
                 raise
