@@ -26,6 +26,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("MAATJES_") and key != "MAATJES_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
+        elif key.startswith("SLACK_"):  # Slack's own names are settings too
+            monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MAATJES_DATA_DIR", str(tmp_path / "data"))
 

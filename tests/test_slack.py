@@ -833,3 +833,82 @@ def _enqueue_text(driver: SlackDriver, person_id: int, text: str, *, key: str) -
             kind="notice",
             payload={"messages": [{"kind": "text", "text": text, "tone": "normal"}]},
         )
+
+
+# --- the manifest ---------------------------------------------------------------------------------
+
+
+def test_the_manifest_matches_what_the_app_needs() -> None:
+    import yaml
+
+    from bot.adapters import slack
+
+    manifest = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "slack" / "manifest.yml").read_text("utf-8")
+    )
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(slack.SCOPES)
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/maatjes"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert {"app_home_opened", "message.im"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"]
+    )
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    urls = {
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+        manifest["features"]["slash_commands"][0]["url"],
+    }
+    assert {u.rsplit("/", 2)[-2:] == ["slack", "events"] for u in urls} == {True}
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith(slack.REDIRECT_PATH)
+
+
+def test_maatjes_run_socket_mode_connects_out_and_answers(tmp_path: Path, fake: FakeSlack) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "socket"
+    data.mkdir()
+    env = {
+        **Server(data).env,
+        "SLACK_BOT_TOKEN": "xoxb-socket-token",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "xapp-1-socket",
+        "SLACK_API_URL": fake.api_url,
+    }
+    with (data / "server.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from bot.cli import main; main()", "run", "--socket-mode"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while fake.socket_connections == 0:
+            assert process.poll() is None, (data / "server.log").read_text()
+            assert time.monotonic() < deadline, "no Socket Mode connection"
+            time.sleep(0.05)
+        fake.push(
+            {
+                "envelope_id": "b0a0c0d0-socket-cli",
+                "payload": json.loads(event_body(dm_event("USOCKCLI", "hallo"))),
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        posted = fake.wait_for("chat.postMessage", timeout=20)[-1]
+        assert posted.token == "xoxb-socket-token" and posted.args["channel"] == "DUSOCKCLI"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_socket_mode_without_an_app_token_says_what_is_missing(tmp_path: Path) -> None:
+    result = Server(tmp_path / "none").cli("run", "--socket-mode")
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
