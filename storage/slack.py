@@ -83,6 +83,32 @@ def delete_installations(
     return int(result.rowcount or 0)
 
 
+def forget_user_tokens(
+    session: Session, *, enterprise_id: str | None, team_id: str | None, user_id: str
+) -> None:
+    """A person revoked their own token: drop it, but keep the workspace's bot installation."""
+    rows = session.exec(
+        select(SlackInstallation).where(
+            col(SlackInstallation.user_id) == user_id,
+            col(SlackInstallation.enterprise_id).is_(None)
+            if enterprise_id is None
+            else col(SlackInstallation.enterprise_id) == enterprise_id,
+            col(SlackInstallation.team_id).is_(None)
+            if team_id is None
+            else col(SlackInstallation.team_id) == team_id,
+        )
+    ).all()
+    for row in rows:
+        row.data = {
+            **row.data,
+            "user_token": None,
+            "user_refresh_token": None,
+            "user_token_expires_at": None,
+            "user_scopes": None,
+        }
+        session.add(row)
+
+
 def remember_member(
     session: Session,
     *,

@@ -423,8 +423,8 @@ def test_a_coordinator_reviews_a_round_with_block_kit(driver: SlackDriver) -> No
     driver.press_and_wait(COORDINATOR, swap)
     with Session(driver.maatjes.engine) as session:
         members = rounds.members_of(session, group_ids=_group_ids(driver, round_id))
-        assert ids[2] not in members[min(members)] or ids[2] not in members[max(members)]
-        assert sorted(sum(members.values(), [])) == sorted(ids), "a swap keeps everyone placed"
+        placed = [pid for group in members.values() for pid in group]
+        assert sorted(placed) == sorted(ids), "a swap keeps everyone placed"
         assert members != {min(members): [ids[0], ids[1]], max(members): [ids[2], ids[3], ids[4]]}
 
     # reject with a reason in a modal
@@ -649,7 +649,7 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
             assert installed.team_id == "T0OTHER"
         # a state is good for one installation only
         replay = client.get(f"/slack/oauth_redirect?code=again&state={state.group(1)}")
-        assert replay.status_code != 200 or len(fake.of("oauth.v2.access")) == 1
+        assert replay.status_code == 400 and len(fake.of("oauth.v2.access")) == 1
 
         body = event_body(dm_event("UOTHER", "hallo")).replace(TEAM, "T0OTHER")
         response = client.post(
@@ -670,6 +670,21 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
             )
         assert maatjes.delivery.deliver_due().delivered == 1
         assert fake.of("chat.postMessage")[-1].token == "xoxb-other-workspace"
+
+        # uninstalling the app removes the workspace's installation (and its token)
+        gone = event_body({"type": "app_uninstalled", "event_ts": "1700000000.000100"})
+        gone = gone.replace(TEAM, "T0OTHER")
+        response = client.post(
+            "/slack/events", content=gone, headers=signed_headers(gone, content_type=JSON)
+        )
+        assert response.status_code == 200
+        deadline = time.monotonic() + 10
+        while True:
+            with Session(maatjes.engine) as session:
+                if not session.exec(select(SlackInstallation)).all():
+                    break
+            assert time.monotonic() < deadline, "the installation was not removed"
+            time.sleep(0.02)
 
 
 # --- Socket Mode ----------------------------------------------------------------------------------
@@ -912,3 +927,20 @@ def test_socket_mode_without_an_app_token_says_what_is_missing(tmp_path: Path) -
     result = Server(tmp_path / "none").cli("run", "--socket-mode")
     assert result.returncode == 2
     assert "SLACK_APP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_oauth_states_are_signed_expire_and_work_once(engine: Any) -> None:
+    from bot.services.slack_state import SignedStateStore
+
+    store = SignedStateStore(engine, "state-secret")
+    state = store.issue()
+    other_instance = SignedStateStore(engine, "state-secret")
+    assert other_instance.consume(state) is True
+    assert store.consume(state) is False, "a state is used once, across instances"
+    issued = store.issue()
+    forged = issued[:-1] + ("1" if issued.endswith("0") else "0")
+    assert store.consume(forged) is False
+    assert SignedStateStore(engine, "another-secret").consume(store.issue()) is False
+    expired = SignedStateStore(engine, "state-secret", expiration_seconds=-1).issue()
+    assert store.consume(expired) is False
+    assert store.consume("not-a-state") is False

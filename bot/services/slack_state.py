@@ -100,10 +100,15 @@ class DatabaseInstallationStore(InstallationStore):
     def delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
+        """Without a user: the workspace's installations go. With one (they revoked their own
+        token): only that person's token goes, the bot stays installed."""
         with session_scope(self.engine) as session:
-            slack.delete_installations(
-                session, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
-            )
+            if user_id is None:
+                slack.delete_installations(session, enterprise_id=enterprise_id, team_id=team_id)
+            else:
+                slack.forget_user_tokens(
+                    session, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+                )
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
