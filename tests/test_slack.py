@@ -491,6 +491,31 @@ def test_a_large_club_gets_a_private_channel(driver: SlackDriver) -> None:
         assert stored is not None and stored.kind == "private"
 
 
+def test_an_introduction_goes_out_even_when_slack_refuses_the_group_conversation(
+    driver: SlackDriver,
+) -> None:
+    from storage import slack as slack_store
+
+    users = ["UREF1", "UREF2"]
+    ids = [_seed_person(driver, u, f"Lid {u}", "rijk") for u in users]
+    with session_scope(driver.maatjes.engine) as session:
+        for user in users:  # their DMs are known, so the next conversations.open is the group's
+            slack_store.remember_member(
+                session, user_id=user, team_id=TEAM, enterprise_id=None, dm_channel=f"D{user}"
+            )
+    round_id = _seed_round(driver, [ids])
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+    driver.fake.fail("conversations.open", error="restricted_action")
+    driver.fake.fail("conversations.open", error="restricted_action")
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.delivered == 2 and report.failed == 0
+    for user in users:
+        intro = driver.posts(user)[-1]
+        assert "<#" not in json.dumps(intro.args["blocks"]) and "Lid" in texts(intro)
+
+
 def test_a_check_in_is_answered_in_a_modal(driver: SlackDriver) -> None:
     from bot.core.checkins import LIBRARY
     from bot.services.checkins import checkin_messages

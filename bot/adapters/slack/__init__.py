@@ -629,7 +629,7 @@ class SlackAdapter:
             extra: list[dict[str, Any]] = []
             group_id = payload.get("group_id")
             if kind == "introduction" and isinstance(group_id, int):
-                conversation = self._group_conversation(client, group_id)
+                conversation = self._group_conversation_or_none(client, group_id)
                 if conversation is not None:
                     extra = [
                         {
@@ -656,6 +656,21 @@ class SlackAdapter:
         self.store.remember(user, team_id=where[0], enterprise_id=where[1], dm_channel=channel)
         return channel
 
+    def _group_conversation_or_none(self, client: WebClient, group_id: int) -> str | None:
+        """The group conversation; when Slack refuses to make one for good, the personal
+        introduction still goes out (it names everyone), only without the link."""
+        try:
+            return self._group_conversation(client, group_id)
+        except SlackApiError as error:
+            problem = _slack_error(error)
+            if isinstance(problem, Refused):
+                log.warning(
+                    "slack group conversation refused",
+                    extra={"group_id": group_id, "error": str(problem)},
+                )
+                return None
+            raise
+
     def _group_conversation(self, client: WebClient, group_id: int) -> str | None:
         """The group's one Slack conversation, made and greeted once, whoever delivers first."""
         channel = self.store.group_channel(group_id)
@@ -664,6 +679,10 @@ class SlackAdapter:
             users = [m["user_id"] for m in members]
             if len(users) < 2:
                 return None  # only one member on Slack: the introduction says who to contact
+            homes = {(w[0], w[1]) if w else None for w in map(self.store.whereabouts, users)}
+            organisations = {h[1] if h else None for h in homes}
+            if len(homes) > 1 and (None in organisations or len(organisations) > 1):
+                return None  # different workspaces (outside one Enterprise Grid): no shared DM
             if len(users) <= GROUP_DM_UP_TO:
                 opened = client.conversations_open(users=",".join(users))
                 channel, kind = str(opened["channel"]["id"]), "mpim"
