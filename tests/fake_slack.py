@@ -45,6 +45,7 @@ class FakeSlack:
         self.locales: dict[str, str] = {}
         self.acks: list[dict[str, Any]] = []
         self.socket_connections = 0
+        self.holds: dict[str, threading.Event] = {}
         self._envelopes: asyncio.Queue[dict[str, Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -102,6 +103,11 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         self.failures.setdefault(method, []).append(Failure(status, body, headers))
+
+    def hold(self, method: str) -> threading.Event:
+        """Calls of ``method`` wait until the returned event is set (a slow Slack, on demand)."""
+        gate = self.holds[method] = threading.Event()
+        return gate
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -162,6 +168,9 @@ class FakeSlack:
                 args.update(json.loads(raw))
             else:
                 args.update(dict(parse_qsl(raw.decode("utf-8"))))
+        gate = self.holds.get(method)
+        if gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, 30)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else args.get("token")
         with self._lock:

@@ -237,6 +237,21 @@ def test_a_retried_event_is_processed_once(driver: SlackDriver) -> None:
     assert len(greetings) == 1
 
 
+def test_slack_gets_its_answer_before_the_slow_work_is_done(driver: SlackDriver) -> None:
+    """Events, commands and buttons are acknowledged first; the work (here held up inside a
+    Slack call it makes) finishes afterwards and its reply is posted when ready."""
+    gate = driver.fake.hold("users.info")
+    try:
+        event = driver.post(event_body(dm_event("USLOW", "hallo")), JSON)
+        command = driver.post(command_body("USLOW2", "help"), FORM)
+        assert event.status_code == 200 and command.status_code == 200
+        assert driver.fake.of("chat.postMessage") == [], "nothing was done before the ack"
+    finally:
+        gate.set()
+    driver.wait_posts("USLOW", 1)
+    driver.wait_posts("USLOW2", 1)
+
+
 # --- the intake in a DM ---------------------------------------------------------------------------
 
 
