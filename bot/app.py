@@ -31,6 +31,8 @@ from storage.db import is_reachable, make_engine, migrate
 
 log = logging.getLogger(__name__)
 
+SLACK_MAX_BODY = 1_000_000
+
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -106,17 +108,19 @@ def _proposer(settings: Settings) -> Proposer | None:
 class BodyLimit:
     """Refuse request bodies above a size, before any of it is parsed (413)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.paths = paths or {}  # a different limit for some paths (Slack's payloads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(scope, send)
             return
         received = 0
@@ -126,7 +130,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -214,5 +218,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         https_only=settings.secure_cookies,
         max_age=60 * 60 * 24 * 30,
     )
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    # A button press on a long Slack message carries the whole message: allow Slack more.
+    larger = {"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)}
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, paths=larger)
     return app

@@ -361,7 +361,9 @@ def test_the_maatjes_command(driver: SlackDriver) -> None:
     assert "English" in texts(english) or "language" in texts(english).lower()
 
     driver.post(command_body(user, "profiel"), FORM)
-    assert driver.wait_posts(user, 5)
+    from bot.core.i18n import translator
+
+    assert translator("en")("error.needs_consent") in texts(driver.wait_posts(user, 5)[-1])
 
     # in a channel the command answers in the DM and says so, privately
     elsewhere = driver.post(command_body(user, "pauze", channel="C0GENERAL"), FORM)
@@ -400,6 +402,29 @@ def test_app_home_shows_the_profile_and_a_pause_toggle(driver: SlackDriver) -> N
     driver.post(event_body(home_event(user)), JSON)
     again = driver.fake.wait_for("views.publish", 4)[-1]
     assert '"hervat"' in json.dumps(again.args["view"]), "the toggle now resumes"
+
+    # once introduced: the maatje, and when the next reflection question comes
+    from datetime import UTC, datetime
+
+    from storage import checkins
+
+    henk = _person_id(driver, user)
+    partner = _seed_person(driver, "UPARTNER", "Petra Partner", "regionaal")
+    round_id = _seed_round(driver, [[henk, partner]])
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+    with session_scope(driver.maatjes.engine) as session:
+        checkins.schedule(
+            session,
+            group_id=_group_ids(driver, round_id)[0],
+            sequence=1,
+            prompt_code="lib:beweging",
+            due_at=datetime(2031, 3, 4, 9, 0, tzinfo=UTC),
+        )
+    driver.post(event_body(home_event(user)), JSON)
+    introduced = json.dumps(driver.fake.wait_for("views.publish", 5)[-1].args["view"])
+    assert "Petra Partner" in introduced and "04-03-2031" in introduced
 
 
 # --- review, introductions, check-ins -------------------------------------------------------------
@@ -984,3 +1009,21 @@ def test_oauth_states_are_signed_expire_and_work_once(engine: Any) -> None:
     expired = SignedStateStore(engine, "state-secret", expiration_seconds=-1).issue()
     assert store.consume(expired) is False
     assert store.consume("not-a-state") is False
+
+
+def test_a_button_on_a_long_message_is_not_refused_as_too_large(driver: SlackDriver) -> None:
+    user = "ULONG"
+    driver.say(user, "hallo")
+    post = driver.last(user)
+    block, element = next(
+        (b, e) for b, e in elements(post.args["blocks"]) if e.get("value") == "yes"
+    )
+    padded = dict(post.args)
+    padded["blocks"] = [
+        *post.args["blocks"],
+        *[{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2900}}] * 40,
+    ]
+    body = block_actions_body(user, padded, block, element, ts=ts_of(post))
+    assert len(body) > 100_000
+    assert driver.post(body, FORM).status_code == 200
+    driver.wait_posts(user, 2)
