@@ -34,6 +34,11 @@ def configure(
     """The Slack adapter when Slack is configured (a signing secret plus a bot token or OAuth)."""
     mode = settings.slack_mode
     if mode is None:
+        if settings.slack_signing_secret is not None or settings.slack_bot_token is not None:
+            log.warning(
+                "slack is not started: it needs SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN "
+                "or SLACK_CLIENT_ID with SLACK_CLIENT_SECRET"
+            )
         return None
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()

@@ -52,7 +52,9 @@ def latest_installation(
         if enterprise_id is None
         else col(SlackInstallation.enterprise_id) == enterprise_id
     )
-    if not is_enterprise_install:
+    if is_enterprise_install:
+        query = query.where(col(SlackInstallation.is_enterprise_install).is_(True))
+    else:
         query = query.where(
             col(SlackInstallation.team_id).is_(None)
             if team_id is None

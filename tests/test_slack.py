@@ -1027,3 +1027,47 @@ def test_a_button_on_a_long_message_is_not_refused_as_too_large(driver: SlackDri
     assert len(body) > 100_000
     assert driver.post(body, FORM).status_code == 200
     driver.wait_posts(user, 2)
+
+
+def test_the_installation_store_keeps_workspaces_and_organisations_apart(engine: Any) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.services.slack_state import DatabaseInstallationStore
+
+    store = DatabaseInstallationStore(engine)
+    store.save(
+        Installation(
+            team_id="T1", user_id="U1", bot_token="xoxb-t1", bot_id="B1", bot_user_id="UB1"
+        )
+    )
+    store.save(
+        Installation(
+            team_id="T1", user_id="U2", bot_token="xoxb-t1-new", bot_id="B1", bot_user_id="UB1"
+        )
+    )
+    store.save(
+        Installation(
+            enterprise_id="E1",
+            team_id="T9",
+            user_id="U3",
+            bot_token="xoxb-org",
+            bot_id="B2",
+            bot_user_id="UB2",
+            is_enterprise_install=True,
+        )
+    )
+    bot = store.find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-t1-new", "the latest installation wins"
+    org = store.find_bot(enterprise_id="E1", team_id="T5")
+    assert org is not None and org.bot_token == "xoxb-org", (
+        "an org-wide install serves its workspaces"
+    )
+    assert store.find_bot(enterprise_id=None, team_id="T2") is None
+    installed = store.find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+    assert installed is not None and installed.installed_at > 0
+    store.delete_installation(enterprise_id=None, team_id="T1", user_id="U2")
+    kept = store.find_bot(enterprise_id=None, team_id="T1")
+    assert kept is not None and kept.bot_token == "xoxb-t1-new", "a user's revocation keeps the bot"
+    store.delete_all(enterprise_id=None, team_id="T1")
+    assert store.find_bot(enterprise_id=None, team_id="T1") is None
+    assert store.find_bot(enterprise_id="E1", team_id="T5") is not None

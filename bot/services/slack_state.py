@@ -79,6 +79,15 @@ class DatabaseInstallationStore(InstallationStore):
                 user_id=user_id,
                 is_enterprise_install=bool(is_enterprise_install),
             )
+            if data is None and enterprise_id is not None and not is_enterprise_install:
+                # an organisation-wide install (Enterprise Grid) serves each of its workspaces
+                data = slack.latest_installation(
+                    session,
+                    enterprise_id=enterprise_id,
+                    team_id=None,
+                    user_id=user_id,
+                    is_enterprise_install=True,
+                )
         return Installation(**data) if data is not None else None
 
     def find_bot(
