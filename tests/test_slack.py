@@ -322,6 +322,18 @@ def test_a_dm_runs_the_whole_intake_with_buttons_and_a_modal(driver: SlackDriver
     assert driver.fake.of("chat.update"), "the answered message was updated"
 
 
+def test_the_first_visit_to_the_messages_tab_is_greeted_once(driver: SlackDriver) -> None:
+    user = "UVISIT"
+    opened = {**home_event(user), "tab": "messages"}
+    assert driver.post(event_body(opened), JSON).status_code == 200
+    greeting = driver.wait_posts(user, 1)[-1]
+    assert "Hoi! Ik ben Maatjes" in texts(greeting)
+    assert {e.get("value") for _, e in elements(greeting.args["blocks"])} >= {"yes", "no"}
+    driver.post(event_body({**opened, "event_ts": "1700000001.000200"}), JSON)
+    driver.say(user, "ja")  # the next post is the answer, not a second greeting
+    assert sum("Hoi! Ik ben Maatjes" in texts(c) for c in driver.posts(user)) == 1
+
+
 def test_the_slack_locale_chooses_english(driver: SlackDriver) -> None:
     driver.fake.locales["UJOHN"] = "en-GB"
     first = driver.say("UJOHN", "hello")[-1]

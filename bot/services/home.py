@@ -38,6 +38,16 @@ class Overview:
         self.default_language = default_language
         self.clock = clock
 
+    def is_new(self, account: Account) -> bool:
+        """Someone who never talked to the bot (nothing is stored about them yet)."""
+        with Session(self.engine) as session:
+            return (
+                people.get_person(
+                    session, platform=account.platform, platform_user_id=account.user_id
+                )
+                is None
+            )
+
     def home(self, account: Account) -> tuple[Outbound, ...]:
         with Session(self.engine) as session:
             person = people.get_person(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,6 +122,8 @@ class SlackStore(Protocol):
 
 class HomePage(Protocol):
     def home(self, account: Account) -> tuple[Outbound, ...]: ...
+
+    def is_new(self, account: Account) -> bool: ...
 
 
 class Recipient(Protocol):
@@ -256,7 +257,6 @@ class SlackAdapter:
         self.client = web_client(config.api_url, config.bot_token)
         self._locales: dict[str, tuple[float, str | None]] = {}
         self._dms: dict[str, str] = {}
-        self._lock = threading.Lock()
         if config.multi_workspace:
             assert installation_store is not None, "multi-workspace Slack needs a store"
             self.app = App(
@@ -407,9 +407,18 @@ class SlackAdapter:
     def _on_home_opened(
         self, event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        if event.get("tab") != "home":
+        tab = event.get("tab")
+        user = str(event.get("user", ""))
+        if tab == "messages" and event.get("channel"):
+            # the first visit to the Messages tab: greet, so nobody faces an empty chat
+            account = self._account(client, user, context, dm_channel=str(event["channel"]))
+            if self.home.is_new(account):
+                greeting = self.conversations.resume(account)
+                self._post(client, str(event["channel"]), account, greeting)
             return
-        account = self._account(client, str(event["user"]), context)
+        if tab != "home":
+            return
+        account = self._account(client, user, context)
         self._publish_home(client, account)
 
     def _on_home_command(
