@@ -1083,3 +1083,43 @@ def test_the_installation_store_keeps_workspaces_and_organisations_apart(engine:
     store.delete_all(enterprise_id=None, team_id="T1")
     assert store.find_bot(enterprise_id=None, team_id="T1") is None
     assert store.find_bot(enterprise_id="E1", team_id="T5") is not None
+
+
+def test_block_kit_rendering_respects_slack_limits() -> None:
+    from bot.adapters.slack import blocks as kit
+    from bot.core.i18n import translator
+    from bot.core.messages import Card, CardField, Choice, Question, Text
+
+    t = translator("nl")
+    long_text = "Een heel lang verhaal. " * 400  # ~9,200 characters
+    many = tuple(Choice(f"v{i}", f"Keuze {i} " + "x" * 100) for i in range(30))
+    messages = [
+        Text(long_text),
+        Question(text="Kies", step="region", choices=many, free_text=False),
+        Card(title="Profiel", fields=tuple(CardField(f"veld {i}", "w" * 500) for i in range(20))),
+        *[Text(f"bericht {i}") for i in range(60)],
+    ]
+    rendered = list(kit.messages_of(messages, t))
+    assert len(rendered) >= 2, "more than 50 blocks are split over messages"
+    for message in rendered:
+        assert len(message.blocks) <= kit.MESSAGE_BLOCKS
+        for block in message.blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= kit.SECTION_LIMIT
+            for element in block.get("elements", []):
+                if element.get("type") == "button":
+                    assert len(element["text"]["text"]) <= kit.LABEL_LIMIT
+                for option in element.get("options", []):
+                    assert len(option["text"]["text"]) <= kit.LABEL_LIMIT
+    selects = [
+        e
+        for m in rendered
+        for b in m.blocks
+        for e in b.get("elements", [])
+        if e.get("type") == "static_select"
+    ]
+    assert len(selects) == 1 and len(selects[0]["options"]) == 30
+    joined = "".join(
+        b["text"]["text"] for m in rendered for b in m.blocks if b["type"] == "section"
+    )
+    assert joined.count("Een heel lang verhaal.") == 400, "a long text is split, not cut"

@@ -65,6 +65,8 @@ def _sections(mrkdwn: str, block_id: str | None = None) -> list[dict[str, Any]]:
     rest = mrkdwn
     while len(rest) > SECTION_LIMIT:
         cut = rest.rfind("\n", 0, SECTION_LIMIT)
+        if cut <= SECTION_LIMIT // 2:
+            cut = rest.rfind(" ", 0, SECTION_LIMIT)  # else between words
         cut = cut if cut > SECTION_LIMIT // 2 else SECTION_LIMIT
         chunks.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
@@ -340,7 +342,11 @@ def answered(message: dict[str, Any], action_id: str, said: str) -> list[dict[st
     for index, block in enumerate(blocks):
         if block.get("type") != "actions":
             continue
-        if any(e.get("action_id") == action_id for e in block.get("elements", [])):
+        pressed = [e for e in block.get("elements", []) if e.get("action_id") == action_id]
+        if pressed:
             blocks[index] = _context(f":white_check_mark: {escape(said)}")
+            if action_id.startswith(SUBMIT_PICKS):  # the checkboxes above go as well
+                picks = str(pressed[0].get("value"))
+                blocks = [b for b in blocks if b.get("block_id") != picks]
             return blocks
     return None
