@@ -54,7 +54,7 @@ def configure(
         state = SignedStateStore(engine, state_secret)
     config = slack.SlackConfig(
         signing_secret=secret,
-        api_url=settings.slack_api_url,
+        api_url=settings.slack_api_url.rstrip("/") + "/",  # the SDK appends method names
         bot_token=(
             settings.slack_bot_token.get_secret_value()
             if settings.slack_bot_token is not None and mode == "token"
