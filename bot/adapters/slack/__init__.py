@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -257,6 +258,8 @@ class SlackAdapter:
         self.client = web_client(config.api_url, config.bot_token)
         self._locales: dict[str, tuple[float, str | None]] = {}
         self._dms: dict[str, str] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._turns_lock = threading.Lock()
         if config.multi_workspace:
             assert installation_store is not None, "multi-workspace Slack needs a store"
             self.app = App(
@@ -346,16 +349,19 @@ class SlackAdapter:
         if not user:
             return
         channel = str(event["channel"])
-        account = self._account(client, str(user), context, dm_channel=channel)
-        turn = self.conversations.handle(account, Inbound(text=kit.unescape(event.get("text", ""))))
-        self._post(client, channel, account, turn.messages)
+        inbound = Inbound(text=kit.unescape(event.get("text", "")))
+        with self._turn(str(user)):
+            account = self._account(client, str(user), context, dm_channel=channel)
+            turn = self.conversations.handle(account, inbound)
+            self._post(client, channel, account, turn.messages)
 
     def _on_command(self, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         user = str(body["user_id"])
         account = self._account(client, user, context)
         text = kit.unescape(str(body.get("text") or "")).strip() or "help"
-        turn = self.conversations.handle(account, Inbound(text=text))
-        self._post(client, self._dm(client, user), account, turn.messages)
+        with self._turn(user):
+            turn = self.conversations.handle(account, Inbound(text=text))
+            self._post(client, self._dm(client, user), account, turn.messages)
 
     def _on_choice(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -390,19 +396,20 @@ class SlackAdapter:
         user = str(body["user"]["id"])
         channel = str((body.get("channel") or {}).get("id") or self._dm(client, user))
         account = self._account(client, user, context)
-        turn = self.conversations.handle(account, inbound)
-        message = body.get("message")
-        if turn.accepted and message and message.get("ts"):
-            blocks = kit.answered(message, str(action.get("action_id")), label)
-            if blocks is not None:
-                self._call(
-                    client.chat_update,
-                    channel=channel,
-                    ts=message["ts"],
-                    blocks=blocks,
-                    text=message.get("text", ""),
-                )
-        self._post(client, channel, account, turn.messages)
+        with self._turn(user):
+            turn = self.conversations.handle(account, inbound)
+            message = body.get("message")
+            if turn.accepted and message and message.get("ts"):
+                blocks = kit.answered(message, str(action.get("action_id")), label)
+                if blocks is not None:
+                    self._call(
+                        client.chat_update,
+                        channel=channel,
+                        ts=message["ts"],
+                        blocks=blocks,
+                        text=message.get("text", ""),
+                    )
+            self._post(client, channel, account, turn.messages)
 
     def _on_home_opened(
         self, event: dict[str, Any], client: WebClient, context: BoltContext
@@ -426,8 +433,9 @@ class SlackAdapter:
     ) -> None:
         user = str(body["user"]["id"])
         account = self._account(client, user, context)
-        turn = self.conversations.handle(account, Inbound(text=str(action.get("value", ""))))
-        self._post(client, self._dm(client, user), account, turn.messages)
+        with self._turn(user):
+            turn = self.conversations.handle(account, Inbound(text=str(action.get("value", ""))))
+            self._post(client, self._dm(client, user), account, turn.messages)
         self._publish_home(client, account)
 
     def _open_long_answer(
@@ -516,11 +524,18 @@ class SlackAdapter:
         )
         account = self._account(client, user, context)
         messages: tuple[Outbound, ...] = ()
-        if first:
-            opened = self.conversations.handle(account, Inbound(choice=first))
-            if not opened.accepted:
-                messages = opened.messages
-        turn = self.conversations.handle(account, Inbound(text=text)) if not messages else None
+        # wait briefly for this person's running turn, but never past Slack's 3 seconds
+        lock = self._turn(user)
+        locked = lock.acquire(timeout=1.5)
+        try:
+            if first:
+                opened = self.conversations.handle(account, Inbound(choice=first))
+                if not opened.accepted:
+                    messages = opened.messages
+            turn = self.conversations.handle(account, Inbound(text=text)) if not messages else None
+        finally:
+            if locked:
+                lock.release()
         if turn is not None and not turn.accepted:
             problem = next(
                 (m.text for m in turn.messages if isinstance(m, Text) and m.tone == "error"),
@@ -535,6 +550,12 @@ class SlackAdapter:
         self._post(client, str(channel), account, messages)
 
     # helpers
+
+    def _turn(self, user: str) -> threading.Lock:
+        """One turn at a time per person (in this process): two quick messages never race over
+        the same conversation step, and each reply is posted before the next turn starts."""
+        with self._turns_lock:
+            return self._turns.setdefault(user, threading.Lock())
 
     def _account(
         self,
