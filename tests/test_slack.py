@@ -1123,3 +1123,23 @@ def test_block_kit_rendering_respects_slack_limits() -> None:
         b["text"]["text"] for m in rendered for b in m.blocks if b["type"] == "section"
     )
     assert joined.count("Een heel lang verhaal.") == 400, "a long text is split, not cut"
+
+
+def test_logs_hold_neither_tokens_nor_what_people_wrote(
+    driver: SlackDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    user = "ULOGS"
+    driver.say(user, "hallo")
+    driver.press_and_wait(user, "yes")
+    driver.say(user, "Geheime Naam Zeventien")
+    pid = _person_id(driver, user)
+    _enqueue_text(driver, pid, "Persoonlijk bericht negen", key="logs-1")
+    driver.fake.fail("chat.postMessage", error="fatal_error")
+    driver.maatjes.delivery.deliver_due()
+    driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(hours=1))
+    assert caplog.records, "something was logged"
+    for secret in ("Geheime Naam", "Persoonlijk bericht", "xoxb-test-token", SECRET):
+        assert secret not in caplog.text
