@@ -717,6 +717,7 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
         assert page.status_code == 200
         state = re.search(r"state=([^&\"]+)", page.text)
         assert state is not None and "client_id=111.222" in page.text
+        assert f"http://127.0.0.1:{fake.port}/oauth/v2/authorize?" in page.text
         done = client.get(f"/slack/oauth_redirect?code=good-code&state={state.group(1)}")
         assert done.status_code == 200, done.text
         assert fake.of("oauth.v2.access")[0].args["code"] == "good-code"

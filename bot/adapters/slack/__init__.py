@@ -275,6 +275,8 @@ class SlackAdapter:
                     state_store=state_store,
                     install_path=INSTALL_PATH,
                     redirect_uri_path=REDIRECT_PATH,
+                    # Slack, GovSlack or a test server: the same host as the Web API
+                    authorization_url=_origin(config.api_url) + "/oauth/v2/authorize",
                 ),
             )
             self.app.enable_token_revocation_listeners()
@@ -740,6 +742,12 @@ class SlackAdapter:
                 self.store.release_greeting(group_id)
                 raise
         return channel
+
+
+def _origin(url: str) -> str:
+    """``https://slack.com/api/`` → ``https://slack.com``."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
