@@ -21,6 +21,7 @@ from bot.core.intake import Intake
 from bot.core.ports import Conversations
 from bot.services.delivery import DeliveryRefused, RetryLater
 from bot.services.home import Overview
+from bot.services.rounds import Access
 from bot.services.slack_state import DatabaseInstallationStore, SignedStateStore, SlackDirectory
 from bot.settings import Settings
 from storage.models import Person
@@ -71,7 +72,12 @@ def configure(
         config,
         conversations,
         SlackDirectory(engine),
-        Overview(engine, intake, default_language=settings.default_language),
+        Overview(
+            engine,
+            intake,
+            default_language=settings.default_language,
+            is_coordinator=Access.from_settings(settings).is_coordinator,
+        ),
         installation_store=installations,
         state_store=state,
     )

@@ -401,6 +401,7 @@ def test_app_home_shows_the_profile_and_a_pause_toggle(driver: SlackDriver) -> N
     )
     shown = json.dumps(view, ensure_ascii=False)
     assert view["type"] == "home" and "Henk Home" in shown and "Nog geen maatje" in shown
+    assert '"ronde"' not in shown, "only coordinators see the review button"
     pause = next(e for _, e in elements(view["blocks"]) if e["value"] == "pauze")
     before = len(driver.posts(user))
     assert driver.post(home_action_body(user, pause), FORM).status_code == 200
@@ -450,7 +451,14 @@ def test_a_coordinator_reviews_a_round_with_block_kit(driver: SlackDriver) -> No
     ]
     round_id = _seed_round(driver, [[ids[0], ids[1]], [ids[2], ids[3], ids[4]]])
 
-    driver.post(command_body(COORDINATOR, "ronde"), FORM)
+    # the coordinator's App Home has the way in; pressing it posts the round in their DM
+    driver.post(event_body(home_event(COORDINATOR)), JSON)
+    home = driver.fake.wait_for("views.publish")[-1]
+    view = (
+        json.loads(home.args["view"]) if isinstance(home.args["view"], str) else home.args["view"]
+    )
+    review = next(e for _, e in elements(view["blocks"]) if e["value"] == "ronde")
+    assert driver.post(home_action_body(COORDINATOR, review), FORM).status_code == 200
     cards = driver.wait_posts(COORDINATOR, 1)[-1]
     values = {e.get("value") for _, e in elements(cards.args["blocks"])}
     assert f"review:approve:{round_id}:1" in values and f"review:swap:{round_id}:2" in values

@@ -32,11 +32,13 @@ class Overview:
         *,
         default_language: str = "nl",
         clock: Callable[[], datetime] = utcnow,
+        is_coordinator: Callable[[str], bool] = lambda actor: False,
     ) -> None:
         self.engine = engine
         self.intake = intake
         self.default_language = default_language
         self.clock = clock
+        self.is_coordinator = is_coordinator
 
     def is_new(self, account: Account) -> bool:
         """Someone who never talked to the bot (nothing is stored about them yet)."""
@@ -49,6 +51,26 @@ class Overview:
             )
 
     def home(self, account: Account) -> tuple[Outbound, ...]:
+        items = self._own(account)
+        if not self.is_coordinator(f"{account.platform}:{account.user_id}"):
+            return items
+        t = translator(self._language(account))
+        review = Card(
+            title=t("home.coordinator"),
+            choices=(Choice("ronde", t("home.review")), Choice("nieuwe ronde", t("home.propose"))),
+        )
+        return (*items, review)
+
+    def _language(self, account: Account) -> str:
+        with Session(self.engine) as session:
+            person = people.get_person(
+                session, platform=account.platform, platform_user_id=account.user_id
+            )
+            if person is not None:
+                return person.language
+        return normalise_language(account.locale) or self.default_language
+
+    def _own(self, account: Account) -> tuple[Outbound, ...]:
         with Session(self.engine) as session:
             person = people.get_person(
                 session, platform=account.platform, platform_user_id=account.user_id
