@@ -728,12 +728,14 @@ class SlackAdapter:
                         raise RetryLater("group channel being made elsewhere", after=30) from None
                     raise
                 channel, kind = str(created["channel"]["id"]), "private"
-                client.conversations_invite(channel=channel, users=",".join(users))
+            # recorded at once (before inviting), so a crash leaves no channel nobody knows of
             channel = self.store.record_group_channel(group_id, channel, kind)
         if self.store.claim_greeting(group_id):
             languages = {m["language"] for m in members}
             t = translator("en" if languages == {"en"} else "nl")
             try:
+                if len(members) > GROUP_DM_UP_TO:  # a private channel: invite, then greet
+                    self._invite(client, channel, [m["user_id"] for m in members])
                 for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
                     client.chat_postMessage(
                         channel=channel, blocks=message.blocks, text=message.text
@@ -742,6 +744,14 @@ class SlackAdapter:
                 self.store.release_greeting(group_id)
                 raise
         return channel
+
+    @staticmethod
+    def _invite(client: WebClient, channel: str, users: list[str]) -> None:
+        try:
+            client.conversations_invite(channel=channel, users=",".join(users))
+        except SlackApiError as error:
+            if error.response.get("error") != "already_in_channel":  # a retry after a crash
+                raise
 
 
 def _origin(url: str) -> str:
