@@ -75,6 +75,8 @@ def run(
         handler = slack_setup.socket_mode(adapter, settings.slack_app_token.get_secret_value())
         typer.echo("Slack: connected over Socket Mode", err=True)
     typer.echo(f"Maatjes web chat: http://{bind_host}:{bind_port}/", err=True)
+    if settings.slack_mode is not None and not socket_mode:
+        typer.echo(f"Slack ({settings.slack_mode}): POST /slack/events", err=True)
     try:
         uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
     finally:
