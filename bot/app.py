@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard, scheduler
+from bot import dashboard, scheduler, slack_setup
 from bot.adapters import web
+from bot.adapters.slack import SlackAdapter
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
 from bot.services.accounts import Accounts
@@ -30,6 +31,8 @@ from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 
 log = logging.getLogger(__name__)
+
+SLACK_MAX_BODY = 1_000_000
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -53,6 +56,7 @@ class Maatjes:
     delivery: Delivery
     checkins: CheckInService
     teams: Any = None  # bot.adapters.teams.Teams when MAATJES_TEAMS_APP_ID and secret are set
+    slack: SlackAdapter | None = None
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -83,6 +87,9 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         from bot.services.teams import TeamsDirectory, TeamsSender
 
         senders["teams"] = TeamsSender(TeamsDirectory(engine), teams.push)
+    slack = slack_setup.configure(settings, engine, conversations, intake)
+    if slack is not None:
+        senders["slack"] = slack_setup.SlackSender(slack)
     delivery = Delivery(engine, senders)
     return Maatjes(
         settings=settings,
@@ -92,6 +99,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         delivery=delivery,
         checkins=CheckInService(engine, settings),
         teams=teams,
+        slack=slack,
     )
 
 
@@ -126,17 +134,19 @@ def _proposer(settings: Settings) -> Proposer | None:
 class BodyLimit:
     """Refuse request bodies above a size, before any of it is parsed (413)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.paths = paths or {}  # a different limit for some paths (Slack's payloads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(scope, send)
             return
         received = 0
@@ -146,7 +156,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -226,6 +236,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
     if maatjes.teams is not None:
         maatjes.teams.mount(app)  # POST /api/messages
     app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
+    if maatjes.slack is not None:
+        slack_setup.mount(app, maatjes.slack)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret(),
@@ -234,5 +246,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         https_only=settings.secure_cookies,
         max_age=60 * 60 * 24 * 30,
     )
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    # A button press on a long Slack message carries the whole message: allow Slack more.
+    larger = {"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)}
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, paths=larger)
     return app

@@ -40,6 +40,13 @@ def _engine(settings: Settings) -> Any:
 def run(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (MAATJES_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (MAATJES_PORT, default 8000).")] = None,
+    socket_mode: Annotated[
+        bool,
+        typer.Option(
+            "--socket-mode",
+            help="Also connect to Slack over Socket Mode (SLACK_APP_TOKEN): no public URL needed.",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database and serve the web chat (and every configured platform)."""
     import uvicorn
@@ -49,11 +56,32 @@ def run(
 
     settings = _settings()
     logs.configure(settings.log_level)
+    if socket_mode and (settings.slack_app_token is None or settings.slack_mode is None):
+        typer.echo(
+            "Socket Mode needs SLACK_APP_TOKEN, SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN "
+            "(or the OAuth settings); see README, 'Install Maatjes in your Slack workspace'.",
+            err=True,
+        )
+        raise typer.Exit(2)
     application = create_app(settings)
     bind_host = host or settings.host
     bind_port = port or settings.port
+    handler = None
+    if socket_mode:
+        from bot import slack_setup
+
+        assert settings.slack_app_token is not None
+        adapter = application.state.maatjes.slack
+        handler = slack_setup.socket_mode(adapter, settings.slack_app_token.get_secret_value())
+        typer.echo("Slack: connected over Socket Mode", err=True)
     typer.echo(f"Maatjes web chat: http://{bind_host}:{bind_port}/", err=True)
-    uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    if settings.slack_mode is not None and not socket_mode:
+        typer.echo(f"Slack ({settings.slack_mode}): POST /slack/events", err=True)
+    try:
+        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    finally:
+        if handler is not None:
+            handler.close()
 
 
 @app.command()

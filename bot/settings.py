@@ -6,15 +6,24 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Identities = Annotated[frozenset[str], NoDecode]
 
 
+def _slack(name: str) -> AliasChoices:
+    """Slack's own variable names (``SLACK_BOT_TOKEN``) work as well as ``MAATJES_SLACK_…``."""
+    return AliasChoices(f"MAATJES_{name}", name)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MAATJES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="MAATJES_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,  # Settings(slack_bot_token=...) as well as the environment names
     )
 
     data_dir: Path = Path("data")
@@ -71,6 +80,27 @@ class Settings(BaseSettings):
             )
         return self
 
+    # Slack (see README, "Install Maatjes in your Slack workspace")
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_slack("SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_slack("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_slack("SLACK_APP_TOKEN")
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias=_slack("SLACK_API_URL")
+    )
+    slack_client_id: str | None = Field(default=None, validation_alias=_slack("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=_slack("SLACK_CLIENT_SECRET")
+    )
+    slack_state_secret: SecretStr | None = Field(
+        default=None, validation_alias=_slack("SLACK_STATE_SECRET")
+    )
+
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
         if self.club_min_size > self.club_max_size:
@@ -113,6 +143,17 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         secret = self.teams_app_secret.get_secret_value() if self.teams_app_secret else ""
         return bool(self.teams_app_id and secret)
+
+    @property
+    def slack_mode(self) -> Literal["token", "oauth"] | None:
+        """How Slack is set up: one workspace with a bot token, several through OAuth, or not."""
+        if self.slack_signing_secret is None:
+            return None
+        if self.slack_client_id and self.slack_client_secret is not None:
+            return "oauth"
+        if self.slack_bot_token is not None:
+            return "token"
+        return None
 
     @property
     def resolved_database_url(self) -> str:

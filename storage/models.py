@@ -447,3 +447,49 @@ class TeamsConversation(SQLModel, table=True):
     principal_name: str | None = Field(default=None, max_length=255)
     reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class SlackInstallation(SQLModel, table=True):
+    """One installation of the Slack app in a workspace (or an Enterprise Grid organisation),
+    as slack_sdk's OAuth flow reports it. ``data`` holds the whole record, tokens included:
+    the database is as confidential as the settings file that holds a single-workspace token."""
+
+    __tablename__ = "slack_installation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str | None = Field(default=None, max_length=32, index=True)
+    team_id: str | None = Field(default=None, max_length=32, index=True)
+    is_enterprise_install: bool = False
+    user_id: str | None = Field(default=None, max_length=32)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    installed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class SlackMember(SQLModel, table=True):
+    """Where a Slack user lives (workspace, organisation) and their DM channel with the bot, so
+    messages from the outbox reach them with the right workspace's token."""
+
+    __tablename__ = "slack_member"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str | None = Field(default=None, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    dm_channel: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class SlackGroupChannel(SQLModel, table=True):
+    """The Slack conversation of an introduced group: a group DM (up to 8 people) or a private
+    channel. One per group, made once; ``greeted_at`` marks the group's welcome as posted."""
+
+    __tablename__ = "slack_group_channel"
+
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_group.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    channel_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # mpim | private
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    greeted_at: datetime | None = _when(nullable=True)

@@ -24,7 +24,8 @@ IN_CI = bool(os.environ.get("CI"))
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting leaks in from the developer's shell or a .env file."""
     for key in list(os.environ):
-        if key.startswith("MAATJES_") and key != "MAATJES_TEST_POSTGRES_URL":
+        ours = key.startswith("MAATJES_") and key != "MAATJES_TEST_POSTGRES_URL"
+        if ours or key.startswith("SLACK_"):  # Slack's own names are settings too
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MAATJES_DATA_DIR", str(tmp_path / "data"))

@@ -394,6 +394,10 @@ class Intake:
         hello = t("resume.welcome_name", name=name) if name else t("resume.welcome")
         return (Text(hello, tone="notice"), *self.prompt(conv, t))
 
+    def profile_card(self, conv: Conversation) -> Card:
+        """The confirmed profile as a card (for a home page such as Slack's App Home)."""
+        return self._card(conv, translator(conv.language), committed=True)
+
     # prompts
 
     def prompt(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:

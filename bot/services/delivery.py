@@ -121,7 +121,13 @@ class Delivery:
             sender = self.senders.get(person.platform)
             if sender is None:
                 raise DeliveryRefused(f"no sender for platform {person.platform}")
-            sender.send(person, message.payload.get("messages", []))
+            # A sender that needs more than the messages (Slack opens a group conversation for
+            # an introduction) implements send_payload(person, kind, payload).
+            send_payload = getattr(sender, "send_payload", None)
+            if send_payload is not None:
+                send_payload(person, message.kind, message.payload)
+            else:
+                sender.send(person, message.payload.get("messages", []))
         except RetryLater as problem:
             error, retry_after = str(problem) or "retry", problem.after
         except DeliveryRefused as problem:

@@ -1,0 +1,768 @@
+"""Slack: the whole Maatjes conversation in Slack, with Bolt for Python.
+
+Slack events become :class:`Inbound` turns for the same core as the web chat; its answers go back
+as Block Kit (``blocks``). The adapter only translates: the intake, the commands, review and
+check-in buttons all live in ``bot.core``.
+
+- A DM with the bot runs the conversation; choices are buttons, long answers may be written in a
+  modal. ``/maatjes <command>`` answers in that DM. App Home shows the person's own page.
+- Every request's signature and timestamp are checked by Bolt (kept on). Events are processed once
+  even when Slack retries them: their ``event_id`` is recorded with a unique key in our database.
+- Slack wants an answer within 3 seconds: commands and buttons are acknowledged first and their
+  work (which may embed a profile or propose a round) runs after the ack (Bolt lazy listeners).
+- Web API calls retry a rate limit (429) in-process when Slack asks for a short wait; a longer
+  wait goes back to the outbox as :class:`RetryLater`, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler, RetryState
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+
+from bot.adapters.slack import blocks as kit
+from bot.core.i18n import translator
+from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
+from bot.core.ports import Conversations
+
+PLATFORM: Final = "slack"
+SCOPES: Final = (
+    "chat:write",
+    "commands",
+    "im:history",
+    "im:read",
+    "im:write",
+    "mpim:write",
+    "groups:write",
+    "users:read",
+)
+INSTALL_PATH: Final = "/slack/install"
+REDIRECT_PATH: Final = "/slack/oauth_redirect"
+#: conversations.open takes up to 8 people; larger groups get a private channel.
+GROUP_DM_UP_TO: Final = 8
+#: Wait in-process for a rate limit up to this many seconds; longer goes back to the outbox.
+SHORT_WAIT: Final = 5.0
+LOCALE_TTL: Final = 3600.0
+#: Slack errors that retrying will not fix (the person left, the app was removed, ...).
+PERMANENT: Final = frozenset(
+    {
+        "account_inactive",
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "is_archived",
+        "user_disabled",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "org_login_required",
+        "ekm_access_denied",
+        "invalid_blocks",
+        "msg_too_long",
+    }
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- what the adapter needs from the rest of Maatjes ---------------------------------------------
+
+
+class SlackStore(Protocol):
+    """Our database as Slack needs it (implemented in bot.services.slack_state)."""
+
+    def first_time(self, event_id: str) -> bool: ...
+
+    def remember(
+        self,
+        user_id: str,
+        *,
+        team_id: str | None,
+        enterprise_id: str | None,
+        dm_channel: str | None = None,
+    ) -> None: ...
+
+    def whereabouts(self, user_id: str) -> tuple[str | None, str | None, str | None] | None: ...
+
+    def group_members(self, group_id: int) -> list[dict[str, str]]: ...
+
+    def group_channel(self, group_id: int) -> str | None: ...
+
+    def record_group_channel(self, group_id: int, channel_id: str, kind: str) -> str: ...
+
+    def claim_greeting(self, group_id: int) -> bool: ...
+
+    def release_greeting(self, group_id: int) -> None: ...
+
+
+class HomePage(Protocol):
+    def home(self, account: Account) -> tuple[Outbound, ...]: ...
+
+    def is_new(self, account: Account) -> bool: ...
+
+
+class Recipient(Protocol):
+    platform_user_id: str
+    language: str
+
+
+class RetryLater(Exception):
+    """Slack could not take the message now; try again (after ``after`` seconds if given)."""
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Refused(Exception):
+    """Slack will never take this message (the person or the installation is gone)."""
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    signing_secret: str
+    api_url: str = "https://slack.com/api/"
+    bot_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = SCOPES
+
+    @property
+    def multi_workspace(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+# --- rate limits ---------------------------------------------------------------------------------
+
+
+def _retry_after(response: HttpResponse | None) -> float | None:
+    if response is None:
+        return None
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) else values
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """slack_sdk's rate-limit retry, but only for short waits, and exactly as long as Slack says.
+
+    A longer Retry-After surfaces as a 429 error: the outbox then schedules the message for
+    that time instead of holding a worker thread."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait: float = SHORT_WAIT) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _retry_after(response)
+        return wait is None or wait <= self.max_wait
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = _retry_after(response)
+        time.sleep(1.0 if wait is None else wait)
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def web_client(api_url: str, token: str | None = None) -> WebClient:
+    handlers: list[RetryHandler] = [ShortRateLimitRetry(), ConnectionErrorRetryHandler()]
+    return WebClient(token=token, base_url=api_url, retry_handlers=handlers, timeout=15)
+
+
+def _slack_error(error: SlackApiError) -> Exception:
+    """A Web API error as an outbox outcome: retry later, or give up."""
+    response = error.response
+    if response.status_code == 429:
+        after = None
+        raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        if raw is not None:
+            try:
+                after = float(raw[0] if isinstance(raw, list) else raw)
+            except ValueError:
+                after = None
+        return RetryLater("rate limited", after=after)
+    code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
+    if code in PERMANENT:
+        return Refused(code)
+    return RetryLater(code or f"http {response.status_code}")
+
+
+# --- the adapter ---------------------------------------------------------------------------------
+
+
+class SlackAdapter:
+    """The Bolt app with Maatjes' listeners, and delivery of outbox messages to Slack."""
+
+    def __init__(
+        self,
+        config: SlackConfig,
+        conversations: Conversations,
+        store: SlackStore,
+        home: HomePage,
+        *,
+        installation_store: InstallationStore | None = None,
+        state_store: OAuthStateStore | None = None,
+    ) -> None:
+        self.config = config
+        self.conversations = conversations
+        self.store = store
+        self.home = home
+        self.installation_store = installation_store
+        self.client = web_client(config.api_url, config.bot_token)
+        self._locales: dict[str, tuple[float, str | None]] = {}
+        self._dms: dict[str, str] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._turns_lock = threading.Lock()
+        if config.multi_workspace:
+            assert installation_store is not None, "multi-workspace Slack needs a store"
+            self.app = App(
+                signing_secret=config.signing_secret,
+                client=self.client,
+                installation_store=installation_store,
+                oauth_settings=OAuthSettings(
+                    client_id=config.client_id,
+                    client_secret=config.client_secret,
+                    scopes=list(config.scopes),
+                    user_scopes=[],
+                    installation_store=installation_store,
+                    state_store=state_store,
+                    install_path=INSTALL_PATH,
+                    redirect_uri_path=REDIRECT_PATH,
+                    # Slack, GovSlack or a test server: the same host as the Web API
+                    authorization_url=_origin(config.api_url) + "/oauth/v2/authorize",
+                ),
+            )
+            self.app.enable_token_revocation_listeners()
+        else:
+            # The token is checked on the first request (auth.test), not at start: Maatjes starts
+            # even while Slack is unreachable, and the web chat keeps working.
+            self.app = App(
+                signing_secret=config.signing_secret,
+                client=self.client,
+                token_verification_enabled=False,
+            )
+        self._register()
+
+    # listeners
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._once)
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.command("/maatjes")(ack=self._ack_command, lazy=[self._on_command])
+        pattern = re.escape
+        app.action(re.compile(rf"^{pattern(kit.CHOICE)}\.\d+$"))(
+            ack=self._ack, lazy=[self._on_choice]
+        )
+        app.action(re.compile(rf"^{pattern(kit.SELECT)}\.\d+$"))(
+            ack=self._ack, lazy=[self._on_choice]
+        )
+        app.action(re.compile(rf"^{pattern(kit.PICK)}\.\d+$"))(self._ack)
+        app.action(re.compile(rf"^{pattern(kit.SUBMIT_PICKS)}\.\d+$"))(
+            ack=self._ack, lazy=[self._on_picks]
+        )
+        app.action(re.compile(rf"^{pattern(kit.HOME)}\.\d+$"))(
+            ack=self._ack, lazy=[self._on_home_command]
+        )
+        app.action(re.compile(rf"^{pattern(kit.LONG_ANSWER)}\.\d+$"))(self._open_long_answer)
+        app.action(re.compile(rf"^({pattern(kit.REASON)}|{pattern(kit.CHECKIN)})\.\d+$"))(
+            self._open_choice_modal
+        )
+        app.view(kit.LONG_VIEW)(self._on_long_answer)
+        app.view(re.compile(rf"^({pattern(kit.REASON_VIEW)}|{pattern(kit.CHECKIN_VIEW)})$"))(
+            self._on_choice_modal
+        )
+
+    def _once(self, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        """Slack retries an event it thinks we missed: the second delivery is acknowledged only."""
+        event_id = body.get("event_id")
+        retried = body.get("type") == "event_callback" and event_id
+        if retried and not self.store.first_time(str(event_id)):
+            log.info("slack event seen before", extra={"event_id": event_id})
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    @staticmethod
+    def _ack(ack: Ack) -> None:
+        ack()
+
+    def _ack_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        channel = str(body.get("channel_id", ""))
+        if channel.startswith("D"):
+            ack()
+            return
+        account = Account(platform=PLATFORM, user_id=str(body.get("user_id", "")))
+        t = translator(self.conversations.language_of(account))
+        ack(text=t("slack.command.see_dm"))
+
+    def _on_message(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        user = event.get("user")
+        if not user:
+            return
+        channel = str(event["channel"])
+        inbound = Inbound(text=kit.unescape(event.get("text", "")))
+        with self._turn(str(user)):
+            account = self._account(client, str(user), context, dm_channel=channel)
+            turn = self.conversations.handle(account, inbound)
+            self._post(client, channel, account, turn.messages)
+
+    def _on_command(self, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user = str(body["user_id"])
+        account = self._account(client, user, context)
+        text = kit.unescape(str(body.get("text") or "")).strip() or "help"
+        with self._turn(user):
+            turn = self.conversations.handle(account, Inbound(text=text))
+            self._post(client, self._dm(client, user), account, turn.messages)
+
+    def _on_choice(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        if "selected_option" in action:
+            value = str(action["selected_option"]["value"])
+            label = str(action["selected_option"]["text"]["text"])
+        else:
+            value, label = str(action.get("value", "")), str(action["text"]["text"])
+        self._choose(body, action, client, context, Inbound(choice=value), label)
+
+    def _on_picks(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        state = body.get("state", {}).get("values", {}).get(str(action.get("value")), {})
+        picked: list[dict[str, Any]] = []
+        for element in state.values():
+            picked += element.get("selected_options") or []
+        values = tuple(str(o["value"]) for o in picked)
+        label = ", ".join(str(o["text"]["text"]) for o in picked)
+        self._choose(body, action, client, context, Inbound(choices=values), label or "—")
+
+    def _choose(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+        inbound: Inbound,
+        label: str,
+    ) -> None:
+        user = str(body["user"]["id"])
+        channel = str((body.get("channel") or {}).get("id") or self._dm(client, user))
+        account = self._account(client, user, context)
+        with self._turn(user):
+            turn = self.conversations.handle(account, inbound)
+            message = body.get("message")
+            if turn.accepted and message and message.get("ts"):
+                blocks = kit.answered(message, str(action.get("action_id")), label)
+                if blocks is not None:
+                    self._call(
+                        client.chat_update,
+                        channel=channel,
+                        ts=message["ts"],
+                        blocks=blocks,
+                        text=message.get("text", ""),
+                    )
+            self._post(client, channel, account, turn.messages)
+
+    def _on_home_opened(
+        self, event: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        tab = event.get("tab")
+        user = str(event.get("user", ""))
+        if tab == "messages" and event.get("channel"):
+            # the first visit to the Messages tab: greet, so nobody faces an empty chat
+            account = self._account(client, user, context, dm_channel=str(event["channel"]))
+            if self.home.is_new(account):
+                greeting = self.conversations.resume(account)
+                self._post(client, str(event["channel"]), account, greeting)
+            return
+        if tab != "home":
+            return
+        account = self._account(client, user, context)
+        self._publish_home(client, account)
+
+    def _on_home_command(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        user = str(body["user"]["id"])
+        account = self._account(client, user, context)
+        with self._turn(user):
+            turn = self.conversations.handle(account, Inbound(text=str(action.get("value", ""))))
+            self._post(client, self._dm(client, user), account, turn.messages)
+        self._publish_home(client, account)
+
+    def _open_long_answer(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        user = str(body["user"]["id"])
+        step = str(action.get("value", ""))
+        t = translator(self.conversations.language_of(Account(PLATFORM, user)))
+        channel = (body.get("channel") or {}).get("id")
+        view = kit.answer_modal(
+            kit.LONG_VIEW,
+            title=t("slack.modal.title"),
+            label=t("slack.modal.label"),
+            submit=t("slack.modal.submit"),
+            close=t("slack.modal.close"),
+            question=kit.question_text(body.get("message"), step),
+            metadata={"step": step, "channel": channel},
+        )
+        self._call(client.views_open, trigger_id=body["trigger_id"], view=view)
+
+    def _open_choice_modal(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Reject (with a reason) and a check-in answer: the text is written in a modal."""
+        ack()
+        user = str(body["user"]["id"])
+        value = str(action.get("value", ""))
+        reason = str(action.get("action_id", "")).startswith(kit.REASON)
+        t = translator(self.conversations.language_of(Account(PLATFORM, user)))
+        channel = (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        question = None if reason else kit.question_text(message, "checkin")
+        view = kit.answer_modal(
+            kit.REASON_VIEW if reason else kit.CHECKIN_VIEW,
+            title=t("slack.modal.reason_title" if reason else "slack.modal.checkin_title"),
+            label=t("slack.modal.reason_label" if reason else "slack.modal.label"),
+            submit=t("slack.modal.submit"),
+            close=t("slack.modal.close"),
+            question=question,
+            metadata={"choice": value, "channel": channel},
+            max_length=1000 if reason else kit.MODAL_INPUT_LIMIT,
+        )
+        self._call(client.views_open, trigger_id=body["trigger_id"], view=view)
+
+    def _on_long_answer(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        self._submit(ack, body, view, client, context, first=None)
+
+    def _on_choice_modal(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        metadata = _metadata(view)
+        self._submit(ack, body, view, client, context, first=str(metadata.get("choice", "")))
+
+    def _submit(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+        *,
+        first: str | None,
+    ) -> None:
+        """A modal's answer. A refused answer keeps the modal open with the reason under the
+        field, so nothing typed is lost; an accepted one closes it and the reply goes to the DM.
+
+        The core's work for a modal is short (store an answer, record a decision): it runs
+        before the ack so the modal can show a refusal."""
+        user = str(body["user"]["id"])
+        values = view.get("state", {}).get("values", {})
+        text = str(
+            (values.get(kit.ANSWER_BLOCK, {}).get(kit.ANSWER_BLOCK) or {}).get("value") or ""
+        )
+        account = self._account(client, user, context)
+        messages: tuple[Outbound, ...] = ()
+        # wait briefly for this person's running turn, but never past Slack's 3 seconds
+        lock = self._turn(user)
+        locked = lock.acquire(timeout=1.5)
+        try:
+            if first:
+                opened = self.conversations.handle(account, Inbound(choice=first))
+                if not opened.accepted:
+                    messages = opened.messages
+            turn = self.conversations.handle(account, Inbound(text=text)) if not messages else None
+        finally:
+            if locked:
+                lock.release()
+        if turn is not None and not turn.accepted:
+            problem = next(
+                (m.text for m in turn.messages if isinstance(m, Text) and m.tone == "error"),
+                translator(self.conversations.language_of(account))("error.type_answer"),
+            )
+            ack(response_action="errors", errors={kit.ANSWER_BLOCK: kit.shorten(problem, 2000)})
+            return
+        ack()
+        if turn is not None:
+            messages = turn.messages
+        channel = _metadata(view).get("channel") or self._dm(client, user)
+        self._post(client, str(channel), account, messages)
+
+    # helpers
+
+    def _turn(self, user: str) -> threading.Lock:
+        """One turn at a time per person (in this process): two quick messages never race over
+        the same conversation step, and each reply is posted before the next turn starts."""
+        with self._turns_lock:
+            return self._turns.setdefault(user, threading.Lock())
+
+    def _account(
+        self,
+        client: WebClient,
+        user: str,
+        context: BoltContext,
+        *,
+        dm_channel: str | None = None,
+    ) -> Account:
+        self.store.remember(
+            user,
+            team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            dm_channel=dm_channel,
+        )
+        if dm_channel:
+            self._dms[user] = dm_channel
+        return Account(platform=PLATFORM, user_id=user, locale=self._locale(client, user))
+
+    def _locale(self, client: WebClient, user: str) -> str | None:
+        """The person's Slack locale (users.info), which picks the language until they choose."""
+        now = time.monotonic()
+        cached = self._locales.get(user)
+        if cached is not None and now - cached[0] < LOCALE_TTL:
+            return cached[1]
+        locale: str | None = None
+        try:
+            found = client.users_info(user=user, include_locale=True)
+            locale = (found.get("user") or {}).get("locale")
+        except SlackApiError as error:
+            log.warning("slack users.info failed", extra={"error": error.response.get("error")})
+        self._locales[user] = (now, locale)
+        return locale
+
+    def _dm(self, client: WebClient, user: str) -> str:
+        known = self._dms.get(user)
+        if known:
+            return known
+        where = self.store.whereabouts(user)
+        if where is not None and where[2]:
+            self._dms[user] = where[2]
+            return where[2]
+        opened = client.conversations_open(users=user)
+        channel = str(opened["channel"]["id"])
+        self._dms[user] = channel
+        if where is not None:
+            self.store.remember(user, team_id=where[0], enterprise_id=where[1], dm_channel=channel)
+        return channel
+
+    def _post(
+        self, client: WebClient, channel: str, account: Account, messages: Sequence[Outbound]
+    ) -> None:
+        t = translator(self.conversations.language_of(account))
+        for message in kit.messages_of(messages, t):
+            self._call(
+                client.chat_postMessage, channel=channel, blocks=message.blocks, text=message.text
+            )
+
+    def _publish_home(self, client: WebClient, account: Account) -> None:
+        t = translator(self.conversations.language_of(account))
+        view = kit.home_view(self.home.home(account), t)
+        self._call(client.views_publish, user_id=account.user_id, view=view)
+
+    @staticmethod
+    def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+        """A Web API call from a listener: a failure is logged (without content), not raised."""
+        try:
+            return method(**kwargs)
+        except SlackApiError as error:
+            log.warning(
+                "slack call failed",
+                extra={"method": method.__name__, "error": error.response.get("error")},
+            )
+            return None
+
+    # delivery from the outbox
+
+    def client_for(self, user: str) -> tuple[WebClient, tuple[str | None, str | None, str | None]]:
+        """A client with the token of the workspace this person lives in."""
+        where = self.store.whereabouts(user)
+        if where is None:
+            if self.config.multi_workspace:
+                raise Refused("unknown slack member")
+            where = (None, None, None)
+        if not self.config.multi_workspace:
+            return self.client, where
+        assert self.installation_store is not None
+        bot = self.installation_store.find_bot(enterprise_id=where[1], team_id=where[0])
+        if bot is None or not bot.bot_token:
+            raise Refused("no installation for this workspace")
+        return web_client(self.config.api_url, bot.bot_token), where
+
+    def deliver(self, person: Recipient, kind: str, payload: dict[str, Any]) -> None:
+        """Send one outbox message to one person; raises :class:`RetryLater` or :class:`Refused`."""
+        user = person.platform_user_id
+        try:
+            client, where = self.client_for(user)
+            channel = where[2] or self._open_dm(client, user, where)
+            messages = [from_dict(m) for m in payload.get("messages", [])]
+            t = translator(person.language)
+            extra: list[dict[str, Any]] = []
+            group_id = payload.get("group_id")
+            if kind == "introduction" and isinstance(group_id, int):
+                conversation = self._group_conversation_or_none(client, group_id)
+                if conversation is not None:
+                    extra = [
+                        {
+                            "type": "section",
+                            "text": {
+                                "type": "mrkdwn",
+                                "text": t("slack.intro.conversation", channel=f"<#{conversation}>"),
+                            },
+                        }
+                    ]
+            rendered = list(kit.messages_of(messages, t))
+            for number, message in enumerate(rendered):
+                blocks = message.blocks
+                if number == len(rendered) - 1 and extra:
+                    blocks = [*blocks, *extra][: kit.MESSAGE_BLOCKS]
+                client.chat_postMessage(channel=channel, blocks=blocks, text=message.text)
+        except SlackApiError as error:
+            raise _slack_error(error) from None
+
+    def _open_dm(
+        self, client: WebClient, user: str, where: tuple[str | None, str | None, str | None]
+    ) -> str:
+        channel = str(client.conversations_open(users=user)["channel"]["id"])
+        self.store.remember(user, team_id=where[0], enterprise_id=where[1], dm_channel=channel)
+        return channel
+
+    def _group_conversation_or_none(self, client: WebClient, group_id: int) -> str | None:
+        """The group conversation; when Slack refuses to make one for good, the personal
+        introduction still goes out (it names everyone), only without the link."""
+        try:
+            return self._group_conversation(client, group_id)
+        except SlackApiError as error:
+            problem = _slack_error(error)
+            if isinstance(problem, Refused):
+                log.warning(
+                    "slack group conversation refused",
+                    extra={"group_id": group_id, "error": str(problem)},
+                )
+                return None
+            raise
+
+    def _group_conversation(self, client: WebClient, group_id: int) -> str | None:
+        """The group's one Slack conversation, made and greeted once, whoever delivers first."""
+        channel = self.store.group_channel(group_id)
+        members = self.store.group_members(group_id)
+        if channel is None:
+            users = [m["user_id"] for m in members]
+            if len(users) < 2:
+                return None  # only one member on Slack: the introduction says who to contact
+            homes = {(w[0], w[1]) if w else None for w in map(self.store.whereabouts, users)}
+            organisations = {h[1] if h else None for h in homes}
+            if len(homes) > 1 and (None in organisations or len(organisations) > 1):
+                return None  # different workspaces (outside one Enterprise Grid): no shared DM
+            if len(users) <= GROUP_DM_UP_TO:
+                opened = client.conversations_open(users=",".join(users))
+                channel, kind = str(opened["channel"]["id"]), "mpim"
+            else:
+                try:
+                    created = client.conversations_create(
+                        name=f"maatjes-club-{group_id}", is_private=True
+                    )
+                except SlackApiError as error:
+                    if error.response.get("error") == "name_taken":
+                        raise RetryLater("group channel being made elsewhere", after=30) from None
+                    raise
+                channel, kind = str(created["channel"]["id"]), "private"
+            # recorded at once (before inviting), so a crash leaves no channel nobody knows of
+            channel = self.store.record_group_channel(group_id, channel, kind)
+        if self.store.claim_greeting(group_id):
+            languages = {m["language"] for m in members}
+            t = translator("en" if languages == {"en"} else "nl")
+            try:
+                if len(members) > GROUP_DM_UP_TO:  # a private channel: invite, then greet
+                    self._invite(client, channel, [m["user_id"] for m in members])
+                for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
+                    client.chat_postMessage(
+                        channel=channel, blocks=message.blocks, text=message.text
+                    )
+            except SlackApiError:
+                self.store.release_greeting(group_id)
+                raise
+        return channel
+
+    @staticmethod
+    def _invite(client: WebClient, channel: str, users: list[str]) -> None:
+        try:
+            client.conversations_invite(channel=channel, users=",".join(users))
+        except SlackApiError as error:
+            if error.response.get("error") != "already_in_channel":  # a retry after a crash
+                raise
+
+
+def _origin(url: str) -> str:
+    """``https://slack.com/api/`` → ``https://slack.com``."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
