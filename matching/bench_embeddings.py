@@ -98,6 +98,23 @@ def correlations(
     return out
 
 
+def separation(scores: NDArray[np.float64], pairs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """ROC AUC per axis of close pairs (grade 4–5) against distant ones (grade 1–2): the
+    good/poor view of the matching bench, on this larger set."""
+    from sklearn.metrics import roc_auc_score
+
+    grades = np.array([p["grade"] for p in pairs])
+    axes = np.array([axis(p["kind"]) for p in pairs])
+    out: dict[str, float] = {}
+    for name in AXES:
+        mask = (axes == name) & (grades != 3)
+        labels = grades[mask] >= 4
+        out[name] = (
+            float(roc_auc_score(labels, scores[mask])) if 0 < labels.sum() < len(labels) else np.nan
+        )
+    return out
+
+
 def _rss_mib() -> float:
     try:
         with open("/proc/self/statm", encoding="ascii") as statm:
@@ -159,6 +176,7 @@ def _child(spec: str, threads: int, pairs: list[dict[str, Any]], reembed: int, q
             "model_mib": _rss_mib() - before,
             "scores": scores.tolist(),
             "correlations": correlations(scores, pairs),
+            "auc": separation(scores, pairs),
         }
     )
 
@@ -276,6 +294,17 @@ def run(
                 "10k profiles",
                 "peak / model memory",
             ),
+        )
+    )
+    out("\nROC AUC of close pairs (grade 4-5) against distant ones (grade 1-2)")
+    out(
+        table(
+            [
+                (r["spec"], *(f"{r['auc'][a]:.3f}" for a in AXES))
+                for r in result.rows
+                if "auc" in r and r["threads"] == threads[0]
+            ],
+            ("embedder", *AXES),
         )
     )
     for r in result.rows:
