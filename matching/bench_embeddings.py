@@ -124,7 +124,6 @@ def _rss_mib() -> float:
 
 
 def _child(spec: str, threads: int, pairs: list[dict[str, Any]], reembed: int, queue: Any) -> None:
-    os.environ["MAATJES_EMBEDDER_THREADS"] = str(threads)
     import logging
 
     logging.basicConfig(level=logging.WARNING)
@@ -133,7 +132,7 @@ def _child(spec: str, threads: int, pairs: list[dict[str, Any]], reembed: int, q
     before = _rss_mib()
     start = time.perf_counter()
     try:
-        embedder = load_embedder(spec)
+        embedder = load_embedder(spec, threads=threads)
     except EmbedderUnavailable as error:
         queue.put({"spec": spec, "threads": threads, "error": str(error)})
         return

