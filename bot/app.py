@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard, scheduler
+from bot import dashboard, privacy_routes, scheduler
 from bot.adapters import web
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
@@ -23,8 +23,10 @@ from bot.services.accounts import Accounts
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
+from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
+from bot.services.throttle import TurnLimiter
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 
@@ -51,6 +53,7 @@ class Maatjes:
     rounds: RoundService
     delivery: Delivery
     checkins: CheckInService
+    privacy: PrivacyService | None = None
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -62,8 +65,10 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             policy_version=settings.privacy_policy_version,
             max_answer_length=settings.max_answer_length,
             privacy_contact=settings.privacy_contact,
+            retention_days=settings.retention_inactive_days,
         )
     )
+    privacy = PrivacyService(engine, settings)
     proposer = _proposer(settings)
     rounds = RoundService(engine, settings, proposer=proposer)
     embed = getattr(proposer, "embed_person", None)
@@ -73,6 +78,8 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         default_language=settings.default_language,
         rounds=rounds,
         on_profile_committed=(lambda person_id: embed(engine, person_id)) if embed else None,
+        privacy=privacy,
+        limiter=TurnLimiter(settings.rate_limit) if settings.rate_limit else None,
     )
     inbox = InboxSender(engine)
     delivery = Delivery(engine, {"local": inbox, "demo": inbox})
@@ -83,6 +90,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         rounds=rounds,
         delivery=delivery,
         checkins=CheckInService(engine, settings),
+        privacy=privacy,
     )
 
 
@@ -182,6 +190,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if settings.secure_cookies:  # served behind TLS: browsers must never fall back to http
+            response.headers.setdefault("strict-transport-security", "max-age=31536000")
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -197,6 +207,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
 
     web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
     app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
+    if maatjes.privacy is not None:
+        app.include_router(privacy_routes.router(maatjes.privacy))
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret(),
