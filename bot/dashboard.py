@@ -132,7 +132,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
                 )
             return page(request, "login.html", status=403, error="dashboard.forbidden")
         language = request.session.get("dashboard_lang")
+        chat = {k: request.session.get(k) for k in ("account", "display_name", "locale")}
         request.session.clear()  # a fresh session on login: no fixation
+        request.session.update({k: v for k, v in chat.items() if v is not None})
         request.session["dashboard_user"] = username
         if language:
             request.session["dashboard_lang"] = language

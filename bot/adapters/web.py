@@ -60,7 +60,12 @@ def _account(request: Request) -> Account | None:
     user = request.session.get("account")
     if not isinstance(user, str) or not user:
         return None
-    return Account(platform=PLATFORM, user_id=user, locale=request.session.get("locale"))
+    # A chat name is self-chosen; only a dashboard login (password) under the same name vouches.
+    signed_in = request.session.get("dashboard_user")
+    verified = isinstance(signed_in, str) and local_account_id(signed_in) == user
+    return Account(
+        platform=PLATFORM, user_id=user, locale=request.session.get("locale"), verified=verified
+    )
 
 
 def _error(status: int, language: str, msgid: str) -> JSONResponse:
@@ -188,7 +193,9 @@ def router(conversations: Conversations) -> APIRouter:
         name = clean_text(body.name)
         if not name or len(name) > MAX_ACCOUNT_NAME:
             return _error(422, language, "web.signin.invalid")
+        dashboard = {k: request.session.get(k) for k in ("dashboard_user", "dashboard_lang")}
         request.session.clear()
+        request.session.update({k: v for k, v in dashboard.items() if v is not None})
         request.session["account"] = local_account_id(name)
         request.session["display_name"] = name
         request.session["locale"] = language

@@ -695,10 +695,8 @@ class Intake:
         if name == "privacy":
             overview = (Text(self._privacy(t)), self._privacy_card(conv, t))
             return self._to(replace(conv, step=here), t, before=overview)
-        if name == "export":
-            return Reply(
-                conversation=replace(conv, step=here), messages=(), effects=(ExportRequested(),)
-            )
+        if name == "export":  # the caller puts the download link before the open question
+            return self._to(replace(conv, step=here), t, effects=(ExportRequested(),))
         if name == "forget":
             return self._to(replace(conv, step="confirm_forget", context={"return_to": here}), t)
         if name == "language":
@@ -818,7 +816,7 @@ class Intake:
             here = "consent"
         stay = replace(conv, step=here)
         if choice == "privacy:export":
-            return Reply(conversation=stay, messages=(), effects=(ExportRequested(),))
+            return self._to(stay, t, effects=(ExportRequested(),))
         if choice == "privacy:forget":
             return self._to(replace(conv, step="confirm_forget", context={"return_to": here}), t)
         if choice == "privacy:matching:off" and conv.consent:

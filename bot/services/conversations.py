@@ -130,7 +130,8 @@ class ConversationService:
             rights = self._privacy_rights(person_id, language, reply.effects)
             if rights is not None and any(isinstance(e, ErasureRequested) for e in reply.effects):
                 return replace(turn, messages=(*turn.messages, *rights))  # no old news after
-            return replace(turn, messages=(*news, *turn.messages, *review, *(rights or ())))
+            # A download link comes before the question that stays open.
+            return replace(turn, messages=(*news, *(rights or ()), *turn.messages, *review))
         except Exception:
             # The transaction is rolled back, so nothing half-done is stored; the person keeps
             # their text (adapters restore it when accepted is False) and gets a calm message.
@@ -222,6 +223,8 @@ class ConversationService:
         if self.rounds is None:
             return (Text(t("review.no_matcher"), tone="error"),)
         actor = f"{account.platform}:{account.user_id}"
+        if not account.verified:  # a self-chosen name: refused (and audited) as unverified
+            actor = f"unverified:{actor}"[:255]
         origin = "web" if account.platform == "local" else account.platform
         messages: list[Outbound] = []
         round_id: int | None = None
