@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
@@ -33,6 +33,9 @@ from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
 
 PREFIX = "/dashboard"
+_MAX_ID = 2_147_483_647  # database integers: larger ids are refused (422), never queried
+Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
+Number = Annotated[int, Path(ge=0, le=_MAX_ID)]
 templates = Jinja2Templates(
     directory=str(__import__("pathlib").Path(__file__).parent / "web" / "templates")
 )
@@ -189,7 +192,7 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
 
     @api.get("/rounds/{round_id}", response_class=HTMLResponse)
-    def show_round(request: Request, round_id: int) -> Response:
+    def show_round(request: Request, round_id: Id) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
         with Session(engine) as session:
@@ -202,9 +205,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/approve")
     def approve(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int | None = Form(default=None),
+        group: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
             request,
@@ -218,9 +221,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/reject")
     def reject(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int = Form(),
+        group: int = Form(ge=0, le=_MAX_ID),
         reason: str = Form(min_length=1, max_length=1000),
     ) -> Response:
         return decide(
@@ -233,7 +236,7 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         )
 
     @api.get("/rounds/{round_id}/groups/{position}/members/{member}", response_class=HTMLResponse)
-    def alternatives(request: Request, round_id: int, position: int, member: int) -> Response:
+    def alternatives(request: Request, round_id: Id, position: Number, member: Id) -> Response:
         """The three best swaps or moves for one member, with their effect on the score."""
         if (redirect := guard(request)) is not None:
             return redirect
@@ -244,7 +247,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         with Session(engine) as session:
             view = round_view(session, round_id=round_id, language=_language(request))
             names = alternative_names(session, member, options)
-        group = next(g for g in view["groups"] if g["position"] == position)
+        group = next((g for g in view["groups"] if g["position"] == position), None)
+        if group is None:
+            return review_failure(request, UnknownRound(f"{round_id}/{position}"))
         return page(
             request,
             "alternatives.html",
@@ -258,12 +263,12 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/rearrange")
     def rearrange(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int = Form(),
-        member: int = Form(),
-        with_person: int | None = Form(default=None),
-        to: int | None = Form(default=None),
+        group: int = Form(ge=0, le=_MAX_ID),
+        member: int = Form(ge=0, le=_MAX_ID),
+        with_person: int | None = Form(default=None, ge=0, le=_MAX_ID),
+        to: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
             request,

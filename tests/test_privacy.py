@@ -114,9 +114,10 @@ def test_privacy_shows_each_purpose_with_time_and_version(engine: Engine) -> Non
     chat.click("privacy:sharing:on")
     chat.say("privacy")
     card = next(m for m in chat.last.messages if isinstance(m, Card))  # type: ignore[union-attr]
-    assert "gegeven op" in {f.label: f.value for f in card.fields}[
-        "Reflectie-antwoorden delen met je groep"
-    ]
+    assert (
+        "gegeven op"
+        in {f.label: f.value for f in card.fields}["Reflectie-antwoorden delen met je groep"]
+    )
     with Session(engine) as session:
         pid = _person(engine, "anna").id
         assert pid is not None
@@ -126,7 +127,7 @@ def test_privacy_shows_each_purpose_with_time_and_version(engine: Engine) -> Non
 
 
 def test_withdrawing_sharing_makes_every_answer_private(engine: Engine) -> None:
-    privacy, service = _services(engine)
+    _, service = _services(engine)
     ids, checkin_id = _introduced_pair_with_checkin(engine)
     anna = Account("local", "anna")
     service.handle(anna, Inbound(choice=f"checkin:{checkin_id}:answer"))
@@ -355,7 +356,7 @@ def _raw_files(database_url: str) -> bytes:
 
 
 def test_forget_me_leaves_no_trace_and_the_group_stays(engine: Engine, database_url: str) -> None:
-    privacy, service = _services(engine)
+    _, service = _services(engine)
     ids, checkin_id = _introduced_pair_with_checkin(engine)
     anna, bram = Account("local", "anna"), Account("local", "bram")
     # Anna shares a reflection answer and posts in the group thread; everything reaches Bram

@@ -82,9 +82,7 @@ def test_a_person_without_the_role_cannot_log_in_nor_act(client: TestClient) -> 
             continue
         assert _attempt(client, method, path) == 303, f"{method} {path}"
     with Session(client.app.state.maatjes.engine) as session:  # type: ignore[attr-defined]
-        refused = session.exec(
-            select(AuditEvent).where(col(AuditEvent.result) == "refused")
-        ).all()
+        refused = session.exec(select(AuditEvent).where(col(AuditEvent.result) == "refused")).all()
     assert {e.actor for e in refused} == {"local:anna", "local:tessa"}
 
 
