@@ -83,11 +83,17 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @app.command()
 def people(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Everyone stored, with their platform account (for privacy requests)."
+        ),
+    ] = False,
 ) -> None:
     """List the people who completed their profile."""
     from bot.services.community import people_overview
 
-    rows = people_overview(_settings())
+    rows = people_overview(_settings(), everyone=everyone)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -30,6 +30,7 @@ from storage.models import (
     Person,
     ProfileAnswer,
     ProfileEmbedding,
+    ReviewDecision,
 )
 
 #: Person columns that hold what a person typed (scrubbed from others' copies on erasure).
@@ -249,6 +250,15 @@ def erase_person(
     audited = session.execute(
         update(AuditEvent).where(col(AuditEvent.actor) == identity).values(actor=pseudonym)
     ).rowcount  # type: ignore[attr-defined]
+    # A person who also reviewed (a coordinator) leaves decisions behind: they keep the pseudonym.
+    session.execute(
+        update(ReviewDecision).where(col(ReviewDecision.actor) == identity).values(actor=pseudonym)
+    )
+    session.execute(
+        update(MatchRound)
+        .where(col(MatchRound.proposed_by) == identity)
+        .values(proposed_by=pseudonym)
+    )
     audited += session.execute(
         update(AuditEvent)
         .where(col(AuditEvent.object_type) == "person", col(AuditEvent.object_id) == str(person_id))

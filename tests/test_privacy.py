@@ -486,6 +486,8 @@ def test_cli_export_and_forget(tmp_path: Path) -> None:
     maatjes_.engine.dispose()
     listed = json.loads(maatjes("people", "--json", data_dir=data_dir).stdout)
     person = str(listed[0]["id"])
+    everyone = json.loads(maatjes("people", "--all", "--json", data_dir=data_dir).stdout)
+    assert [(p["id"], p["account"]) for p in everyone] == [(listed[0]["id"], "local:anna")]
 
     exported = maatjes("export", person, data_dir=data_dir)
     assert exported.returncode == 0, exported.stderr
@@ -505,6 +507,7 @@ def test_cli_export_and_forget(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in data_dir.glob("maatjes.db*"))
     assert DUTCH_ANSWERS["seeks"].encode() not in raw
     assert maatjes("retention", "--dry-run", data_dir=data_dir).returncode == 0
+    assert json.loads(maatjes("people", "--all", "--json", data_dir=data_dir).stdout) == []
 
 
 # --- limits and logs ----------------------------------------------------------------------------
