@@ -149,7 +149,7 @@ def person_data(session: Session, *, person_id: int) -> dict[str, Any] | None:
             for e in rows(
                 AuditEvent,
                 or_(
-                    col(AuditEvent.actor) == identity,
+                    col(AuditEvent.actor).in_([identity, f"unverified:{identity}"]),
                     (col(AuditEvent.object_type) == "person")
                     & (col(AuditEvent.object_id) == str(person_id)),
                 ),
@@ -248,7 +248,9 @@ def erase_person(
         )
     ).one()
     audited = session.execute(
-        update(AuditEvent).where(col(AuditEvent.actor) == identity).values(actor=pseudonym)
+        update(AuditEvent)
+        .where(col(AuditEvent.actor).in_([identity, f"unverified:{identity}"]))
+        .values(actor=pseudonym)
     ).rowcount  # type: ignore[attr-defined]
     # A person who also reviewed (a coordinator) leaves decisions behind: they keep the pseudonym.
     session.execute(
