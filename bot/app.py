@@ -206,7 +206,9 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
     web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
-    app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
+    app.include_router(
+        dashboard.router(Accounts(maatjes.engine), maatjes.rounds, privacy=maatjes.privacy)
+    )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))
     app.add_middleware(

@@ -20,6 +20,7 @@ from bot.core.i18n import normalise_language, translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
 from bot.services.accounts import Accounts, identity
 from bot.services.community import community_stats, network
+from bot.services.privacy import PrivacyService
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
@@ -52,7 +53,9 @@ _csrf = csrf.token
 _valid_csrf = csrf.valid
 
 
-def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
+def router(
+    accounts: Accounts, round_service: RoundService, privacy: PrivacyService | None = None
+) -> APIRouter:
     api = APIRouter(prefix=PREFIX)
     engine = round_service.engine
 
@@ -71,12 +74,17 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
                 "t": translator(language),
                 "lang": language,
                 "user": request.session.get("dashboard_user"),
+                "admin": is_admin(request),
                 "csrf": _csrf(request),
                 "vocab": {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES},
                 **context,
             },
             status_code=status,
         )
+
+    def is_admin(request: Request) -> bool:
+        name = user(request)
+        return name is not None and round_service.access.is_admin(identity(name))
 
     def guard(request: Request) -> Response | None:
         if user(request) is None:
@@ -313,6 +321,74 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         with Session(engine) as session:
             graph = network(session)
         return page(request, "network.html", graph=graph)
+
+    # --- privacy requests (admins only; see docs/privacy.md) -----------------------------------
+
+    def admin_only(request: Request, csrf: str | None) -> Response | None:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        if csrf is not None and not _valid_csrf(request, csrf):
+            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+        if privacy is None:
+            return page(request, "message.html", status=503, message="privacy.unavailable")
+        if not is_admin(request):
+            return refuse(request, "privacy")
+        return None
+
+    @api.get("/privacy", response_class=HTMLResponse)
+    def privacy_page(request: Request) -> Response:
+        if (stop := admin_only(request, None)) is not None:
+            return stop
+        return page(request, "privacy.html", error=None, erased=None)
+
+    @api.post("/privacy/export", response_model=None)
+    def privacy_export(
+        request: Request,
+        csrf: str = Form(max_length=100),
+        person: int = Form(ge=1, le=_MAX_ID),
+    ) -> Response:
+        if (stop := admin_only(request, csrf)) is not None:
+            return stop
+        assert privacy is not None
+        actor = identity(str(user(request)))
+        data = privacy.export_bytes(person, actor=actor, origin="dashboard")
+        if data is None:
+            return page(
+                request, "privacy.html", status=404, error="dashboard.privacy.unknown", erased=None
+            )
+        return Response(
+            data,
+            media_type="application/json",
+            headers={
+                "content-disposition": f'attachment; filename="maatjes-person-{person}.json"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @api.post("/privacy/erase", response_class=HTMLResponse)
+    def privacy_erase(
+        request: Request,
+        csrf: str = Form(max_length=100),
+        person: int = Form(ge=1, le=_MAX_ID),
+        confirm: str = Form(default="", max_length=10),
+    ) -> Response:
+        if (stop := admin_only(request, csrf)) is not None:
+            return stop
+        assert privacy is not None
+        if confirm != "yes":
+            return page(
+                request,
+                "privacy.html",
+                status=422,
+                error="dashboard.privacy.unconfirmed",
+                erased=None,
+            )
+        report = privacy.erase(person, actor=identity(str(user(request))), origin="dashboard")
+        if report is None:
+            return page(
+                request, "privacy.html", status=404, error="dashboard.privacy.unknown", erased=None
+            )
+        return page(request, "privacy.html", error=None, erased=report.pseudonym)
 
     @api.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, format: str = "html") -> Response:

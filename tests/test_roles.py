@@ -18,7 +18,15 @@ from bot.settings import Settings
 from storage.models import AuditEvent
 from tests.test_dashboard import _csrf, login
 
-FORM = {"group": "1", "reason": "niet passend", "member": "1", "with_person": "2", "to": "1"}
+FORM = {
+    "group": "1",
+    "reason": "niet passend",
+    "member": "1",
+    "with_person": "2",
+    "to": "1",
+    "person": "1",
+    "confirm": "yes",
+}
 
 
 @pytest.fixture
@@ -127,3 +135,54 @@ def test_every_page_has_the_security_headers_and_secure_cookies(client: TestClie
         assert response.headers["x-frame-options"] == "DENY", path
         assert response.headers["x-content-type-options"] == "nosniff", path
         assert response.headers["strict-transport-security"].startswith("max-age="), path
+
+
+def test_only_admins_handle_privacy_requests_in_the_dashboard(client: TestClient) -> None:
+    engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+    chat = client.app.state.maatjes.conversations  # type: ignore[attr-defined]
+    from bot.core.messages import Account, Inbound
+
+    chat.handle(Account("local", "sanne"), Inbound(text="hallo"))
+    chat.handle(Account("local", "sanne"), Inbound(choice="yes"))
+    chat.handle(Account("local", "sanne"), Inbound(text="Sanne Unieknaam"))
+    with Session(engine) as session:
+        from storage import people
+
+        sanne = people.get_person(session, platform="local", platform_user_id="sanne")
+        assert sanne is not None and sanne.id is not None
+        person = str(sanne.id)
+
+    # a coordinator is not an admin: no privacy page, no export, no erasure (and it is audited)
+    assert login(client, "tessa") == 303
+    assert "/dashboard/privacy" not in client.get("/dashboard").text
+    assert client.get("/dashboard/privacy").status_code == 403
+    for action in ("export", "erase"):
+        response = client.post(
+            f"/dashboard/privacy/{action}",
+            data={"csrf": _csrf(client, "/dashboard"), "person": person, "confirm": "yes"},
+        )
+        assert response.status_code == 403 and "Unieknaam" not in response.text
+
+    assert login(client, "root", "het beheerderswachtwoord") == 303
+    assert "/dashboard/privacy" in client.get("/dashboard").text
+    token = _csrf(client, "/dashboard/privacy")
+    exported = client.post("/dashboard/privacy/export", data={"csrf": token, "person": person})
+    assert exported.status_code == 200
+    assert exported.json()["profile_history"][0]["value"] == "Sanne Unieknaam"
+    unconfirmed = client.post("/dashboard/privacy/erase", data={"csrf": token, "person": person})
+    assert unconfirmed.status_code == 422 and "Er is niets gewist" in unconfirmed.text
+    erased = client.post(
+        "/dashboard/privacy/erase", data={"csrf": token, "person": person, "confirm": "yes"}
+    )
+    assert erased.status_code == 200 and "erased:" in erased.text
+    again = client.post(
+        "/dashboard/privacy/erase", data={"csrf": token, "person": person, "confirm": "yes"}
+    )
+    assert again.status_code == 404
+    with Session(engine) as session:
+        events = session.exec(select(AuditEvent)).all()
+    assert [e.actor for e in events if e.action == "privacy"] == ["local:tessa"] * 3
+    assert [(e.actor, e.origin) for e in events if e.action in ("export", "erase")] == [
+        ("local:root", "dashboard"),
+        ("local:root", "dashboard"),
+    ]
