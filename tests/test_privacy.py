@@ -5,6 +5,7 @@ per-person turn limit and the log redaction filter."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -216,6 +217,7 @@ def test_my_data_gives_a_link_to_everything_held(engine: Engine) -> None:
     assert found, chat.text()
     assert "15 minuten" in chat.text()
     assert privacy.read_link(found.group(1)) == pid
+    assert "anna" not in base64.urlsafe_b64decode(found.group(1).split(".")[0] + "==").decode()
     data = privacy.export(pid, origin="test")
     assert data["format"] == "maatjes-export/1"
     assert data["person"]["works_on"] == DUTCH_ANSWERS["works_on"]
@@ -243,7 +245,7 @@ def test_my_data_gives_a_link_to_everything_held(engine: Engine) -> None:
         "a-test-secret-that-is-long-enough",
         salt=privacy_service._SALT,
         signer=_PastSigner,
-    ).dumps({"p": pid, "a": "local:anna"})
+    ).dumps({"p": pid, "a": privacy._account_check(_person(engine, "anna"))})
     with pytest.raises(LinkExpired):
         privacy.read_link(old)
 

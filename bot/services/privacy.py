@@ -113,7 +113,9 @@ class PrivacyService:
             person = session.get(Person, person_id)
             if person is None:
                 raise LinkInvalid(str(person_id))
-            token = self._signer.dumps({"p": person_id, "a": identity_of(person)})
+            # The token is signed, not encrypted: it carries the id and a keyed hash of the
+            # account, never the account itself.
+            token = self._signer.dumps({"p": person_id, "a": self._account_check(person)})
         return f"{self.settings.resolved_public_url}/privacy/export/{token}"
 
     def read_link(self, token: str) -> int:
@@ -129,9 +131,12 @@ class PrivacyService:
         with Session(self.engine) as session:
             person = session.get(Person, data["p"])
             # SQLite may give an erased person's id to someone new: the identity must match too.
-            if person is None or identity_of(person) != data.get("a"):
+            if person is None or self._account_check(person) != data.get("a"):
                 raise LinkInvalid
         return int(data["p"])
+
+    def _account_check(self, person: Person) -> str:
+        return self.pseudonym(identity_of(person)).removeprefix("erased:")[:16]
 
     # --- erasure -------------------------------------------------------------------------------
 
