@@ -579,3 +579,31 @@ def test_the_log_filter_strips_secrets_and_free_text() -> None:
     lines = [json.loads(line) for line in output.splitlines()]
     assert lines[2]["person_id"] == 7 and lines[2]["text"] == "[redacted]"
     assert lines[-1]["error"] == "RuntimeError" and "[redacted]" in lines[-1]["trace"]
+
+
+def test_the_scheduler_runs_retention_daily_and_logs_are_redacted_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import logs, scheduler
+    from bot.app import build
+
+    maatjes_ = build(Settings(_env_file=None, data_dir=tmp_path / "data"))  # type: ignore[call-arg]
+    running = scheduler.start(maatjes_)
+    try:
+        job = running.get_job("retention")
+        assert job is not None and "hour='3'" in str(job.trigger)
+    finally:
+        running.shutdown(wait=False)
+    off = build(Settings(_env_file=None, data_dir=tmp_path / "data", retention=False))  # type: ignore[call-arg]
+    running = scheduler.start(off)
+    try:
+        assert running.get_job("retention") is None
+    finally:
+        running.shutdown(wait=False)
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    logs.configure("INFO")
+    (handler,) = root.handlers
+    assert any(isinstance(f, RedactingFilter) for f in handler.filters)
