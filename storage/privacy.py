@@ -6,6 +6,7 @@ audit wording) live in ``bot.services.privacy``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -166,7 +167,6 @@ def typed_texts(session: Session, *, person_id: int) -> list[str]:
     found: list[Any] = []
     if person is not None:
         found += [getattr(person, name) for name in TYPED_COLUMNS]
-        found.append(person.platform_user_id if person.platform == "local" else None)
     found += [
         a.value
         for a in session.exec(select(ProfileAnswer).where(ProfileAnswer.person_id == person_id))
@@ -181,16 +181,22 @@ def typed_texts(session: Session, *, person_id: int) -> list[str]:
     return [text for text in found if isinstance(text, str) and text.strip()]
 
 
-def _scrub(value: Any, fragments: Sequence[str], placeholder: str) -> Any:
+def _patterns(fragments: Sequence[str]) -> list[re.Pattern[str]]:
+    """Whole-word patterns, longest first: a sentence goes before a word inside it, and a short
+    name ("Eva") never takes a bite out of another word ("Evaluatie")."""
+    unique = sorted({f.strip() for f in fragments if len(f.strip()) >= 3}, key=len, reverse=True)
+    return [re.compile(rf"(?<!\w){re.escape(f)}(?!\w)") for f in unique]
+
+
+def _scrub(value: Any, patterns: Sequence[re.Pattern[str]], placeholder: str) -> Any:
     if isinstance(value, str):
-        for fragment in fragments:
-            if fragment in value:
-                value = value.replace(fragment, placeholder)
+        for pattern in patterns:
+            value = pattern.sub(placeholder, value)
         return value
     if isinstance(value, list):
-        return [_scrub(v, fragments, placeholder) for v in value]
+        return [_scrub(v, patterns, placeholder) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub(v, fragments, placeholder) for k, v in value.items()}
+        return {k: _scrub(v, patterns, placeholder) for k, v in value.items()}
     return value
 
 
@@ -205,8 +211,7 @@ def erase_person(
     if person is None:
         return None
     identity = f"{person.platform}:{person.platform_user_id}"
-    # longest first, so a sentence is replaced before a word inside it
-    fragments = sorted({f for f in fragments if len(f.strip()) >= 3}, key=len, reverse=True)
+    patterns = _patterns(fragments)
     group_ids = list(
         session.exec(select(GroupMember.group_id).where(GroupMember.person_id == person_id))
     )
@@ -223,7 +228,7 @@ def erase_person(
         fit = explanation.get("fit")
         if isinstance(fit, dict) and person_id in (fit.get("seeker"), fit.get("offerer")):
             explanation.pop("fit")
-        explanation = _scrub(explanation, fragments, placeholder)
+        explanation = _scrub(explanation, patterns, placeholder)
         if explanation != group.explanation:
             group.explanation = explanation
             session.add(group)
@@ -231,13 +236,13 @@ def erase_person(
     for message in session.exec(
         select(OutboxMessage).where(col(OutboxMessage.recipient_id).in_(others))
     ):
-        payload = _scrub(message.payload, fragments, placeholder)
+        payload = _scrub(message.payload, patterns, placeholder)
         if payload != message.payload:
             message.payload = payload
             session.add(message)
             scrubbed += 1
     for inbox in session.exec(select(InboxMessage).where(col(InboxMessage.person_id).in_(others))):
-        messages = _scrub(inbox.messages, fragments, placeholder)
+        messages = _scrub(inbox.messages, patterns, placeholder)
         if messages != inbox.messages:
             inbox.messages = messages
             session.add(inbox)

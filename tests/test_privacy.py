@@ -607,3 +607,18 @@ def test_the_scheduler_runs_retention_daily_and_logs_are_redacted_by_default(
     logs.configure("INFO")
     (handler,) = root.handlers
     assert any(isinstance(f, RedactingFilter) for f in handler.filters)
+
+
+def test_scrubbing_others_copies_takes_whole_words_only() -> None:
+    from storage.privacy import _patterns, _scrub
+
+    patterns = _patterns(["Eva", "Hulp bij inkoop van beton", "Hulp bij", "ab"])
+    scrubbed = _scrub(
+        {"fields": [{"label": "Eva", "value": "Evaluatie: Hulp bij inkoop van beton."}], "n": 3},
+        patterns,
+        "[verwijderd]",
+    )
+    assert scrubbed == {
+        "fields": [{"label": "[verwijderd]", "value": "Evaluatie: [verwijderd]."}],
+        "n": 3,
+    }, "a short name never takes a bite out of another word; two letters are left alone"
