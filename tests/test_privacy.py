@@ -622,3 +622,16 @@ def test_scrubbing_others_copies_takes_whole_words_only() -> None:
         "fields": [{"label": "[verwijderd]", "value": "Evaluatie: [verwijderd]."}],
         "n": 3,
     }, "a short name never takes a bite out of another word; two letters are left alone"
+
+
+def test_without_the_privacy_service_nothing_is_claimed_erased(
+    service: ConversationService,
+) -> None:
+    chat = Chat(service)
+    complete_dutch_intake(chat)
+    chat.say("vergeet mij")
+    turn = chat.click("yes")
+    assert not turn.accepted and "coördinator" in chat.text()
+    assert "bewaarde is gewist" not in chat.text()
+    chat.say("profiel")
+    assert DUTCH_ANSWERS["name"] in chat.text(), "everything is still there"

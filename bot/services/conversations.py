@@ -98,6 +98,13 @@ class ConversationService:
                 person = self._person(session, account)
                 conv = self._snapshot(session, person)
                 reply = self.intake.respond(conv, inbound, today=self.today())
+                if self.privacy is None and any(
+                    isinstance(e, ErasureRequested) for e in reply.effects
+                ):
+                    # Nothing can be erased here: say so, and keep everything as it was.
+                    kept = self.intake.respond(conv, Inbound(choice="no"), today=self.today())
+                    unavailable = Text(translator(person.language)("privacy.unavailable"), "error")
+                    reply = replace(kept, messages=(unavailable, *kept.messages), accepted=False)
                 news = self._unseen(session, person)
                 self._apply(session, person, reply.effects)
                 assert person.id is not None
