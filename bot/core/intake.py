@@ -115,7 +115,6 @@ _COMMANDS: Final[Mapping[str, str]] = {
     "gegevens": "export",
     "my data": "export",
     "export": "export",
-    "download": "export",
     "vergeet mij": "forget",
     "vergeet me": "forget",
     "verwijder mij": "forget",
