@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -42,6 +43,10 @@ templates = Jinja2Templates(
 )
 
 
+def _now() -> float:
+    return time.time()
+
+
 def _language(request: Request) -> str:
     asked = normalise_language(request.query_params.get("lang"))
     if asked:
@@ -59,9 +64,15 @@ def router(
     api = APIRouter(prefix=PREFIX)
     engine = round_service.engine
 
+    lifetime = round_service.settings.dashboard_session_hours * 3600
+
     def user(request: Request) -> str | None:
         name = request.session.get("dashboard_user")
         if not isinstance(name, str):
+            return None
+        since = request.session.get("dashboard_since")
+        if not isinstance(since, int | float) or _now() - since > lifetime:
+            request.session.pop("dashboard_user", None)  # expired: log in again
             return None
         return name if round_service.access.is_coordinator(identity(name)) else None
 
@@ -147,6 +158,7 @@ def router(
         request.session.clear()  # a fresh session on login: no fixation
         request.session.update({k: v for k, v in chat.items() if v is not None})
         request.session["dashboard_user"] = username
+        request.session["dashboard_since"] = int(_now())
         if language:
             request.session["dashboard_lang"] = language
         return RedirectResponse(PREFIX, status_code=303)

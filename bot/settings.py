@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     retention_inactive_days: int = Field(default=365, ge=30, le=3650)
     retention_grace_days: int = Field(default=30, ge=1, le=365)
     rate_limit: str = "30/minute;300/hour"
+    dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
