@@ -205,7 +205,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
-    web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
+    threads = GroupThreads(maatjes.engine, limiter=maatjes.conversations.limiter)
+    web.mount(app, maatjes.conversations, threads)
     app.include_router(
         dashboard.router(Accounts(maatjes.engine), maatjes.rounds, privacy=maatjes.privacy)
     )

@@ -635,3 +635,20 @@ def test_without_the_privacy_service_nothing_is_claimed_erased(
     assert "bewaarde is gewist" not in chat.text()
     chat.say("profiel")
     assert DUTCH_ANSWERS["name"] in chat.text(), "everything is still there"
+
+
+def test_group_posts_share_the_per_person_limit(engine: Engine) -> None:
+    from bot.services.threads import GroupThreads
+
+    ids, _ = _introduced_pair_with_checkin(engine, send=False)
+    group_id = _pair(engine, ids)
+    limiter = TurnLimiter("3/minute")
+    service = ConversationService(engine, Intake(CoreConfig(policy_version="t")), limiter=limiter)
+    posts = GroupThreads(engine, limiter=limiter)
+    anna = Account("local", "anna")
+    assert service.handle(anna, Inbound(text="help")).accepted
+    assert posts.post(anna, group_id, "Eerste bericht") == "ok"
+    assert posts.post(anna, group_id, "Tweede bericht") == "ok"
+    assert posts.post(anna, group_id, "Derde bericht") == "rate_limited"
+    assert not service.handle(anna, Inbound(text="help")).accepted
+    assert posts.post(Account("local", "bram"), group_id, "Hoi Anna") == "ok"
