@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard, scheduler, slack_setup
+from bot import dashboard, privacy_routes, scheduler, slack_setup
 from bot.adapters import web
 from bot.adapters.slack import SlackAdapter
 from bot.core.i18n import normalise_language, translator
@@ -25,8 +25,10 @@ from bot.services.accounts import Accounts
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender, Sender
+from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
+from bot.services.throttle import TurnLimiter
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 
@@ -57,6 +59,7 @@ class Maatjes:
     checkins: CheckInService
     teams: Any = None  # bot.adapters.teams.Teams when MAATJES_TEAMS_APP_ID and secret are set
     slack: SlackAdapter | None = None
+    privacy: PrivacyService | None = None
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -68,8 +71,10 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             policy_version=settings.privacy_policy_version,
             max_answer_length=settings.max_answer_length,
             privacy_contact=settings.privacy_contact,
+            retention_days=settings.retention_inactive_days,
         )
     )
+    privacy = PrivacyService(engine, settings)
     proposer = _proposer(settings)
     rounds = RoundService(engine, settings, proposer=proposer)
     embed = getattr(proposer, "embed_person", None)
@@ -79,6 +84,8 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         default_language=settings.default_language,
         rounds=rounds,
         on_profile_committed=(lambda person_id: embed(engine, person_id)) if embed else None,
+        privacy=privacy,
+        limiter=TurnLimiter(settings.rate_limit) if settings.rate_limit else None,
     )
     inbox = InboxSender(engine)
     senders: dict[str, Sender] = {"local": inbox, "demo": inbox}
@@ -100,6 +107,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         checkins=CheckInService(engine, settings),
         teams=teams,
         slack=slack,
+        privacy=privacy,
     )
 
 
@@ -219,6 +227,8 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if settings.secure_cookies:  # served behind TLS: browsers must never fall back to http
+            response.headers.setdefault("strict-transport-security", "max-age=31536000")
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -232,10 +242,15 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
-    web.mount(app, maatjes.conversations, GroupThreads(maatjes.engine))
+    threads = GroupThreads(maatjes.engine, limiter=maatjes.conversations.limiter)
+    web.mount(app, maatjes.conversations, threads)
+    app.include_router(
+        dashboard.router(Accounts(maatjes.engine), maatjes.rounds, privacy=maatjes.privacy)
+    )
+    if maatjes.privacy is not None:
+        app.include_router(privacy_routes.router(maatjes.privacy))
     if maatjes.teams is not None:
         maatjes.teams.mount(app)  # POST /api/messages
-    app.include_router(dashboard.router(Accounts(maatjes.engine), maatjes.rounds))
     if maatjes.slack is not None:
         slack_setup.mount(app, maatjes.slack)
     app.add_middleware(

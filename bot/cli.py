@@ -111,11 +111,17 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @app.command()
 def people(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Everyone stored, with their platform account (for privacy requests)."
+        ),
+    ] = False,
 ) -> None:
     """List the people who completed their profile."""
     from bot.services.community import people_overview
 
-    rows = people_overview(_settings())
+    rows = people_overview(_settings(), everyone=everyone)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -685,6 +691,72 @@ def teams_package(
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{out}: Teams app {manifest['name']['short']} {version}, bot {manifest['id']}")
+
+
+# --- privacy: a person's data, erasure, retention (docs/privacy.md) ----------------------------
+
+
+def _privacy() -> Any:
+    from bot.services.privacy import PrivacyService
+
+    settings = _settings()
+    return PrivacyService(_engine(settings), settings)
+
+
+@app.command("export")
+def export_person(
+    person: Annotated[int, typer.Argument(help="A person id (from `maatjes people --json`).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Everything held about one person, as JSON (a data access request)."""
+    data = _privacy().export_bytes(person, actor="cli:operator", origin="cli")
+    if data is None:
+        typer.echo(f"maatjes: no person with id {person}", err=True)
+        raise SystemExit(1)
+    if output is None:
+        typer.echo(data.decode("utf-8"))
+        return
+    output.touch(mode=0o600)
+    output.write_bytes(data)
+    typer.echo(f"export of person {person} written to {output}", err=True)
+
+
+@app.command("forget")
+def forget_person(
+    person: Annotated[int, typer.Argument(help="A person id (from `maatjes people --json`).")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Really erase: this cannot be undone.")
+    ] = False,
+) -> None:
+    """Erase one person and everything of theirs (an erasure request); their groups stay."""
+    if not yes:
+        typer.echo("maatjes: erasing cannot be undone; add --yes to go ahead", err=True)
+        raise SystemExit(2)
+    report = _privacy().erase(person, actor="cli:operator", origin="cli")
+    if report is None:
+        typer.echo(f"maatjes: no person with id {person}", err=True)
+        raise SystemExit(1)
+    removed = ", ".join(f"{k}={v}" for k, v in report.removed.items() if v)
+    typer.echo(f"person {person} erased (audit: {report.pseudonym}); removed {removed}")
+    if not report.purged:
+        typer.echo("note: the SQLite WAL is busy; erased pages are cleared at the next checkpoint")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list who would be warned or erased.")
+    ] = False,
+) -> None:
+    """Warn people inactive for MAATJES_RETENTION_INACTIVE_DAYS; erase who was warned
+    MAATJES_RETENTION_GRACE_DAYS ago and has not written since (the scheduler does this daily)."""
+    report = _privacy().run_retention(dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    typer.echo(f"{len(report.warned)} {verb} warned, {len(report.erased)} {verb} erased")
+    if dry_run:
+        typer.echo(json.dumps({"warn": report.warned, "erase": report.erased}))
 
 
 def main() -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
@@ -20,6 +21,7 @@ from bot.core.i18n import normalise_language, translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
 from bot.services.accounts import Accounts, identity
 from bot.services.community import community_stats, network
+from bot.services.privacy import PrivacyService
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
@@ -33,9 +35,16 @@ from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
 
 PREFIX = "/dashboard"
+_MAX_ID = 2_147_483_647  # database integers: larger ids are refused (422), never queried
+Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
+Number = Annotated[int, Path(ge=0, le=_MAX_ID)]
 templates = Jinja2Templates(
     directory=str(__import__("pathlib").Path(__file__).parent / "web" / "templates")
 )
+
+
+def _now() -> float:
+    return time.time()
 
 
 def _language(request: Request) -> str:
@@ -49,13 +58,21 @@ _csrf = csrf.token
 _valid_csrf = csrf.valid
 
 
-def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
+def router(
+    accounts: Accounts, round_service: RoundService, privacy: PrivacyService | None = None
+) -> APIRouter:
     api = APIRouter(prefix=PREFIX)
     engine = round_service.engine
+
+    lifetime = round_service.settings.dashboard_session_hours * 3600
 
     def user(request: Request) -> str | None:
         name = request.session.get("dashboard_user")
         if not isinstance(name, str):
+            return None
+        since = request.session.get("dashboard_since")
+        if not isinstance(since, int | float) or _now() - since > lifetime:
+            request.session.pop("dashboard_user", None)  # expired: log in again
             return None
         return name if round_service.access.is_coordinator(identity(name)) else None
 
@@ -68,12 +85,17 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
                 "t": translator(language),
                 "lang": language,
                 "user": request.session.get("dashboard_user"),
+                "admin": is_admin(request),
                 "csrf": _csrf(request),
                 "vocab": {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES},
                 **context,
             },
             status_code=status,
         )
+
+    def is_admin(request: Request) -> bool:
+        name = user(request)
+        return name is not None and round_service.access.is_admin(identity(name))
 
     def guard(request: Request) -> Response | None:
         if user(request) is None:
@@ -132,8 +154,11 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
                 )
             return page(request, "login.html", status=403, error="dashboard.forbidden")
         language = request.session.get("dashboard_lang")
+        chat = {k: request.session.get(k) for k in ("account", "display_name", "locale")}
         request.session.clear()  # a fresh session on login: no fixation
+        request.session.update({k: v for k, v in chat.items() if v is not None})
         request.session["dashboard_user"] = username
+        request.session["dashboard_since"] = int(_now())
         if language:
             request.session["dashboard_lang"] = language
         return RedirectResponse(PREFIX, status_code=303)
@@ -187,7 +212,7 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)
 
     @api.get("/rounds/{round_id}", response_class=HTMLResponse)
-    def show_round(request: Request, round_id: int) -> Response:
+    def show_round(request: Request, round_id: Id) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
         with Session(engine) as session:
@@ -200,9 +225,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/approve")
     def approve(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int | None = Form(default=None),
+        group: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
             request,
@@ -216,9 +241,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/reject")
     def reject(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int = Form(),
+        group: int = Form(ge=0, le=_MAX_ID),
         reason: str = Form(min_length=1, max_length=1000),
     ) -> Response:
         return decide(
@@ -231,7 +256,7 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         )
 
     @api.get("/rounds/{round_id}/groups/{position}/members/{member}", response_class=HTMLResponse)
-    def alternatives(request: Request, round_id: int, position: int, member: int) -> Response:
+    def alternatives(request: Request, round_id: Id, position: Number, member: Id) -> Response:
         """The three best swaps or moves for one member, with their effect on the score."""
         if (redirect := guard(request)) is not None:
             return redirect
@@ -242,7 +267,9 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         with Session(engine) as session:
             view = round_view(session, round_id=round_id, language=_language(request))
             names = alternative_names(session, member, options)
-        group = next(g for g in view["groups"] if g["position"] == position)
+        group = next((g for g in view["groups"] if g["position"] == position), None)
+        if group is None:
+            return review_failure(request, UnknownRound(f"{round_id}/{position}"))
         return page(
             request,
             "alternatives.html",
@@ -256,12 +283,12 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
     @api.post("/rounds/{round_id}/rearrange")
     def rearrange(
         request: Request,
-        round_id: int,
+        round_id: Id,
         csrf: str = Form(max_length=100),
-        group: int = Form(),
-        member: int = Form(),
-        with_person: int | None = Form(default=None),
-        to: int | None = Form(default=None),
+        group: int = Form(ge=0, le=_MAX_ID),
+        member: int = Form(ge=0, le=_MAX_ID),
+        with_person: int | None = Form(default=None, ge=0, le=_MAX_ID),
+        to: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
             request,
@@ -306,6 +333,74 @@ def router(accounts: Accounts, round_service: RoundService) -> APIRouter:
         with Session(engine) as session:
             graph = network(session)
         return page(request, "network.html", graph=graph)
+
+    # --- privacy requests (admins only; see docs/privacy.md) -----------------------------------
+
+    def admin_only(request: Request, csrf: str | None) -> Response | None:
+        if (redirect := guard(request)) is not None:
+            return redirect
+        if csrf is not None and not _valid_csrf(request, csrf):
+            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+        if privacy is None:
+            return page(request, "message.html", status=503, message="privacy.unavailable")
+        if not is_admin(request):
+            return refuse(request, "privacy")
+        return None
+
+    @api.get("/privacy", response_class=HTMLResponse)
+    def privacy_page(request: Request) -> Response:
+        if (stop := admin_only(request, None)) is not None:
+            return stop
+        return page(request, "privacy.html", error=None, erased=None)
+
+    @api.post("/privacy/export", response_model=None)
+    def privacy_export(
+        request: Request,
+        csrf: str = Form(max_length=100),
+        person: int = Form(ge=1, le=_MAX_ID),
+    ) -> Response:
+        if (stop := admin_only(request, csrf)) is not None:
+            return stop
+        assert privacy is not None
+        actor = identity(str(user(request)))
+        data = privacy.export_bytes(person, actor=actor, origin="dashboard")
+        if data is None:
+            return page(
+                request, "privacy.html", status=404, error="dashboard.privacy.unknown", erased=None
+            )
+        return Response(
+            data,
+            media_type="application/json",
+            headers={
+                "content-disposition": f'attachment; filename="maatjes-person-{person}.json"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @api.post("/privacy/erase", response_class=HTMLResponse)
+    def privacy_erase(
+        request: Request,
+        csrf: str = Form(max_length=100),
+        person: int = Form(ge=1, le=_MAX_ID),
+        confirm: str = Form(default="", max_length=10),
+    ) -> Response:
+        if (stop := admin_only(request, csrf)) is not None:
+            return stop
+        assert privacy is not None
+        if confirm != "yes":
+            return page(
+                request,
+                "privacy.html",
+                status=422,
+                error="dashboard.privacy.unconfirmed",
+                erased=None,
+            )
+        report = privacy.erase(person, actor=identity(str(user(request))), origin="dashboard")
+        if report is None:
+            return page(
+                request, "privacy.html", status=404, error="dashboard.privacy.unknown", erased=None
+            )
+        return page(request, "privacy.html", error=None, erased=report.pseudonym)
 
     @api.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request, format: str = "html") -> Response:

@@ -51,6 +51,17 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
         if round_id is not None:
             log.info("round proposed", extra={"round_id": round_id, "origin": "schedule"})
 
+    def retention() -> None:
+        if maatjes.privacy is None:
+            return
+        try:
+            report = maatjes.privacy.run_retention()
+        except Exception:
+            log.exception("scheduled retention failed")
+            return
+        if report.warned or report.erased:
+            log.info("retention", extra=report.as_dict())
+
     # The first run is at start: whatever fell due while the bot was down goes out once.
     scheduler.add_job(
         deliver,
@@ -64,5 +75,8 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
         scheduler.add_job(
             propose_round, "cron", day_of_week="mon-fri", hour=9, minute=0, id="rounds"
         )
+    if settings.retention:
+        # Daily, at night: warn who has been inactive too long, erase who was warned long ago.
+        scheduler.add_job(retention, "cron", hour=3, minute=30, id="retention")
     scheduler.start()
     return scheduler

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=_slack("SLACK_STATE_SECRET")
     )
 
+    public_url: str | None = None
+    export_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    retention: bool = True
+    retention_inactive_days: int = Field(default=365, ge=30, le=3650)
+    retention_grace_days: int = Field(default=30, ge=1, le=365)
+    rate_limit: str = "30/minute;300/hour"
+    dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
         if self.club_min_size > self.club_max_size:
@@ -155,6 +163,33 @@ class Settings(BaseSettings):
         if self.slack_bot_token is not None:
             return "token"
         return None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """``N/second|minute|hour|day`` items, ``;``-separated; empty switches limiting off."""
+        if value.strip():
+            from limits import parse_many
+
+            try:
+                parse_many(value)
+            except ValueError as problem:
+                raise ValueError(f"MAATJES_RATE_LIMIT: {problem}") from problem
+        return value.strip()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("MAATJES_PUBLIC_URL must start with http:// or https://")
+        return value.strip().rstrip("/")
+
+    @property
+    def resolved_public_url(self) -> str:
+        """Where people reach this app (links in chat messages point here)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:

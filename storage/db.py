@@ -48,6 +48,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, so erased text does not linger in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -65,6 +67,34 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def purge_deleted(engine: Engine) -> bool:
+    """Make deleted rows physically gone from the database files, as far as the engine allows.
+
+    SQLite (``secure_delete`` is on for every connection) keeps old page images in the WAL file
+    until a checkpoint: a TRUNCATE checkpoint copies the zeroed pages into the database file and
+    empties the WAL. It needs a moment without readers, so it is retried briefly; False when it
+    could not finish (the next erasure or the next checkpoint finishes it). PostgreSQL frees
+    deleted rows by (auto)vacuum; see docs/privacy.md for the policy. Returns True there.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    import time
+
+    for _ in range(20):
+        # The driver connection, outside any transaction: a checkpoint cannot run inside one.
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        if row is not None and row[0] == 0:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

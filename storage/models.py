@@ -54,6 +54,10 @@ class Person(SQLModel, table=True):
     paused_from: datetime | None = _when(nullable=True)
     paused_until: date | None = None
     is_demo: bool = Field(default=False, index=True)
+    #: The last turn this person sent (retention counts inactivity from here).
+    last_active_at: datetime | None = _when(nullable=True)
+    #: When the "we will erase your data" warning went out; cleared by any new turn.
+    retention_warned_at: datetime | None = _when(nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 

@@ -211,3 +211,28 @@ def test_a_swap_in_the_dashboard_and_a_group_conversation_in_the_web_chat(
         expect(chat.locator("#posts .post.me .body")).to_have_text(
             "<i>Hallo</i> allemaal, zullen we volgende week bellen?"
         )
+
+
+def test_my_data_downloads_and_forget_me_erases_in_the_browser(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with chromium() as browser, running_server(data) as server:
+        page = browser.new_page(locale="nl-NL", accept_downloads=True)
+        sign_in(page, server.url, "Sanne")
+        click(page, "Ja, dat mag")
+        type_answer(page, "Sanne Zeldzaam-Marker")
+        type_answer(page, "privacy")
+        bot_says(page, "Jouw toestemmingen")
+        page.locator("#transcript button.choice", has_text="Mijn gegevens").last.click()
+        link = page.locator("#transcript a[download]").last
+        expect(link).to_be_visible()
+        with page.expect_download() as download:
+            link.click()
+        exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+        assert exported["profile_history"][0]["value"] == "Sanne Zeldzaam-Marker"
+        assert exported["consents"][0]["purpose"] == "matching"
+
+        type_answer(page, "vergeet mij")
+        click(page, "Ja, wis alles")
+        bot_says(page, "alles wat ik over je bewaarde is gewist")
+        raw = b"".join(p.read_bytes() for p in data.glob("maatjes.db*"))
+        assert b"Zeldzaam-Marker" not in raw

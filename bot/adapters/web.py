@@ -8,10 +8,10 @@ keeps the profile and the conversation step, not a chat log.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -23,10 +23,12 @@ from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
 
 PLATFORM = "local"
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = FilePath(__file__).resolve().parent.parent / "web"
 MAX_ACCOUNT_NAME = 80
 MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
 MAX_CHOICES = 20
+#: Ids in URLs are database integers: anything larger is refused (422), never sent to the database.
+GroupId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
@@ -60,7 +62,12 @@ def _account(request: Request) -> Account | None:
     user = request.session.get("account")
     if not isinstance(user, str) or not user:
         return None
-    return Account(platform=PLATFORM, user_id=user, locale=request.session.get("locale"))
+    # A chat name is self-chosen; only a dashboard login (password) under the same name vouches.
+    signed_in = request.session.get("dashboard_user")
+    verified = isinstance(signed_in, str) and local_account_id(signed_in) == user
+    return Account(
+        platform=PLATFORM, user_id=user, locale=request.session.get("locale"), verified=verified
+    )
 
 
 def _error(status: int, language: str, msgid: str) -> JSONResponse:
@@ -102,7 +109,7 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
         return page(request, account, "groups.html", groups=threads.groups(account))
 
     @api.get("/groups/{group_id}", response_class=HTMLResponse)
-    def group_thread(request: Request, group_id: int) -> Response:
+    def group_thread(request: Request, group_id: GroupId) -> Response:
         account = _account(request)
         if account is None:
             return RedirectResponse("/", status_code=303)
@@ -114,7 +121,7 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
     @api.post("/groups/{group_id}", response_class=HTMLResponse)
     def group_post(
         request: Request,
-        group_id: int,
+        group_id: GroupId,
         csrf: str = Form(default="", max_length=100),
         text: str = Form(default="", max_length=MAX_FIELD),
     ) -> Response:
@@ -188,7 +195,9 @@ def router(conversations: Conversations) -> APIRouter:
         name = clean_text(body.name)
         if not name or len(name) > MAX_ACCOUNT_NAME:
             return _error(422, language, "web.signin.invalid")
+        dashboard = {k: request.session.get(k) for k in ("dashboard_user", "dashboard_lang")}
         request.session.clear()
+        request.session.update({k: v for k, v in dashboard.items() if v is not None})
         request.session["account"] = local_account_id(name)
         request.session["display_name"] = name
         request.session["locale"] = language

@@ -15,8 +15,9 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from bot.core.i18n import Translate, translator
 from bot.core.messages import Card, CardField, Choice, Inbound, Outbound, Question, Text, Turn
@@ -31,6 +32,10 @@ from bot.core.vocabulary import (
 )
 
 MATCHING: Final = "matching"
+#: Consent to show one's reflection answers to the group (asked with the first shared answer).
+SHARING: Final = "sharing"
+PURPOSES: Final = (MATCHING, SHARING)
+_AMSTERDAM: Final = ZoneInfo("Europe/Amsterdam")
 
 #: The profile fields in the order the intake asks them.
 FIELDS: Final = (
@@ -104,6 +109,20 @@ _COMMANDS: Final[Mapping[str, str]] = {
     "beoordeel": "review",
     "nieuwe ronde": "propose",
     "new round": "propose",
+    "toestemming": "privacy",
+    "consent": "privacy",
+    "mijn gegevens": "export",
+    "gegevens": "export",
+    "my data": "export",
+    "export": "export",
+    "vergeet mij": "forget",
+    "vergeet me": "forget",
+    "verwijder mij": "forget",
+    "verwijder me": "forget",
+    "wis mij": "forget",
+    "forget me": "forget",
+    "delete me": "forget",
+    "erase me": "forget",
 }
 _EDIT_PREFIXES: Final = ("wijzig ", "edit ", "change ")
 _YES: Final = frozenset(
@@ -122,6 +141,7 @@ _MENUS: Final = frozenset(
         "checkin_answer",
         "checkin_share",
         "checkin_update",
+        "confirm_forget",
     }
 )
 _PAUSE_OPTIONS: Final[Mapping[str, int | None]] = {"2w": 14, "1m": 30, "3m": 91, "open": None}
@@ -219,6 +239,16 @@ class SwapRequested:
     member: int | None = None
 
 
+@dataclass(frozen=True)
+class ExportRequested:
+    """The person asks for everything held about them (the caller makes the download)."""
+
+
+@dataclass(frozen=True)
+class ErasureRequested:
+    """The person confirmed "vergeet mij": the caller erases them after this turn."""
+
+
 Effect = (
     ConsentDecided
     | ConsentWithdrawn
@@ -232,6 +262,8 @@ Effect = (
     | ReviewDecided
     | SwapRequested
     | CheckInAnswered
+    | ExportRequested
+    | ErasureRequested
 )
 
 FOLLOW_UP_ANSWERS: Final = ("met", "not_yet", "not_a_fit")
@@ -245,6 +277,21 @@ class CoreConfig:
     policy_version: str = "1.0"
     max_answer_length: int = 2000
     privacy_contact: str = "de coördinator van je community"
+    retention_days: int = 365
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """The latest decision for one purpose, as the person's privacy overview shows it."""
+
+    given: bool
+    policy_version: str
+    decided_at: datetime
+    withdrawn_at: datetime | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.given and self.withdrawn_at is None
 
 
 @dataclass(frozen=True)
@@ -260,6 +307,13 @@ class Conversation:
     context: Mapping[str, Any] = field(default_factory=dict)
     paused: bool = False
     paused_until: date | None = None
+    #: Latest consent decision per purpose (``matching``, ``sharing``), for the privacy overview.
+    consents: Mapping[str, ConsentStatus] = field(default_factory=dict)
+
+    @property
+    def sharing(self) -> bool:
+        status = self.consents.get(SHARING)
+        return status is not None and status.live
 
     def value(self, name: str) -> Any:
         """The answer as the person sees it now: a draft wins over the committed value."""
@@ -369,6 +423,8 @@ class Intake:
             return self._on_review_choice(conv, t, inbound.choice)
         if inbound.choice and inbound.choice.startswith("checkin:"):
             return self._on_checkin_choice(conv, t, inbound.choice)
+        if inbound.choice and inbound.choice.startswith("privacy:"):
+            return self._on_privacy_choice(conv, t, inbound.choice)
         if inbound.text is not None and inbound.choice is None and inbound.choices is None:
             text = clean_text(inbound.text)
             if not text:
@@ -470,6 +526,15 @@ class Intake:
                     text=t("checkin.update_ongemak"),
                     step=step,
                     choices=(Choice("yes", t("common.yes")), Choice("no", t("common.no"))),
+                    free_text=False,
+                ),
+            )
+        if step == "confirm_forget":
+            return (
+                Question(
+                    text=t("forget.confirm"),
+                    step=step,
+                    choices=(Choice("yes", t("forget.yes")), Choice("no", t("forget.no"))),
                     free_text=False,
                 ),
             )
@@ -631,7 +696,12 @@ class Intake:
             key = "help.text" if conv.consent else "help.text_before_consent"
             return self._to(replace(conv, step=here), t, before=(Text(t(key)),))
         if name == "privacy":
-            return self._to(replace(conv, step=here), t, before=(Text(self._privacy(t)),))
+            overview = (Text(self._privacy(t)), self._privacy_card(conv, t))
+            return self._to(replace(conv, step=here), t, before=overview)
+        if name == "export":  # the caller puts the download link before the open question
+            return self._to(replace(conv, step=here), t, effects=(ExportRequested(),))
+        if name == "forget":
+            return self._to(replace(conv, step="confirm_forget", context={"return_to": here}), t)
         if name == "language":
             return self._to(replace(conv, step="language_menu", context={"return_to": here}), t)
         if name == "start":
@@ -693,7 +763,79 @@ class Intake:
             "privacy.notice",
             version=self.config.policy_version,
             contact=self.config.privacy_contact,
+            days=self.config.retention_days,
         )
+
+    def _privacy_card(self, conv: Conversation, t: Translate) -> Card:
+        """Each purpose with its latest decision (when, which policy version) and the buttons to
+        change it, take one's data or be forgotten."""
+        fields = []
+        for purpose in PURPOSES:
+            status = conv.consents.get(purpose)
+            if status is None:
+                shown = t("privacy.status.none")
+            elif status.live:
+                shown = t(
+                    "privacy.status.given",
+                    at=_moment(status.decided_at),
+                    version=status.policy_version,
+                )
+            elif status.withdrawn_at is not None:
+                shown = t(
+                    "privacy.status.withdrawn",
+                    at=_moment(status.withdrawn_at),
+                    version=status.policy_version,
+                )
+            else:
+                shown = t(
+                    "privacy.status.refused",
+                    at=_moment(status.decided_at),
+                    version=status.policy_version,
+                )
+            fields.append(CardField(label=t(f"privacy.purpose.{purpose}"), value=shown))
+        choices: list[Choice] = []
+        if conv.consent:
+            choices.append(Choice("privacy:matching:off", t("privacy.matching_off")))
+            if conv.sharing:
+                choices.append(Choice("privacy:sharing:off", t("privacy.sharing_off")))
+            else:
+                choices.append(Choice("privacy:sharing:on", t("privacy.sharing_on")))
+        choices += [
+            Choice("privacy:export", t("privacy.export")),
+            Choice("privacy:forget", t("privacy.forget")),
+        ]
+        return Card(
+            title=t("privacy.consents"),
+            fields=tuple(fields),
+            choices=tuple(choices),
+            footer=t("privacy.footer"),
+        )
+
+    def _on_privacy_choice(self, conv: Conversation, t: Translate, choice: str) -> Reply:
+        """Buttons of the privacy overview: ``privacy:<purpose>:on|off``, ``privacy:export``,
+        ``privacy:forget``. They may be pressed at any step; the open question is asked again."""
+        here = self._return_step(conv) if conv.step in _MENUS else conv.step
+        if here == "start":
+            here = "consent"
+        stay = replace(conv, step=here)
+        if choice == "privacy:export":
+            return self._to(stay, t, effects=(ExportRequested(),))
+        if choice == "privacy:forget":
+            return self._to(replace(conv, step="confirm_forget", context={"return_to": here}), t)
+        if choice == "privacy:matching:off" and conv.consent:
+            return self._to(replace(conv, step="confirm_stop", context={"return_to": here}), t)
+        if choice in ("privacy:sharing:on", "privacy:sharing:off") and conv.consent:
+            version = self.config.policy_version
+            if choice.endswith(":on"):
+                effect: Effect = ConsentDecided(True, SHARING, version)
+                said = t("privacy.sharing_given")
+            else:
+                effect = ConsentWithdrawn(SHARING)
+                said = t("privacy.sharing_withdrawn")
+            return self._to(stay, t, before=(Text(said),), effects=(effect,))
+        if not conv.consent and choice.startswith(("privacy:matching", "privacy:sharing")):
+            return self._reject(stay, t, t("error.needs_consent"))
+        return self._reject(stay, t, t("error.choose_one"))
 
     # steps
 
@@ -1045,13 +1187,18 @@ class Intake:
         effect = CheckInAnswered(
             int(conv.context["checkin"]), "answered", str(conv.context["answer"]), shared
         )
+        effects: tuple[Effect, ...] = (effect,)
+        if shared and not conv.sharing:
+            # Choosing "share" is the explicit consent for this purpose, recorded as such.
+            consent = ConsentDecided(True, SHARING, self.config.policy_version)
+            effects = (consent, effect)
         thanks = Text(t("checkin.thanks_shared" if shared else "checkin.thanks_private"))
         if conv.context.get("updates"):
             return self._to(
-                replace(conv, step="checkin_update"), t, before=(thanks,), effects=(effect,)
+                replace(conv, step="checkin_update"), t, before=(thanks,), effects=effects
             )
         back = replace(conv, step=self._return_step(conv), context={})
-        return Reply(conversation=back, messages=(thanks,), effects=(effect,))
+        return Reply(conversation=back, messages=(thanks,), effects=effects)
 
     def _on_checkin_update(
         self, conv: Conversation, t: Translate, inbound: Inbound, today: date
@@ -1088,6 +1235,26 @@ class Intake:
         )
         return Reply(conversation=back, messages=(), effects=(effect,))
 
+    def _on_confirm_forget(
+        self, conv: Conversation, t: Translate, inbound: Inbound, today: date
+    ) -> Reply:
+        answer = self._yes_no(inbound)
+        if answer == "yes":
+            # What the person sees next is a fresh start: the caller erases everything stored.
+            gone = Conversation(language=conv.language)
+            return Reply(
+                conversation=gone,
+                messages=(Text(t("forget.done")),),
+                effects=(ErasureRequested(),),
+            )
+        if answer == "no":
+            return self._to(
+                replace(conv, step=self._return_step(conv), context={}),
+                t,
+                before=(Text(t("forget.kept")),),
+            )
+        return self._reject(conv, t, t("error.choose_one"))
+
     def _on_confirm_stop(
         self, conv: Conversation, t: Translate, inbound: Inbound, today: date
     ) -> Reply:
@@ -1113,6 +1280,10 @@ class _Parsed:
 @dataclass(frozen=True)
 class _Invalid:
     message: str
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(_AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 
 def _date(value: date | None) -> str:

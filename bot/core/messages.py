@@ -103,11 +103,16 @@ def from_dict(data: dict[str, Any]) -> Outbound:
 
 @dataclass(frozen=True)
 class Account:
-    """Who is talking: a platform and that platform's id for the person (plus a locale hint)."""
+    """Who is talking: a platform and that platform's id for the person (plus a locale hint).
+
+    ``verified`` is False when nothing vouches for the identity: in the local web chat anyone can
+    type any name, so such an account never gets a coordinator's rights (Slack and Teams sign
+    their requests; the web chat is verified only with a dashboard login under the same name)."""
 
     platform: str
     user_id: str
     locale: str | None = None
+    verified: bool = True
 
 
 def local_account_id(name: str) -> str:

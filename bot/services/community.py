@@ -49,8 +49,15 @@ def person_row(person: Person) -> dict[str, Any]:
     }
 
 
-def people_overview(settings: Settings) -> list[dict[str, Any]]:
+def people_overview(settings: Settings, *, everyone: bool = False) -> list[dict[str, Any]]:
+    """People with a finished profile and live consent; ``everyone`` adds the rest (unfinished,
+    refused, withdrawn) with their platform account, for privacy requests."""
     with _engine(settings) as engine, Session(engine) as session:
+        if everyone:
+            return [
+                {**person_row(p), "account": f"{p.platform}:{p.platform_user_id}"}
+                for p in people.list_people(session)
+            ]
         return [
             person_row(p)
             for p in people.list_people(session, completed_only=True, consent_for=MATCHING)

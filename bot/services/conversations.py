@@ -18,12 +18,17 @@ from sqlmodel import Session
 from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.intake import (
     MATCHING,
+    PURPOSES,
+    SHARING,
     AnswerGiven,
     CheckInAnswered,
     ConsentDecided,
+    ConsentStatus,
     ConsentWithdrawn,
     Conversation,
     Effect,
+    ErasureRequested,
+    ExportRequested,
     FollowUpAnswered,
     Intake,
     LanguageChosen,
@@ -37,6 +42,7 @@ from bot.core.intake import (
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services import checkins as checkin_service
+from bot.services.privacy import LinkInvalid, PrivacyService
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
@@ -46,7 +52,9 @@ from bot.services.rounds import (
     alternative_names,
     round_view,
 )
-from storage import consents, inbox, people, rounds
+from bot.services.throttle import TurnLimiter
+from storage import consents, inbox, outbox, people, rounds
+from storage import privacy as privacy_store
 from storage.db import session_scope
 from storage.models import Person
 from storage.types import utcnow
@@ -65,6 +73,8 @@ class ConversationService:
         clock: Callable[[], datetime] = utcnow,
         rounds: RoundService | None = None,
         on_profile_committed: Callable[[int], None] | None = None,
+        privacy: PrivacyService | None = None,
+        limiter: TurnLimiter | None = None,
     ) -> None:
         self.engine = engine
         self.intake = intake
@@ -72,19 +82,33 @@ class ConversationService:
         self.clock = clock
         self.rounds = rounds
         self.on_profile_committed = on_profile_committed
+        self.privacy = privacy
+        self.limiter = limiter
 
     def today(self) -> date:
         return self.clock().astimezone(AMSTERDAM).date()
 
     def handle(self, account: Account, inbound: Inbound) -> Turn:
         try:
+            if self.limiter is not None and not self.limiter.allow(account):
+                log.warning("turn rate-limited", extra={"platform": account.platform})
+                t = translator(self.language_of(account))
+                return Turn(messages=(Text(t("error.rate_limited"), tone="error"),), accepted=False)
             with session_scope(self.engine) as session:
                 person = self._person(session, account)
                 conv = self._snapshot(session, person)
                 reply = self.intake.respond(conv, inbound, today=self.today())
+                if self.privacy is None and any(
+                    isinstance(e, ErasureRequested) for e in reply.effects
+                ):
+                    # Nothing can be erased here: say so, and keep everything as it was.
+                    kept = self.intake.respond(conv, Inbound(choice="no"), today=self.today())
+                    unavailable = Text(translator(person.language)("privacy.unavailable"), "error")
+                    reply = replace(kept, messages=(unavailable, *kept.messages), accepted=False)
                 news = self._unseen(session, person)
                 self._apply(session, person, reply.effects)
                 assert person.id is not None
+                privacy_store.touch(session, person=person, at=self.clock())
                 people.save_conversation(
                     session,
                     person_id=person.id,
@@ -110,12 +134,37 @@ class ConversationService:
                 self._profile_committed(person_id)
             # Review actions run in transactions of their own, after this turn is stored.
             review = self._review(account, language, reply.effects)
-            return replace(turn, messages=(*news, *turn.messages, *review))
+            rights = self._privacy_rights(person_id, language, reply.effects)
+            if rights is not None and any(isinstance(e, ErasureRequested) for e in reply.effects):
+                return replace(turn, messages=(*turn.messages, *rights))  # no old news after
+            # A download link comes before the question that stays open.
+            return replace(turn, messages=(*news, *(rights or ()), *turn.messages, *review))
         except Exception:
             # The transaction is rolled back, so nothing half-done is stored; the person keeps
             # their text (adapters restore it when accepted is False) and gets a calm message.
             log.exception("turn failed", extra={"platform": account.platform})
             return self._failure(account)
+
+    def _privacy_rights(
+        self, person_id: int, language: str, effects: tuple[Effect, ...]
+    ) -> tuple[Outbound, ...] | None:
+        """Carry out "mijn gegevens" (a download link) and "vergeet mij" (erasure), after the
+        turn is stored. None when neither was asked."""
+        wanted = [e for e in effects if isinstance(e, ExportRequested | ErasureRequested)]
+        if not wanted:
+            return None
+        t = translator(language)
+        if self.privacy is None:
+            return (Text(t("privacy.unavailable"), tone="error"),)
+        if any(isinstance(e, ErasureRequested) for e in wanted):
+            self.privacy.erase(person_id, origin="chat")
+            return ()
+        try:
+            link = self.privacy.export_link(person_id)
+        except LinkInvalid:  # pragma: no cover - the person was just stored
+            return (Text(t("error.internal"), tone="error"),)
+        minutes = self.privacy.settings.export_link_minutes
+        return (Text(t("privacy.export_ready", url=link, minutes=minutes), tone="notice"),)
 
     def _profile_committed(self, person_id: int) -> None:
         """Embed the new profile now; if that fails the next round embeds it, so only log."""
@@ -181,6 +230,8 @@ class ConversationService:
         if self.rounds is None:
             return (Text(t("review.no_matcher"), tone="error"),)
         actor = f"{account.platform}:{account.user_id}"
+        if not account.verified:  # a self-chosen name: refused (and audited) as unverified
+            actor = f"unverified:{actor}"[:255]
         origin = "web" if account.platform == "local" else account.platform
         messages: list[Outbound] = []
         round_id: int | None = None
@@ -290,10 +341,36 @@ class ConversationService:
             return ()
         return tuple(from_dict(m) for m in inbox.take_unseen(session, person_id=person.id))
 
+    def _stop_processing(self, session: Session, person_id: int, purpose: str) -> None:
+        """A withdrawal takes effect at once: no matching consent means out of every proposal
+        still under review and no pending messages (introductions, check-ins, follow-ups); no
+        sharing consent means none of their reflection answers is shown to the group."""
+        if purpose == MATCHING:
+            left = privacy_store.leave_proposed_groups(session, person_id=person_id)
+            cancelled = outbox.cancel_for(session, recipient_id=person_id)
+            log.info(
+                "matching consent withdrawn",
+                extra={"person_id": person_id, "proposals_left": left, "cancelled": cancelled},
+            )
+        elif purpose == SHARING:
+            private = privacy_store.make_answers_private(session, person_id=person_id)
+            log.info(
+                "sharing consent withdrawn", extra={"person_id": person_id, "private": private}
+            )
+
     def _snapshot(self, session: Session, person: Person) -> Conversation:
         assert person.id is not None
         state = people.load_conversation(session, person_id=person.id)
         completed = person.profile_completed_at is not None
+        latest: dict[str, ConsentStatus] = {}
+        for record in consents.consents_of(session, person_id=person.id):
+            if record.purpose in PURPOSES:  # in id order: the last one per purpose wins
+                latest[record.purpose] = ConsentStatus(
+                    given=record.given,
+                    policy_version=record.policy_version,
+                    decided_at=record.decided_at,
+                    withdrawn_at=record.withdrawn_at,
+                )
         return Conversation(
             step=state.step,
             language=person.language,
@@ -304,6 +381,7 @@ class ConversationService:
             context=state.context,
             paused=people.is_paused(person, today=self.today()),
             paused_until=person.paused_until,
+            consents=latest,
         )
 
     def _apply(self, session: Session, person: Person, effects: tuple[Effect, ...]) -> None:
@@ -322,6 +400,7 @@ class ConversationService:
                     )
                 case ConsentWithdrawn(purpose=purpose):
                     consents.withdraw_consent(session, person_id=person.id, purpose=purpose, at=now)
+                    self._stop_processing(session, person.id, purpose)
                 case AnswerGiven(field=name, value=value):
                     people.save_draft_answer(
                         session, person_id=person.id, field=name, value=value, at=now

@@ -106,6 +106,10 @@ class Access:
     def is_coordinator(self, actor: str) -> bool:
         return actor == CLI_ACTOR or actor in self.coordinators or actor in self.admins
 
+    def is_admin(self, actor: str) -> bool:
+        """Admins also handle privacy requests (export, erase) for others from the dashboard."""
+        return actor == CLI_ACTOR or actor in self.admins
+
 
 class RoundService:
     def __init__(

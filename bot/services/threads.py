@@ -15,6 +15,7 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Text, to_dict
+from bot.services.throttle import TurnLimiter
 from storage import outbox, people, rounds, threads
 from storage.db import session_scope
 from storage.models import MatchGroup, Person
@@ -23,8 +24,9 @@ MAX_POST = 2000
 
 
 class GroupThreads:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, limiter: TurnLimiter | None = None) -> None:
         self.engine = engine
+        self.limiter = limiter  # shared with the chat: one budget per person
 
     def _person(self, session: Session, account: Account) -> Person | None:
         return people.get_person(
@@ -112,12 +114,15 @@ class GroupThreads:
     def post(self, account: Account, group_id: int, text: str) -> str:
         """Add a post for a member; the others hear of it in their chat.
 
-        Returns ``ok``, ``empty``, ``too_long`` (nothing is cut off) or ``forbidden``."""
+        Returns ``ok``, ``empty``, ``too_long`` (nothing is cut off), ``rate_limited`` or
+        ``forbidden``."""
         body = clean_text(text)
         if not body:
             return "empty"
         if len(body) > MAX_POST:
             return "too_long"
+        if self.limiter is not None and not self.limiter.allow(account):
+            return "rate_limited"
         with session_scope(self.engine) as session:
             person, group = self._member(session, account, group_id)
             if person is None or person.id is None or group is None:

@@ -85,8 +85,18 @@
   // built from text nodes, so nothing else in a message is ever turned into markup.
   function bubble(text) {
     const node = el("p", "bubble");
-    String(text || "").split(/(\/groups\/\d+)/).forEach(function (part) {
-      if (/^\/groups\/\d+$/.test(part)) {
+    // Only two kinds of our own links become clickable: group threads and the personal data
+    // download ("mijn gegevens"), which is fetched from this same server whatever its public URL.
+    const links = /((?:https?:\/\/[^\s/]+)?\/privacy\/export\/[A-Za-z0-9._-]+|\/groups\/\d+)/;
+    String(text || "").split(links).forEach(function (part) {
+      const download = /^(?:https?:\/\/[^\s/]+)?(\/privacy\/export\/[A-Za-z0-9._-]+)$/.exec(part);
+      if (download) {
+        const link = el("a", null, part);
+        link.setAttribute("href", download[1]);
+        link.setAttribute("download", "maatjes-mijn-gegevens.json");
+        link.setAttribute("rel", "noreferrer");
+        node.appendChild(link);
+      } else if (/^\/groups\/\d+$/.test(part)) {
         const link = el("a", null, part);
         link.setAttribute("href", part);
         node.appendChild(link);
