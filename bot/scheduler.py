@@ -7,15 +7,28 @@ schedule slot), so several instances may run this side by side without doing any
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
+
+from storage import events
+from storage.db import session_scope
+from storage.types import utcnow
 
 if TYPE_CHECKING:
     from bot.app import Maatjes
 
 log = logging.getLogger(__name__)
+
+#: How long inbound Slack event and Teams activity ids are remembered to drop retries: both
+#: platforms retry within minutes, so a week is ample and keeps the table small.
+EVENT_MEMORY = timedelta(days=7)
+
+
+def forget_old_events(maatjes: Maatjes) -> int:
+    with session_scope(maatjes.engine) as session:
+        return events.forget_before(session, before=utcnow() - EVENT_MEMORY)
 
 
 def start(maatjes: Maatjes) -> BackgroundScheduler:
@@ -62,6 +75,15 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
         if report.warned or report.erased:
             log.info("retention", extra=report.as_dict())
 
+    def housekeeping() -> None:
+        try:
+            removed = forget_old_events(maatjes)
+        except Exception:
+            log.exception("housekeeping failed")
+            return
+        if removed:
+            log.info("old platform event ids forgotten", extra={"removed": removed})
+
     # The first run is at start: whatever fell due while the bot was down goes out once.
     scheduler.add_job(
         deliver,
@@ -78,5 +100,6 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
     if settings.retention:
         # Daily, at night: warn who has been inactive too long, erase who was warned long ago.
         scheduler.add_job(retention, "cron", hour=3, minute=30, id="retention")
+    scheduler.add_job(housekeeping, "cron", hour=3, minute=15, id="housekeeping")
     scheduler.start()
     return scheduler

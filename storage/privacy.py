@@ -32,6 +32,8 @@ from storage.models import (
     ProfileAnswer,
     ProfileEmbedding,
     ReviewDecision,
+    SlackMember,
+    TeamsConversation,
 )
 
 #: Person columns that hold what a person typed (scrubbed from others' copies on erasure).
@@ -145,6 +147,8 @@ def person_data(session: Session, *, person_id: int) -> dict[str, Any] | None:
             _row(i)
             for i in rows(InboxMessage, InboxMessage.person_id == person_id, order=InboxMessage.id)
         ],
+        # where the bot reaches them on their platform (Slack DM channel, Teams conversation)
+        "platform_account": [_row(r) for r in _platform_rows(session, person)],
         "audit_events": [
             _row(e)
             for e in rows(
@@ -158,6 +162,18 @@ def person_data(session: Session, *, person_id: int) -> dict[str, Any] | None:
             )
         ],
     }
+
+
+def _platform_rows(session: Session, person: Person) -> list[Any]:
+    """The platform adapters' rows about this person, keyed by their platform account."""
+    user = person.platform_user_id
+    if person.platform == "slack":
+        return list(session.exec(select(SlackMember).where(SlackMember.user_id == user)))
+    if person.platform == "teams":
+        return list(
+            session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user))
+        )
+    return []
 
 
 def typed_texts(session: Session, *, person_id: int) -> list[str]:
@@ -292,6 +308,10 @@ def erase_person(
             or_(col(BlockedPair.person_low) == person_id, col(BlockedPair.person_high) == person_id)
         )
     )
+    platform_rows = _platform_rows(session, person)
+    for row in platform_rows:
+        session.delete(row)
+    counts["platform_account"] = len(platform_rows)
     session.execute(delete(Person).where(col(Person.id) == person_id))
     session.flush()
     session.expunge_all()

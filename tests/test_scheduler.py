@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.settings import Settings
@@ -44,3 +44,33 @@ def test_the_server_delivers_due_messages_by_itself(tmp_path: Path) -> None:
             time.sleep(0.2)
     with Session(engine) as session:
         assert outbox.counts(session) == {"sent": 1}
+
+
+def test_old_platform_event_ids_are_forgotten_daily(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot import scheduler
+    from bot.app import build
+    from storage import events
+    from storage.db import session_scope
+    from storage.models import PlatformEvent
+    from storage.types import utcnow
+
+    maatjes = build(Settings(_env_file=None, data_dir=tmp_path / "data"))  # type: ignore[call-arg]
+    with session_scope(maatjes.engine) as session:
+        assert events.first_time(session, platform="slack", event_id="Ev-old")
+        assert events.first_time(session, platform="teams", event_id="act-new")
+        old = session.exec(select(PlatformEvent).where(PlatformEvent.event_id == "Ev-old")).one()
+        old.received_at = utcnow() - scheduler.EVENT_MEMORY - timedelta(minutes=1)
+        session.add(old)
+    assert scheduler.forget_old_events(maatjes) == 1
+    with session_scope(maatjes.engine) as session:
+        assert not events.first_time(session, platform="teams", event_id="act-new")
+        assert events.first_time(session, platform="slack", event_id="Ev-old")
+    running = scheduler.start(maatjes)
+    try:
+        job = running.get_job("housekeeping")
+        assert job is not None and "hour='3'" in str(job.trigger)
+    finally:
+        running.shutdown(wait=False)
+    maatjes.engine.dispose()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from storage.models import (
     ReviewDecision,
     SlackGroupChannel,
     SlackInstallation,
+    SlackMember,
 )
 from storage.types import utcnow
 from tests.browser_support import Server, free_port
@@ -1157,3 +1159,32 @@ def test_logs_hold_neither_tokens_nor_what_people_wrote(
     assert caplog.records, "something was logged"
     for secret in ("Geheime Naam", "Persoonlijk bericht", "xoxb-test-token", SECRET):
         assert secret not in caplog.text
+
+
+# --- privacy in Slack -----------------------------------------------------------------------------
+
+
+def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
+    driver: SlackDriver,
+) -> None:
+    user = "UPRIV"
+    driver.say(user, "hallo")
+    driver.press_and_wait(user, "yes")
+    driver.say(user, "Priya Zeldenrust")
+
+    said = texts(driver.say(user, "mijn gegevens")[-1])
+    link = re.search(r"https?://[^\s>|]+/privacy/export/[A-Za-z0-9._-]+", said)
+    assert link, f"the export comes as a link in the DM: {said}"
+    export = driver.client.get(urlsplit(link.group(0)).path)
+    assert export.status_code == 200, export.text
+    data = export.json()
+    assert "Priya Zeldenrust" in json.dumps(data), "the answer given so far is in the export"
+    assert [row["user_id"] for row in data["platform_account"]] == [user]
+    assert data["platform_account"][0]["dm_channel"] == f"D{user}"
+
+    question = driver.say(user, "vergeet mij")[-1]
+    assert {e.get("value") for _, e in elements(question.args["blocks"])} >= {"yes", "no"}
+    driver.press_and_wait(user, "yes")
+    with Session(driver.maatjes.engine) as session:
+        assert people.get_person(session, platform="slack", platform_user_id=user) is None
+        assert session.get(SlackMember, user) is None, "the DM channel record goes too"

@@ -11,11 +11,13 @@ that records them. Nothing here touches the network.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msal.authority
 import pytest
@@ -695,3 +697,29 @@ def test_the_language_follows_the_teams_locale_until_chosen(world: World) -> Non
     calls = press(world, "aad-frank", calls, "yes", locale="en-US")
     _, name_card = last_card(calls)
     assert [a["title"] for a in name_card["actions"]] == ["Send"]
+
+
+# --- privacy in Teams ----------------------------------------------------------------------------
+
+
+def test_my_data_and_forget_me_work_in_teams_and_take_the_reference_along(world: World) -> None:
+    user = "aad-priya"
+    calls = world.turn(user, text="hallo")
+    calls = press(world, user, calls, "yes")
+    world.turn(user, text="Priya Zeldenrust")
+
+    said = texts_of(world.turn(user, text="mijn gegevens"))
+    link = re.search(r"https?://[^\s)\]\"]+/privacy/export/[A-Za-z0-9._-]+", said)
+    assert link, f"the export comes as a link in the chat: {said}"
+    export = world.client.get(urlsplit(link.group(0)).path)
+    assert export.status_code == 200, export.text
+    data = export.json()
+    assert "Priya Zeldenrust" in json.dumps(data)
+    assert [row["user_id"] for row in data["platform_account"]] == [user]
+
+    calls = world.turn(user, text="vergeet mij")
+    press(world, user, calls, "yes")
+    with Session(world.maatjes.engine) as session:
+        assert people.get_person(session, platform="teams", platform_user_id=user) is None
+        gone = session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user))
+        assert gone.first() is None, "the stored conversation reference goes too"
