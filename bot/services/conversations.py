@@ -63,6 +63,17 @@ log = logging.getLogger(__name__)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
+def language_of(engine: Engine, account: Account, *, default: str) -> str:
+    """The person's chosen language; before they chose, the platform's locale; else ``default``."""
+    with Session(engine) as session:
+        person = people.get_person(
+            session, platform=account.platform, platform_user_id=account.user_id
+        )
+        if person is not None:
+            return person.language
+    return normalise_language(account.locale) or default
+
+
 class ConversationService:
     def __init__(
         self,
@@ -186,13 +197,7 @@ class ConversationService:
             return self._failure(account).messages
 
     def language_of(self, account: Account) -> str:
-        with Session(self.engine) as session:
-            person = people.get_person(
-                session, platform=account.platform, platform_user_id=account.user_id
-            )
-            if person is not None:
-                return person.language
-        return normalise_language(account.locale) or self.default_language
+        return language_of(self.engine, account, default=self.default_language)
 
     def _failure(self, account: Account) -> Turn:
         language = normalise_language(account.locale) or self.default_language

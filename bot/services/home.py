@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import MATCHING, Conversation, Intake
 from bot.core.messages import Account, Card, CardField, Choice, Outbound, Text
+from bot.services.conversations import language_of
 from storage import checkins, consents, people, rounds, threads
 from storage.models import Person
 from storage.types import utcnow
@@ -62,13 +63,7 @@ class Overview:
         return (*items, review)
 
     def _language(self, account: Account) -> str:
-        with Session(self.engine) as session:
-            person = people.get_person(
-                session, platform=account.platform, platform_user_id=account.user_id
-            )
-            if person is not None:
-                return person.language
-        return normalise_language(account.locale) or self.default_language
+        return language_of(self.engine, account, default=self.default_language)
 
     def _own(self, account: Account) -> tuple[Outbound, ...]:
         with Session(self.engine) as session:
