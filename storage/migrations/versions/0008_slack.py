@@ -1,4 +1,4 @@
-"""Slack installations and Slack-specific state (owned by the Slack work, #7)
+"""Slack: installations, members (workspace, DM channel) and group conversations
 
 Revision ID: 0008
 Revises: 0007

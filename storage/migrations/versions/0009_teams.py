@@ -1,4 +1,4 @@
-"""Teams conversation references and Teams-specific state (owned by the Teams work, #8)
+"""Teams: conversation references for proactive messages
 
 Revision ID: 0009
 Revises: 0008

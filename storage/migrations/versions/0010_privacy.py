@@ -1,4 +1,4 @@
-"""privacy: consents per purpose, retention warnings, erasure records (owned by #9)
+"""privacy: last activity and retention warning per person
 
 Revision ID: 0010
 Revises: 0009
