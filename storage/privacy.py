@@ -35,6 +35,7 @@ from storage.models import (
     SlackMember,
     TeamsConversation,
 )
+from storage.types import utcnow
 
 #: Person columns that hold what a person typed (scrubbed from others' copies on erasure).
 TYPED_COLUMNS = ("name", "organisation", "themes_other", "works_on", "seeks", "offers", "ongemak")
@@ -308,6 +309,7 @@ def erase_person(
             or_(col(BlockedPair.person_low) == person_id, col(BlockedPair.person_high) == person_id)
         )
     )
+    dissolve_lone_proposals(session, group_ids=group_ids)
     platform_rows = _platform_rows(session, person)
     for row in platform_rows:
         session.delete(row)
@@ -335,15 +337,54 @@ def make_answers_private(session: Session, *, person_id: int) -> int:
 
 def leave_proposed_groups(session: Session, *, person_id: int) -> int:
     """After matching consent is withdrawn: out of every group that is still only a proposal
-    (the coordinator sees the group without them; approved and introduced groups keep history)."""
+    (the coordinator sees the group without them; approved and introduced groups keep history).
+    A proposal left with one member is dissolved (see :func:`dissolve_lone_proposals`)."""
     proposed = select(MatchGroup.id).where(MatchGroup.status == "proposed")
-    result = session.execute(
-        delete(GroupMember).where(
-            col(GroupMember.person_id) == person_id,
-            col(GroupMember.group_id).in_(proposed.scalar_subquery()),
+    group_ids = list(
+        session.exec(
+            select(GroupMember.group_id).where(
+                col(GroupMember.person_id) == person_id,
+                col(GroupMember.group_id).in_(proposed.scalar_subquery()),
+            )
         )
     )
+    result = session.execute(
+        delete(GroupMember).where(
+            col(GroupMember.person_id) == person_id, col(GroupMember.group_id).in_(group_ids)
+        )
+    )
+    dissolve_lone_proposals(session, group_ids=group_ids)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def dissolve_lone_proposals(session: Session, *, group_ids: Sequence[int]) -> list[int]:
+    """Proposed groups that lost members until fewer than two are left cannot be introduced:
+    they become ``dissolved`` and the one left is free for the next round. Returns their ids."""
+    dissolved: list[int] = []
+    if not group_ids:
+        return dissolved
+    session.flush()
+    sizes = dict(
+        session.exec(
+            select(GroupMember.group_id, func.count())
+            .where(col(GroupMember.group_id).in_(group_ids))
+            .group_by(col(GroupMember.group_id))
+        ).all()
+    )
+    for group in session.exec(
+        select(MatchGroup).where(
+            col(MatchGroup.id).in_(group_ids), col(MatchGroup.status) == "proposed"
+        )
+    ):
+        assert group.id is not None
+        if sizes.get(group.id, 0) >= 2:
+            continue
+        session.execute(delete(GroupMember).where(col(GroupMember.group_id) == group.id))
+        group.status = "dissolved"
+        group.decided_at = utcnow()
+        session.add(group)
+        dissolved.append(group.id)
+    return dissolved
 
 
 def touch(session: Session, *, person: Person, at: datetime) -> None:

@@ -161,9 +161,14 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
             proposed_by=CLI_ACTOR,
             embedder="test",
             weights={},
-            groups=[rounds.NewGroup([ids[0], ids[2]], 0.8, {"themes": [], "mix": True})],
+            groups=[
+                rounds.NewGroup([ids[0], ids[2], ids[3]], 0.8, {"themes": [], "mix": True}),
+                rounds.NewGroup([ids[0], ids[4]], 0.7, {"themes": [], "mix": True}),
+            ],
         )
-        proposal_group = rounds.groups_of(session, round_id=proposal.id or 0)[0].id
+        proposal_group, lone_pair = (
+            g.id for g in rounds.groups_of(session, round_id=proposal.id or 0)
+        )
     with Session(engine) as session:
         assert ids[0] in [p.id for p in Matchmaker(_settings()).candidates(session, now=utcnow())]
         pending = [m for m in outbox.entries(session) if m.recipient_id == ids[0]]
@@ -179,8 +184,12 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
     with Session(engine) as session:
         candidates = [p.id for p in Matchmaker(_settings()).candidates(session, now=utcnow())]
         assert ids[0] not in candidates and ids[1] in candidates
-        members = rounds.members_of(session, group_ids=[proposal_group or 0])
-        assert members[proposal_group or 0] == [ids[2]], "out of the proposal, the others stay"
+        members = rounds.members_of(session, group_ids=[proposal_group or 0, lone_pair or 0])
+        assert members[proposal_group or 0] == [ids[2], ids[3]], "out of the club, others stay"
+        assert not members.get(lone_pair or 0), "a pair left with one member is dissolved"
+        dissolved = session.get(MatchGroup, lone_pair)
+        assert dissolved is not None and dissolved.status == "dissolved"
+        assert ids[4] in candidates, "the one left is free for the next round"
         assert all(
             m.status == "cancelled" for m in outbox.entries(session) if m.recipient_id == ids[0]
         ), "nothing pending goes out to her any more"
