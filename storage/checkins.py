@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
+from storage.db import insert_for
 from storage.models import CheckIn, CheckInAnswer, CheckInPrompt, MatchGroup
 from storage.types import utcnow
 
@@ -25,8 +25,7 @@ def schedule(
     session: Session, *, group_id: int, sequence: int, prompt_code: str, due_at: datetime
 ) -> bool:
     """Plan check-in number ``sequence`` of a group, unless another process already did."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = (
         insert(CheckIn)
         .values(

@@ -15,6 +15,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -126,3 +127,11 @@ def is_reachable(engine: Engine) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable" for a health check
         return False
     return True
+
+
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT (PostgreSQL or SQLite), for ``ON CONFLICT DO NOTHING/UPDATE``:
+    the one place that knows both databases spell it the same but build it apart."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete
 
+from storage.db import insert_for
 from storage.models import PlatformEvent
 from storage.types import utcnow
 
 
 def first_time(session: Session, *, platform: str, event_id: str) -> bool:
     """Record the event; True only for the first caller, in this process or any other."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = (
         insert(PlatformEvent)
         .values(platform=platform, event_id=event_id[:255], received_at=utcnow())

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
+from storage.db import insert_for
 from storage.models import OutboxMessage
 from storage.types import utcnow
 
@@ -44,8 +44,7 @@ def enqueue(
         "not_before": not_before or now,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = (
         insert(OutboxMessage)
         .values(**values)

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
+from storage.db import insert_for
 from storage.models import SlackGroupChannel, SlackInstallation, SlackMember
 from storage.types import utcnow
 
@@ -131,8 +131,7 @@ def remember_member(
     if dm_channel is not None:
         values["dm_channel"] = dm_channel
         changed["dm_channel"] = dm_channel
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = insert(SlackMember).values(**values)
     session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=changed))
 
@@ -147,8 +146,7 @@ def group_channel(session: Session, *, group_id: int) -> SlackGroupChannel | Non
 
 def record_group_channel(session: Session, *, group_id: int, channel_id: str, kind: str) -> str:
     """Store a group's conversation unless one exists; returns the channel in use either way."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     session.execute(
         insert(SlackGroupChannel)
         .values(group_id=group_id, channel_id=channel_id, kind=kind, created_at=utcnow())
