@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, func, select
 
+from storage import slack, teams
 from storage.models import (
     AuditEvent,
     BlockedPair,
@@ -168,13 +169,12 @@ def person_data(session: Session, *, person_id: int) -> dict[str, Any] | None:
 def _platform_rows(session: Session, person: Person) -> list[Any]:
     """The platform adapters' rows about this person, keyed by their platform account."""
     user = person.platform_user_id
+    found: SlackMember | TeamsConversation | None = None
     if person.platform == "slack":
-        return list(session.exec(select(SlackMember).where(SlackMember.user_id == user)))
-    if person.platform == "teams":
-        return list(
-            session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user))
-        )
-    return []
+        found = slack.member(session, user_id=user)
+    elif person.platform == "teams":
+        found = teams.reference_of(session, user_id=user)
+    return [] if found is None else [found]
 
 
 def typed_texts(session: Session, *, person_id: int) -> list[str]:
