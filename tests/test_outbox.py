@@ -177,3 +177,17 @@ def test_retry_after_is_honoured_then_back_off_then_failed(engine: Engine) -> No
         when += timedelta(hours=3)
     with Session(engine) as session:
         assert outbox.counts(session) == {"sent": 1, "failed": 1}, "failed, never dropped"
+
+
+def test_a_platforms_retry_after_is_read_as_seconds_or_as_a_date() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from bot.core.ports import retry_after_seconds
+
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("-3") == 0.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    found = retry_after_seconds(later)
+    assert found is not None and 100 < found <= 120

@@ -42,7 +42,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.adapters.slack import blocks as kit
 from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
-from bot.core.ports import Conversations
+from bot.core.ports import Conversations, retry_after_seconds
 
 PLATFORM: Final = "slack"
 SCOPES: Final = (
@@ -162,15 +162,14 @@ class SlackConfig:
 
 
 def _retry_after(response: HttpResponse | None) -> float | None:
-    if response is None:
-        return None
-    for name, values in response.headers.items():
+    return None if response is None else _header_seconds(response.headers)
+
+
+def _header_seconds(headers: Any) -> float | None:
+    """Retry-After from slack_sdk's headers (any case; a value or a list of values)."""
+    for name, values in headers.items():
         if name.lower() == "retry-after":
-            value = values[0] if isinstance(values, list) else values
-            try:
-                return max(float(value), 0.0)
-            except (TypeError, ValueError):
-                return None
+            return retry_after_seconds(values[0] if isinstance(values, list) else values)
     return None
 
 
@@ -220,14 +219,7 @@ def _slack_error(error: SlackApiError) -> Exception:
     """A Web API error as an outbox outcome: retry later, or give up."""
     response = error.response
     if response.status_code == 429:
-        after = None
-        raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        if raw is not None:
-            try:
-                after = float(raw[0] if isinstance(raw, list) else raw)
-            except ValueError:
-                after = None
-        return RetryLater("rate limited", after=after)
+        return RetryLater("rate limited", after=_header_seconds(response.headers))
     code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
     if code in PERMANENT:
         return Refused(code)

@@ -20,8 +20,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
@@ -44,7 +42,7 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, jwt_authorization_dec
 from bot.adapters.teams import cards
 from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
-from bot.core.ports import Conversations
+from bot.core.ports import Conversations, retry_after_seconds
 
 PLATFORM = "teams"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -293,17 +291,8 @@ async def _turn_error(context: TurnContext, error: Exception) -> None:
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    value = (headers or {}).get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    seconds = retry_after_seconds((headers or {}).get("Retry-After"))
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
