@@ -86,7 +86,7 @@ class HttpSender:
         self.current_id = 0
 
     def send(self, person: Any, messages: Any) -> None:
-        from bot.services.delivery import RetryLater
+        from bot.core.ports import RetryLater
 
         request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 fake
             self.url,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from bot.adapters import slack
 from bot.core.intake import Intake
 from bot.core.ports import Conversations
-from bot.services.delivery import DeliveryRefused, RetryLater
 from bot.services.home import Overview
 from bot.services.rounds import Access
 from bot.services.slack_state import DatabaseInstallationStore, SignedStateStore, SlackDirectory
@@ -86,7 +84,8 @@ def configure(
 
 
 class SlackSender:
-    """The outbox's sender for Slack members: Slack's outcomes as the outbox's."""
+    """The outbox's sender for Slack members (the adapter raises the outbox's own
+    :class:`RetryLater` and :class:`DeliveryRefused`)."""
 
     def __init__(self, adapter: slack.SlackAdapter) -> None:
         self.adapter = adapter
@@ -95,13 +94,7 @@ class SlackSender:
         self.send_payload(person, "message", {"messages": list(messages)})
 
     def send_payload(self, person: Person, kind: str, payload: dict[str, Any]) -> None:
-        try:
-            self.adapter.deliver(person, kind, payload)
-        except slack.RetryLater as problem:
-            after = timedelta(seconds=problem.after) if problem.after is not None else None
-            raise RetryLater(str(problem), after=after) from None
-        except slack.Refused as problem:
-            raise DeliveryRefused(str(problem)) from None
+        self.adapter.deliver(person, kind, payload)
 
 
 def mount(app: FastAPI, adapter: slack.SlackAdapter) -> None:

@@ -143,7 +143,8 @@ class _Flaky:
 
 
 def test_retry_after_is_honoured_then_back_off_then_failed(engine: Engine) -> None:
-    from bot.services.delivery import MAX_ATTEMPTS, Delivery, RetryLater, backoff
+    from bot.core.ports import RetryLater
+    from bot.services.delivery import MAX_ATTEMPTS, Delivery, backoff
     from storage.models import OutboxMessage
 
     rid = _recipient(engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -25,6 +25,20 @@ class Threads(Protocol):
     def thread(self, account: Account, group_id: int) -> dict[str, Any] | None: ...
 
     def post(self, account: Account, group_id: int, text: str) -> str: ...
+
+
+class RetryLater(Exception):
+    """A platform cannot take a message now; the outbox tries again, after ``after`` when the
+    platform said how long (its Retry-After), else after its own backoff."""
+
+    def __init__(self, reason: str, *, after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class DeliveryRefused(Exception):
+    """A platform will never take this message (the person or the installation is gone):
+    retrying cannot help, so the outbox marks it failed for coordinators to see."""
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
+from bot.core.ports import DeliveryRefused, RetryLater
 from storage import inbox, outbox
 from storage.db import session_scope
 from storage.models import Person
@@ -27,16 +28,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
-
-
-class RetryLater(Exception):
-    def __init__(self, reason: str, *, after: timedelta | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class DeliveryRefused(Exception):
-    pass
 
 
 class Sender(Protocol):

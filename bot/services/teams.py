@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.services.delivery import DeliveryRefused, RetryLater
+from bot.core.ports import DeliveryRefused, RetryLater
 from storage import events, teams
 from storage.db import session_scope
 from storage.models import Person

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Final, Protocol
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
@@ -42,7 +43,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.adapters.slack import blocks as kit
 from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
-from bot.core.ports import Conversations, retry_after_seconds
+from bot.core.ports import Conversations, DeliveryRefused, RetryLater, retry_after_seconds
 
 PLATFORM: Final = "slack"
 SCOPES: Final = (
@@ -132,18 +133,6 @@ class Recipient(Protocol):
     language: str
 
 
-class RetryLater(Exception):
-    """Slack could not take the message now; try again (after ``after`` seconds if given)."""
-
-    def __init__(self, reason: str, *, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class Refused(Exception):
-    """Slack will never take this message (the person or the installation is gone)."""
-
-
 @dataclass(frozen=True)
 class SlackConfig:
     signing_secret: str
@@ -219,10 +208,11 @@ def _slack_error(error: SlackApiError) -> Exception:
     """A Web API error as an outbox outcome: retry later, or give up."""
     response = error.response
     if response.status_code == 429:
-        return RetryLater("rate limited", after=_header_seconds(response.headers))
+        wait = _header_seconds(response.headers)
+        return RetryLater("rate limited", after=None if wait is None else timedelta(seconds=wait))
     code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
     if code in PERMANENT:
-        return Refused(code)
+        return DeliveryRefused(code)
     return RetryLater(code or f"http {response.status_code}")
 
 
@@ -632,18 +622,19 @@ class SlackAdapter:
         where = self.store.whereabouts(user)
         if where is None:
             if self.config.multi_workspace:
-                raise Refused("unknown slack member")
+                raise DeliveryRefused("unknown slack member")
             where = (None, None, None)
         if not self.config.multi_workspace:
             return self.client, where
         assert self.installation_store is not None
         bot = self.installation_store.find_bot(enterprise_id=where[1], team_id=where[0])
         if bot is None or not bot.bot_token:
-            raise Refused("no installation for this workspace")
+            raise DeliveryRefused("no installation for this workspace")
         return web_client(self.config.api_url, bot.bot_token), where
 
     def deliver(self, person: Recipient, kind: str, payload: dict[str, Any]) -> None:
-        """Send one outbox message to one person; raises :class:`RetryLater` or :class:`Refused`."""
+        """Send one outbox message to one person; raises :class:`RetryLater` or
+        :class:`DeliveryRefused`."""
         user = person.platform_user_id
         try:
             client, where = self.client_for(user)
@@ -687,7 +678,7 @@ class SlackAdapter:
             return self._group_conversation(client, group_id)
         except SlackApiError as error:
             problem = _slack_error(error)
-            if isinstance(problem, Refused):
+            if isinstance(problem, DeliveryRefused):
                 log.warning(
                     "slack group conversation refused",
                     extra={"group_id": group_id, "error": str(problem)},
@@ -717,7 +708,9 @@ class SlackAdapter:
                     )
                 except SlackApiError as error:
                     if error.response.get("error") == "name_taken":
-                        raise RetryLater("group channel being made elsewhere", after=30) from None
+                        raise RetryLater(
+                            "group channel being made elsewhere", after=timedelta(seconds=30)
+                        ) from None
                     raise
                 channel, kind = str(created["channel"]["id"]), "private"
             # recorded at once (before inviting), so a crash leaves no channel nobody knows of
