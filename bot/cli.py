@@ -395,8 +395,9 @@ def _print_round(view: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
+    title = "Proposal" if view["id"] is None else f"Round {view['id']}"  # a dry run has no id
     typer.echo(
-        f"Round {view['id']} ({view['kind']}, {view['status']}): {len(view['groups'])} groups, "
+        f"{title} ({view['kind']}, {view['status']}): {len(view['groups'])} groups, "
         f"mean score {view['mean_score']:.3f}"
     )
     for group in view["groups"]:
