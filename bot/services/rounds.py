@@ -254,22 +254,13 @@ class RoundService:
                 group.status = "approved"
                 group.decided_at = now
                 session.add(group)
-                rounds.record_decision(
+                _record_decision(
                     session,
-                    round_id=round_id,
-                    group_id=group.id,
+                    group,
                     actor=actor,
-                    action="approve" if position is not None else "approve_all",
-                    at=now,
-                )
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="approve",
-                    object_type="group",
-                    object_id=group.id,
-                    result="ok",
                     origin=origin,
+                    action="approve" if position is not None else "approve_all",
+                    audited_as="approve",
                     at=now,
                 )
                 self._introduce(session, group, now=now)
@@ -289,23 +280,13 @@ class RoundService:
                 group.reject_reason = reason[:1000]
                 group.decided_at = now
                 session.add(group)
-                rounds.record_decision(
+                _record_decision(
                     session,
-                    round_id=round_id,
-                    group_id=group.id,
+                    group,
                     actor=actor,
+                    origin=origin,
                     action="reject",
                     reason=reason[:1000],
-                    at=now,
-                )
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="reject",
-                    object_type="group",
-                    object_id=group.id,
-                    result="ok",
-                    origin=origin,
                     at=now,
                 )
             self._after_decision(session, match_round, now=now)
@@ -461,25 +442,14 @@ class RoundService:
                 "other_position": chosen.other_position,
                 "delta": round(chosen.delta, 4),
             }
-            rounds.record_decision(
+            _record_decision(
                 session,
-                round_id=round_id,
-                group_id=groups[position].id,
+                groups[position],
                 actor=actor,
-                action=chosen.kind,
-                detail=detail,
-                at=now,
-            )
-            audit.record(
-                session,
-                actor=actor,
-                action=chosen.kind,
-                object_type="group",
-                object_id=groups[position].id,
-                result="ok",
                 origin=origin,
-                at=now,
+                action=chosen.kind,
                 detail=detail,
+                at=now,
             )
             match_round.total_score = float(
                 sum(g.score for g in rounds.groups_of(session, round_id=round_id))
@@ -533,6 +503,43 @@ class RoundService:
             detail={"members": len(people)},
             at=now,
         )
+
+
+def _record_decision(
+    session: Session,
+    group: MatchGroup,
+    *,
+    actor: str,
+    origin: str,
+    action: str,
+    at: datetime,
+    audited_as: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A coordinator's decision on one group, in the round's review history and in the audit
+    log. The audit log gets the detail but never the reason: that is free text."""
+    rounds.record_decision(
+        session,
+        round_id=group.round_id,
+        group_id=group.id,
+        actor=actor,
+        action=action,
+        reason=reason,
+        detail=detail,
+        at=at,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=audited_as or action,
+        object_type="group",
+        object_id=group.id,
+        result="ok",
+        origin=origin,
+        at=at,
+        detail=detail,
+    )
 
 
 def introduction(
