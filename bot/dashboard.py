@@ -129,7 +129,12 @@ def router(
     ) -> Response:
         if not _valid_csrf(request, csrf):
             return page(request, "login.html", status=400, error="dashboard.error.csrf")
+        refusal = None
         if not accounts.verify(username, password):
+            refusal = (401, "dashboard.error.login")
+        elif not round_service.access.is_coordinator(identity(username)):
+            refusal = (403, "dashboard.forbidden")
+        if refusal is not None:
             with session_scope(engine) as session:
                 audit.record(
                     session,
@@ -140,19 +145,8 @@ def router(
                     result="refused",
                     origin="dashboard",
                 )
-            return page(request, "login.html", status=401, error="dashboard.error.login")
-        if not round_service.access.is_coordinator(identity(username)):
-            with session_scope(engine) as session:
-                audit.record(
-                    session,
-                    actor=identity(username),
-                    action="login",
-                    object_type="dashboard",
-                    object_id=None,
-                    result="refused",
-                    origin="dashboard",
-                )
-            return page(request, "login.html", status=403, error="dashboard.forbidden")
+            status, error = refusal
+            return page(request, "login.html", status=status, error=error)
         language = request.session.get("dashboard_lang")
         chat = {k: request.session.get(k) for k in ("account", "display_name", "locale")}
         request.session.clear()  # a fresh session on login: no fixation
