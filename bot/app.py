@@ -116,6 +116,7 @@ def _teams(settings: Settings, engine: Engine, conversations: ConversationServic
     if not settings.teams_enabled:
         return None
     from bot.adapters.teams import Teams, TeamsConfig
+    from bot.services.delivery import PostponedReplies
     from bot.services.teams import TeamsDirectory
 
     assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
@@ -126,7 +127,7 @@ def _teams(settings: Settings, engine: Engine, conversations: ConversationServic
         allowed_tenants=settings.teams_allowed_tenants,
         authority=settings.teams_authority or None,
     )
-    return Teams(config, conversations, TeamsDirectory(engine))
+    return Teams(config, conversations, TeamsDirectory(engine), replies=PostponedReplies(engine))
 
 
 def _proposer(settings: Settings) -> Proposer | None:

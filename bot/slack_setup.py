@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.adapters import slack
 from bot.core.intake import Intake
 from bot.core.ports import Conversations
+from bot.services.delivery import PostponedReplies
 from bot.services.home import Overview
 from bot.services.rounds import Access
 from bot.services.slack_state import DatabaseInstallationStore, SignedStateStore, SlackDirectory
@@ -78,6 +79,7 @@ def configure(
         ),
         installation_store=installations,
         state_store=state,
+        replies=PostponedReplies(engine),
     )
     log.info("slack configured", extra={"mode": mode})
     return adapter

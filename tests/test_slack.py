@@ -671,6 +671,53 @@ def test_a_rate_limit_is_retried_and_delivered(driver: SlackDriver) -> None:
     assert "nog een bericht" in driver.fake.posted_texts("DURATE")
 
 
+def _postponed_replies(driver: SlackDriver, count: int) -> list[OutboxMessage]:
+    deadline = time.monotonic() + 10
+    while True:
+        with Session(driver.maatjes.engine) as session:
+            found = list(
+                session.exec(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+            )
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def test_a_reply_slack_will_not_take_now_comes_later_through_the_outbox(
+    driver: SlackDriver,
+) -> None:
+    user = "ULATER"
+    driver.say(user, "hallo")
+    driver.press_and_wait(user, "yes")  # consent: the next question asks the name
+    before = len(driver.posts(user))
+
+    # a long rate limit on the reply: the answer is kept and the reply waits in the outbox
+    driver.fake.fail("chat.postMessage", 429, retry_after=120)
+    response = driver.post(event_body(dm_event(user, "Lotte Later")), JSON)
+    assert response.status_code == 200
+    (waiting,) = _postponed_replies(driver, 1)
+    assert waiting.status == outbox.PENDING
+    assert waiting.not_before >= utcnow() + timedelta(seconds=100), "as long as Slack said"
+    assert len(driver.posts(user)) == before, "nothing reached the person yet"
+    with Session(driver.maatjes.engine) as session:
+        person = people.get_person(session, platform="slack", platform_user_id=user)
+        assert person is not None and waiting.recipient_id == person.id
+        assert people.draft_answers(session, person_id=person.id)["name"] == "Lotte Later"
+
+    assert driver.maatjes.delivery.deliver_due().delivered == 0, "not before Slack said"
+    later = driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(seconds=121))
+    assert later.delivered == 1 and later.by_kind == {"reply": 1}
+    reply = driver.wait_posts(user, before + 1)[-1]
+    assert "Lotte Later" in texts(reply), "the postponed reply is the turn's own answer"
+
+    # a passing outage (Slack answers 500) queues the reply too, due after a backoff step
+    driver.fake.fail("chat.postMessage", 500, error="internal_error")
+    assert driver.post(event_body(dm_event(user, "Gemeente Later")), JSON).status_code == 200
+    postponed = _postponed_replies(driver, 2)
+    assert len(postponed) == 2
+    assert max(m.not_before for m in postponed) >= utcnow() + timedelta(seconds=20)
+
+
 def test_a_permanent_slack_error_reaches_the_failed_state(driver: SlackDriver) -> None:
     pid = _seed_person(driver, "UGONE", "Gone", "rijk")
     _enqueue_text(driver, pid, "hallo", key="gone-1")

@@ -35,6 +35,7 @@ from bot.settings import Settings
 from storage import consents, outbox, people, rounds
 from storage.db import session_scope
 from storage.models import CheckIn, MatchGroup, Person, TeamsConversation
+from storage.types import utcnow
 from tests.fake_bot_connector import (
     BOT_FRAMEWORK_ISSUER,
     Call,
@@ -595,6 +596,36 @@ def test_a_throttled_send_is_retried_after_retry_after(world: World) -> None:
         c for c in sent_to(world, user.platform_user_id) if "checkin:" in json.dumps(c.body)
     ]
     assert len(attempts) == 2, "one throttled attempt, one delivered"
+
+
+def test_a_reply_the_connector_will_not_take_now_comes_later_through_the_outbox(
+    world: World,
+) -> None:
+    anna = "aad-anna"
+    calls = world.turn(
+        anna, kind="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}, {"id": f"29:{anna}"}]
+    )
+    press(world, anna, calls, "yes")  # consent: the next question asks the name
+
+    # the reply is throttled: Teams will not resend the activity, so the outbox must
+    world.connector.fail_next(429, {"Retry-After": "7"})
+    started = utcnow()
+    attempt = world.turn(anna, text="Anna Later")
+    assert len(attempt) == 1, "one throttled attempt, no apology on top"
+    anna_id = person(world, anna).id
+    with Session(world.maatjes.engine) as session:
+        (waiting,) = [m for m in outbox.entries(session) if m.kind == "reply"]
+        assert waiting.status == outbox.PENDING and waiting.recipient_id == anna_id
+        assert started + timedelta(seconds=6) <= waiting.not_before
+        assert waiting.not_before <= utcnow() + timedelta(seconds=8), "as long as Teams said"
+        assert people.draft_answers(session, person_id=waiting.recipient_id)["name"] == (
+            "Anna Later"
+        )
+    assert world.maatjes.delivery.deliver_due().delivered == 0, "not before Teams said"
+    later = world.maatjes.delivery.deliver_due(now=utcnow() + timedelta(seconds=9))
+    assert later.delivered == 1 and later.by_kind == {"reply": 1}
+    delivered = sent_to(world, anna)[-1]
+    assert "Anna Later" in json.dumps(delivered.body, ensure_ascii=False)
 
 
 def test_people_without_a_stored_conversation_are_reported_not_retried(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -25,6 +26,17 @@ class Threads(Protocol):
     def thread(self, account: Account, group_id: int) -> dict[str, Any] | None: ...
 
     def post(self, account: Account, group_id: int, text: str) -> str: ...
+
+
+class Replies(Protocol):
+    """Where a reply goes that the platform cannot take now (rate limited, briefly down): the
+    outbox, which sends it when the platform is ready, so it arrives late instead of never."""
+
+    def postpone(
+        self, account: Account, messages: Sequence[Outbound], *, after: timedelta | None
+    ) -> bool:
+        """Queue the messages for this person; False when the person is unknown here."""
+        ...
 
 
 class RetryLater(Exception):

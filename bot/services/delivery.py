@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,8 +18,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
+from bot.core.messages import Account, Outbound, to_dict
 from bot.core.ports import DeliveryRefused, RetryLater
-from storage import inbox, outbox
+from storage import inbox, outbox, people
 from storage.db import session_scope
 from storage.models import Person
 from storage.types import utcnow
@@ -44,6 +46,37 @@ class InboxSender:
         assert person.id is not None
         with session_scope(self.engine) as session:
             inbox.deliver(session, person_id=person.id, messages=messages)
+
+
+class PostponedReplies:
+    """Replies to a live turn that the platform would not take go to the outbox (kind
+    ``reply``), due when the platform said, else after the first backoff step."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def postpone(
+        self, account: Account, messages: Sequence[Outbound], *, after: timedelta | None
+    ) -> bool:
+        if not messages:
+            return True
+        with session_scope(self.engine) as session:
+            person = people.get_person(
+                session, platform=account.platform, platform_user_id=account.user_id
+            )
+            if person is None or person.id is None:
+                return False
+            outbox.enqueue(
+                session,
+                dedupe_key=f"reply:{account.platform}:{uuid.uuid4().hex}",
+                recipient_id=person.id,
+                kind="reply",
+                payload={"messages": [to_dict(m) for m in messages]},
+                not_before=self.clock() + (after if after is not None else backoff(1)),
+            )
+            log.info("reply postponed", extra={"person_id": person.id, "kind": "reply"})
+        return True
 
 
 @dataclass

@@ -11,7 +11,8 @@ check-in buttons all live in ``bot.core``.
 - Slack wants an answer within 3 seconds: commands and buttons are acknowledged first and their
   work (which may embed a profile or propose a round) runs after the ack (Bolt lazy listeners).
 - Web API calls retry a rate limit (429) in-process when Slack asks for a short wait; a longer
-  wait goes back to the outbox as :class:`RetryLater`, so nothing is lost.
+  wait goes back to the outbox as :class:`RetryLater`, and a live reply Slack will not take now
+  is queued there (``replies``), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from bot.adapters.slack import blocks as kit
 from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
-from bot.core.ports import Conversations, DeliveryRefused, RetryLater, retry_after_seconds
+from bot.core.ports import (
+    Conversations,
+    DeliveryRefused,
+    Replies,
+    RetryLater,
+    retry_after_seconds,
+)
 
 PLATFORM: Final = "slack"
 SCOPES: Final = (
@@ -231,11 +238,13 @@ class SlackAdapter:
         *,
         installation_store: InstallationStore | None = None,
         state_store: OAuthStateStore | None = None,
+        replies: Replies | None = None,
     ) -> None:
         self.config = config
         self.conversations = conversations
         self.store = store
         self.home = home
+        self.replies = replies
         self.installation_store = installation_store
         self.client = web_client(config.api_url, config.bot_token)
         self._locales: dict[str, tuple[float, str | None]] = {}
@@ -592,11 +601,28 @@ class SlackAdapter:
     def _post(
         self, client: WebClient, channel: str, account: Account, messages: Sequence[Outbound]
     ) -> None:
+        """Post a turn's reply. What Slack will not take now (a long rate limit, an outage) is
+        handed to ``replies`` (the outbox) from the first message not sent, so it comes late
+        rather than never; what Slack refuses for good is logged."""
         t = translator(self.conversations.language_of(account))
+        sent = 0
         for message in kit.messages_of(messages, t):
-            self._call(
-                client.chat_postMessage, channel=channel, blocks=message.blocks, text=message.text
-            )
+            try:
+                client.chat_postMessage(channel=channel, blocks=message.blocks, text=message.text)
+            except (SlackApiError, OSError) as error:
+                problem = (
+                    _slack_error(error)
+                    if isinstance(error, SlackApiError)
+                    else RetryLater(type(error).__name__)
+                )
+                log.warning(
+                    "slack reply not posted",
+                    extra={"error": str(problem), "postponed": isinstance(problem, RetryLater)},
+                )
+                if isinstance(problem, RetryLater) and self.replies is not None:
+                    self.replies.postpone(account, messages[sent:], after=problem.after)
+                return
+            sent += message.covers
 
     def _publish_home(self, client: WebClient, account: Account) -> None:
         t = translator(self.conversations.language_of(account))

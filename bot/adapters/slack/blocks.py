@@ -235,6 +235,8 @@ def plain_text_of(message: Outbound) -> str:
 class SlackMessage:
     blocks: list[dict[str, Any]]
     text: str
+    #: how many of the turn's messages this Slack message carries (each lies wholly in one)
+    covers: int = 1
 
 
 def messages_of(messages: Sequence[Outbound], t: Translate) -> Iterator[SlackMessage]:
@@ -245,12 +247,12 @@ def messages_of(messages: Sequence[Outbound], t: Translate) -> Iterator[SlackMes
     for message in messages:
         rendered = blocks_of(message, t, ids)
         if blocks and len(blocks) + len(rendered) > MESSAGE_BLOCKS:
-            yield SlackMessage(blocks, shorten("\n".join(texts), 3000))
+            yield SlackMessage(blocks, shorten("\n".join(texts), 3000), len(texts))
             blocks, texts = [], []
         blocks += rendered[:MESSAGE_BLOCKS]
         texts.append(plain_text_of(message))
     if blocks:
-        yield SlackMessage(blocks, shorten("\n".join(texts), 3000))
+        yield SlackMessage(blocks, shorten("\n".join(texts), 3000), len(texts))
 
 
 def home_view(items: Sequence[Outbound], t: Translate) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
@@ -42,7 +43,7 @@ from microsoft_agents.hosting.fastapi import CloudAdapter, jwt_authorization_dec
 from bot.adapters.teams import cards
 from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
-from bot.core.ports import Conversations, retry_after_seconds
+from bot.core.ports import Conversations, Replies, retry_after_seconds
 
 PLATFORM = "teams"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -115,13 +116,13 @@ def _attachment(card: dict[str, Any]) -> Attachment:
 
 
 def activities(messages: Sequence[Outbound], t: Translate) -> list[Activity]:
-    out = []
-    for item in cards.render(messages, t):
-        if isinstance(item, str):
-            out.append(Activity(type=ActivityTypes.message, text=item, text_format="plain"))
-        else:
-            out.append(Activity(type=ActivityTypes.message, attachments=[_attachment(item)]))
-    return out
+    return [_activity(item) for item in cards.render(messages, t)]
+
+
+def _activity(item: dict[str, Any] | str) -> Activity:
+    if isinstance(item, str):
+        return Activity(type=ActivityTypes.message, text=item, text_format="plain")
+    return Activity(type=ActivityTypes.message, attachments=[_attachment(item)])
 
 
 def user_id_of(activity: Activity) -> str | None:
@@ -167,9 +168,15 @@ def inbound_of(activity: Activity) -> tuple[Inbound, dict[str, str] | None]:
 class TeamsBot:
     """The agent: one turn per activity, on the shared core (``Conversations``)."""
 
-    def __init__(self, conversations: Conversations, references: References) -> None:
+    def __init__(
+        self,
+        conversations: Conversations,
+        references: References,
+        replies: Replies | None = None,
+    ) -> None:
         self.conversations = conversations
         self.references = references
+        self.replies = replies
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -195,8 +202,7 @@ class TeamsBot:
         t = translator(language)
         if pressed is not None and activity.reply_to_id and _settled(turn):
             await self._spend(context, activity.reply_to_id, pressed, t)
-        if turn.messages:
-            await context.send_activities(activities(turn.messages, t))
+        await self._reply(context, account, turn.messages, t)
 
     async def _conversation_update(self, context: TurnContext) -> None:
         """The bot was added to a personal chat (the app was installed): say hello."""
@@ -210,8 +216,29 @@ class TeamsBot:
         account = Account(platform=PLATFORM, user_id=user_id, locale=activity.locale)
         messages = await asyncio.to_thread(self.conversations.resume, account)
         language = await asyncio.to_thread(self.conversations.language_of, account)
-        if messages:
-            await context.send_activities(activities(messages, translator(language)))
+        await self._reply(context, account, messages, translator(language))
+
+    async def _reply(
+        self, context: TurnContext, account: Account, messages: Sequence[Outbound], t: Translate
+    ) -> None:
+        """Send a turn's reply. What the connector cannot take now (throttled, unreachable) is
+        handed to ``replies`` (the outbox) from the first message not sent, so it comes late
+        rather than never; the activity itself is not retried by Teams (its id is recorded)."""
+        for first, item in cards.rendered(messages, t):
+            try:
+                await context.send_activity(_activity(item))
+            except Exception as problem:
+                outcome = push_outcome(problem)
+                if not outcome.retry or self.replies is None:
+                    raise  # on_turn_error: logged, and an apology if the connector takes it
+                log.warning(
+                    "teams reply postponed", extra={"platform": PLATFORM, "error": outcome.reason}
+                )
+                after = None if outcome.after is None else timedelta(seconds=outcome.after)
+                await asyncio.to_thread(
+                    self.replies.postpone, account, messages[first:], after=after
+                )
+                return
 
     async def _spend(
         self, context: TurnContext, card_id: str, pressed: dict[str, str], t: Translate
@@ -290,6 +317,22 @@ async def _turn_error(context: TurnContext, error: Exception) -> None:
         log.warning("apology not sent", extra={"platform": PLATFORM})
 
 
+def push_outcome(problem: Exception) -> PushResult:
+    """A failed send to the Bot Connector as an outcome: retry (when, if it said), or not."""
+    if isinstance(problem, aiohttp.ClientResponseError):
+        status = problem.status
+        if status == 429:
+            return PushResult(False, True, _retry_after(problem.headers), "throttled (429)")
+        if status in (403, 404):  # the person removed the app or blocked the bot
+            return PushResult(False, False, None, f"connector refused ({status})")
+        return PushResult(False, True, _retry_after(problem.headers), f"connector {status}")
+    if isinstance(problem, aiohttp.ClientError | TimeoutError | OSError):
+        return PushResult(False, True, None, f"connector unreachable ({type(problem).__name__})")
+    # e.g. no token: retried, then reported
+    log.warning("teams send failed", extra={"platform": PLATFORM, "error": type(problem).__name__})
+    return PushResult(False, True, None, type(problem).__name__)
+
+
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     seconds = retry_after_seconds((headers or {}).get("Retry-After"))
     return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
@@ -309,7 +352,12 @@ class Teams:
     """The Teams adapter: the SDK's CloudAdapter, our agent, the endpoint, proactive sends."""
 
     def __init__(
-        self, config: TeamsConfig, conversations: Conversations, references: References
+        self,
+        config: TeamsConfig,
+        conversations: Conversations,
+        references: References,
+        *,
+        replies: Replies | None = None,
     ) -> None:
         self.config = config
         self.references = references
@@ -319,7 +367,7 @@ class Teams:
         )
         self.adapter = CloudAdapter(connection_manager=connections)
         self.adapter.on_turn_error = _turn_error
-        self.bot = TeamsBot(conversations, references)
+        self.bot = TeamsBot(conversations, references, replies)
 
     def mount(self, app: FastAPI) -> None:
         """``POST /api/messages``: authenticated by the SDK, tenant checked, retries dropped."""
@@ -366,22 +414,8 @@ class Teams:
         activity = Activity(type=ActivityTypes.message, attachments=[_attachment(card)])
         try:
             _run(self._continue(reference, activity))
-        except aiohttp.ClientResponseError as problem:
-            status = problem.status
-            if status == 429:
-                return PushResult(False, True, _retry_after(problem.headers), "throttled (429)")
-            if status in (403, 404):  # the person removed the app or blocked the bot
-                return PushResult(False, False, None, f"connector refused ({status})")
-            return PushResult(False, True, _retry_after(problem.headers), f"connector {status}")
-        except (aiohttp.ClientError, TimeoutError, OSError) as problem:
-            return PushResult(
-                False, True, None, f"connector unreachable ({type(problem).__name__})"
-            )
-        except Exception as problem:  # noqa: BLE001 - e.g. no token: retried, then reported
-            log.warning(
-                "teams send failed", extra={"platform": PLATFORM, "error": type(problem).__name__}
-            )
-            return PushResult(False, True, None, type(problem).__name__)
+        except Exception as problem:  # noqa: BLE001 - every failure becomes an outcome
+            return push_outcome(problem)
         return PushResult(True)
 
     async def _continue(self, reference: dict[str, Any], activity: Activity) -> None:

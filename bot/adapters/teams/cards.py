@@ -154,16 +154,22 @@ def render(messages: Sequence[Outbound], t: Translate) -> list[dict[str, Any] | 
     """One item per message: plain text for texts, an Adaptive Card for questions and cards.
 
     Consecutive texts are joined into one chat message, so a turn reads as a few messages."""
-    out: list[dict[str, Any] | str] = []
-    for message in messages:
+    return [item for _, item in rendered(messages, t)]
+
+
+def rendered(messages: Sequence[Outbound], t: Translate) -> list[tuple[int, dict[str, Any] | str]]:
+    """``render``'s items, each with the index of the first message it holds: what is left to
+    send when an item fails is ``messages[index:]``."""
+    out: list[tuple[int, dict[str, Any] | str]] = []
+    for index, message in enumerate(messages):
         if isinstance(message, Text):
-            if out and isinstance(out[-1], str):
-                out[-1] = f"{out[-1]}\n\n{message.text}"
+            if out and isinstance(out[-1][1], str):
+                out[-1] = (out[-1][0], f"{out[-1][1]}\n\n{message.text}")
             else:
-                out.append(message.text)
+                out.append((index, message.text))
             continue
         body, actions = parts(message, t)
-        out.append(adaptive_card(body, actions))
+        out.append((index, adaptive_card(body, actions)))
     return out
 
 
