@@ -115,10 +115,6 @@ def _attachment(card: dict[str, Any]) -> Attachment:
     return Attachment(content_type=cards.CONTENT_TYPE, content=card)
 
 
-def activities(messages: Sequence[Outbound], t: Translate) -> list[Activity]:
-    return [_activity(item) for item in cards.render(messages, t)]
-
-
 def _activity(item: dict[str, Any] | str) -> Activity:
     if isinstance(item, str):
         return Activity(type=ActivityTypes.message, text=item, text_format="plain")
@@ -224,7 +220,7 @@ class TeamsBot:
         """Send a turn's reply. What the connector cannot take now (throttled, unreachable) is
         handed to ``replies`` (the outbox) from the first message not sent, so it comes late
         rather than never; the activity itself is not retried by Teams (its id is recorded)."""
-        for first, item in cards.rendered(messages, t):
+        for first, item in cards.render(messages, t):
             try:
                 await context.send_activity(_activity(item))
             except Exception as problem:

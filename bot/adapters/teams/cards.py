@@ -150,16 +150,12 @@ def _card(card: Card) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return body, [_button(c, card.title) for c in card.choices]
 
 
-def render(messages: Sequence[Outbound], t: Translate) -> list[dict[str, Any] | str]:
+def render(messages: Sequence[Outbound], t: Translate) -> list[tuple[int, dict[str, Any] | str]]:
     """One item per message: plain text for texts, an Adaptive Card for questions and cards.
 
-    Consecutive texts are joined into one chat message, so a turn reads as a few messages."""
-    return [item for _, item in rendered(messages, t)]
-
-
-def rendered(messages: Sequence[Outbound], t: Translate) -> list[tuple[int, dict[str, Any] | str]]:
-    """``render``'s items, each with the index of the first message it holds: what is left to
-    send when an item fails is ``messages[index:]``."""
+    Consecutive texts are joined into one chat message, so a turn reads as a few messages. Each
+    item comes with the index of the first message it holds: what is left to send when an item
+    fails is ``messages[index:]``."""
     out: list[tuple[int, dict[str, Any] | str]] = []
     for index, message in enumerate(messages):
         if isinstance(message, Text):
