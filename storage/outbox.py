@@ -118,15 +118,36 @@ def mark_retry(
     )
 
 
-def cancel_for(session: Session, *, recipient_id: int, kinds: Sequence[str] | None = None) -> int:
-    """Cancel someone's messages that were not sent yet (after a pause, stop or erasure)."""
+def cancel_for(
+    session: Session,
+    *,
+    recipient_id: int,
+    kinds: Sequence[str] | None = None,
+    keep: Sequence[str] = (),
+) -> int:
+    """Cancel someone's messages that were not sent yet (after a pause, stop or erasure): of
+    ``kinds`` (all when None), except those of the kinds in ``keep``."""
     statement = update(OutboxMessage).where(
         col(OutboxMessage.recipient_id) == recipient_id, col(OutboxMessage.status) == PENDING
     )
     if kinds is not None:
         statement = statement.where(col(OutboxMessage.kind).in_(kinds))
+    if keep:
+        statement = statement.where(col(OutboxMessage.kind).not_in(keep))
     result = session.execute(statement.values(status=CANCELLED))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def last_waiting(session: Session, *, recipient_id: int, kind: str) -> datetime | None:
+    """When the last of someone's unsent messages of this kind is due, or None if none waits."""
+    due = session.exec(
+        select(func.max(OutboxMessage.not_before)).where(
+            col(OutboxMessage.recipient_id) == recipient_id,
+            col(OutboxMessage.kind) == kind,
+            col(OutboxMessage.status).in_((PENDING, SENDING)),
+        )
+    ).one()
+    return None if due is None else due
 
 
 def entries(session: Session, *, status: str | None = None) -> Sequence[OutboxMessage]:

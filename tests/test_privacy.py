@@ -29,7 +29,7 @@ from bot.logs import JsonFormatter, RedactingFilter
 from bot.services import privacy as privacy_service
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
-from bot.services.delivery import Delivery, InboxSender
+from bot.services.delivery import REPLY, Delivery, InboxSender
 from bot.services.matchmaking import Matchmaker
 from bot.services.privacy import LinkExpired, LinkInvalid, PrivacyService
 from bot.services.rounds import CLI_ACTOR, RoundService
@@ -173,6 +173,14 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
         assert ids[0] in [p.id for p in Matchmaker(_settings()).candidates(session, now=utcnow())]
         pending = [m for m in outbox.entries(session) if m.recipient_id == ids[0]]
         assert any(m.status == "pending" for m in pending)
+    with session_scope(engine) as session:  # a reply the platform has not taken yet
+        outbox.enqueue(
+            session,
+            dedupe_key="reply:test:1",
+            recipient_id=ids[0],
+            kind=REPLY,
+            payload={"messages": [{"type": "text", "text": "Bij welke organisatie werk je?"}]},
+        )
 
     anna = Chat(service, user="anna")
     anna.say("privacy")
@@ -190,9 +198,13 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
         dissolved = session.get(MatchGroup, lone_pair)
         assert dissolved is not None and dissolved.status == "dissolved"
         assert ids[4] in candidates, "the one left is free for the next round"
-        assert all(
-            m.status == "cancelled" for m in outbox.entries(session) if m.recipient_id == ids[0]
-        ), "nothing pending goes out to her any more"
+        hers = [m for m in outbox.entries(session) if m.recipient_id == ids[0]]
+        assert all(m.status == "cancelled" for m in hers if m.kind != REPLY), (
+            "nothing pending goes out to her any more"
+        )
+        assert [m.status for m in hers if m.kind == REPLY] == ["pending"], (
+            "but the reply to her own conversation still does"
+        )
         due = session.get(CheckIn, checkin_id)
         assert due is not None
     CheckInService(engine, _settings()).run_due(due.due_at)

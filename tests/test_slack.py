@@ -704,18 +704,28 @@ def test_a_reply_slack_will_not_take_now_comes_later_through_the_outbox(
         assert person is not None and waiting.recipient_id == person.id
         assert people.draft_answers(session, person_id=person.id)["name"] == "Lotte Later"
 
+    # Slack would take the next reply, but it queues behind the waiting one: read in order
+    assert driver.post(event_body(dm_event(user, "Gemeente Later")), JSON).status_code == 200
+    first, second = sorted(_postponed_replies(driver, 2), key=lambda m: m.id or 0)
+    assert second.not_before == first.not_before
+    assert len(driver.posts(user)) == before
+
     assert driver.maatjes.delivery.deliver_due().delivered == 0, "not before Slack said"
     later = driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(seconds=121))
-    assert later.delivered == 1 and later.by_kind == {"reply": 1}
-    reply = driver.wait_posts(user, before + 1)[-1]
-    assert "Lotte Later" in texts(reply), "the postponed reply is the turn's own answer"
+    assert later.delivered == 2 and later.by_kind == {"reply": 2}
+    name_reply, organisation_reply = driver.wait_posts(user, before + 2)[-2:]
+    assert "Lotte Later" in texts(name_reply), "the postponed reply is the turn's own answer"
+    assert "Lotte Later" not in texts(organisation_reply)
+
+    # nothing waits any more: the next reply goes straight to Slack
+    driver.say(user, "overig")
+    assert len(_postponed_replies(driver, 0)) == 2
 
     # a passing outage (Slack answers 500) queues the reply too, due after a backoff step
     driver.fake.fail("chat.postMessage", 500, error="internal_error")
-    assert driver.post(event_body(dm_event(user, "Gemeente Later")), JSON).status_code == 200
-    postponed = _postponed_replies(driver, 2)
-    assert len(postponed) == 2
-    assert max(m.not_before for m in postponed) >= utcnow() + timedelta(seconds=20)
+    assert driver.post(event_body(dm_event(user, "Nog een antwoord")), JSON).status_code == 200
+    outage = sorted(_postponed_replies(driver, 3), key=lambda m: m.id or 0)[-1]
+    assert outage.not_before >= utcnow() + timedelta(seconds=20)
 
 
 def test_a_permanent_slack_error_reaches_the_failed_state(driver: SlackDriver) -> None:

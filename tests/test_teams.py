@@ -621,11 +621,19 @@ def test_a_reply_the_connector_will_not_take_now_comes_later_through_the_outbox(
         assert people.draft_answers(session, person_id=waiting.recipient_id)["name"] == (
             "Anna Later"
         )
+    # the connector would take the next reply, but it waits behind the first: read in order
+    assert world.turn(anna, text="Gemeente Later") == [], "nothing overtakes the waiting reply"
+    with Session(world.maatjes.engine) as session:
+        queued = [m for m in outbox.entries(session) if m.kind == "reply"]
+    assert len(queued) == 2 and queued[1].not_before == queued[0].not_before
+
     assert world.maatjes.delivery.deliver_due().delivered == 0, "not before Teams said"
     later = world.maatjes.delivery.deliver_due(now=utcnow() + timedelta(seconds=9))
-    assert later.delivered == 1 and later.by_kind == {"reply": 1}
-    delivered = sent_to(world, anna)[-1]
-    assert "Anna Later" in json.dumps(delivered.body, ensure_ascii=False)
+    assert later.delivered == 2 and later.by_kind == {"reply": 2}
+    name_reply, organisation_reply = (
+        json.dumps(c.body, ensure_ascii=False) for c in sent_to(world, anna)[-2:]
+    )
+    assert "Anna Later" in name_reply and "Anna Later" not in organisation_reply
 
 
 def test_people_without_a_stored_conversation_are_reported_not_retried(world: World) -> None:

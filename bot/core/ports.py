@@ -38,6 +38,11 @@ class Replies(Protocol):
         """Queue the messages for this person; False when the person is unknown here."""
         ...
 
+    def behind(self, account: Account, messages: Sequence[Outbound]) -> bool:
+        """While an earlier reply to this person still waits, queue these behind it (so replies
+        keep their order) and say True; False, queuing nothing, when none waits."""
+        ...
+
 
 class RetryLater(Exception):
     """A platform cannot take a message now; the outbox tries again, after ``after`` when the

@@ -42,6 +42,7 @@ from bot.core.intake import (
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services import checkins as checkin_service
+from bot.services.delivery import REPLY
 from bot.services.privacy import LinkInvalid, PrivacyService
 from bot.services.rounds import (
     MatchingUnavailable,
@@ -349,10 +350,11 @@ class ConversationService:
     def _stop_processing(self, session: Session, person_id: int, purpose: str) -> None:
         """A withdrawal takes effect at once: no matching consent means out of every proposal
         still under review and no pending messages (introductions, check-ins, follow-ups); no
-        sharing consent means none of their reflection answers is shown to the group."""
+        sharing consent means none of their reflection answers is shown to the group. Replies
+        to their own conversation that still wait for the platform are kept."""
         if purpose == MATCHING:
             left = privacy_store.leave_proposed_groups(session, person_id=person_id)
-            cancelled = outbox.cancel_for(session, recipient_id=person_id)
+            cancelled = outbox.cancel_for(session, recipient_id=person_id, keep=(REPLY,))
             log.info(
                 "matching consent withdrawn",
                 extra={"person_id": person_id, "proposals_left": left, "cancelled": cancelled},

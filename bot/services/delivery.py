@@ -28,6 +28,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+#: The outbox kind of a live reply the platform did not take at once (PostponedReplies).
+REPLY = "reply"
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
 
@@ -59,23 +61,42 @@ class PostponedReplies:
     def postpone(
         self, account: Account, messages: Sequence[Outbound], *, after: timedelta | None
     ) -> bool:
-        if not messages:
-            return True
+        due = self.clock() + (after if after is not None else backoff(1))
+        return self._queue(account, messages, due=due, only_behind=False)
+
+    def behind(self, account: Account, messages: Sequence[Outbound]) -> bool:
+        return self._queue(account, messages, due=None, only_behind=True)
+
+    def _queue(
+        self,
+        account: Account,
+        messages: Sequence[Outbound],
+        *,
+        due: datetime | None,
+        only_behind: bool,
+    ) -> bool:
         with session_scope(self.engine) as session:
             person = people.get_person(
                 session, platform=account.platform, platform_user_id=account.user_id
             )
             if person is None or person.id is None:
                 return False
+            waiting = outbox.last_waiting(session, recipient_id=person.id, kind=REPLY)
+            if only_behind and waiting is None:
+                return False
+            if not messages:
+                return True
+            # never ahead of a reply that still waits: the outbox sends in order of enqueueing
+            not_before = max(d for d in (due, waiting) if d is not None)
             outbox.enqueue(
                 session,
-                dedupe_key=f"reply:{account.platform}:{uuid.uuid4().hex}",
+                dedupe_key=f"{REPLY}:{account.platform}:{uuid.uuid4().hex}",
                 recipient_id=person.id,
-                kind="reply",
+                kind=REPLY,
                 payload={"messages": [to_dict(m) for m in messages]},
-                not_before=self.clock() + (after if after is not None else backoff(1)),
+                not_before=not_before,
             )
-            log.info("reply postponed", extra={"person_id": person.id, "kind": "reply"})
+            log.info("reply queued", extra={"person_id": person.id, "behind": only_behind})
         return True
 
 

@@ -603,7 +603,10 @@ class SlackAdapter:
     ) -> None:
         """Post a turn's reply. What Slack will not take now (a long rate limit, an outage) is
         handed to ``replies`` (the outbox) from the first message not sent, so it comes late
-        rather than never; what Slack refuses for good is logged."""
+        rather than never; what Slack refuses for good is logged. While such a reply waits,
+        later ones queue behind it, so the person reads them in order."""
+        if self.replies is not None and self.replies.behind(account, messages):
+            return
         t = translator(self.conversations.language_of(account))
         sent = 0
         for message in kit.messages_of(messages, t):

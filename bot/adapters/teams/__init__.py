@@ -219,7 +219,12 @@ class TeamsBot:
     ) -> None:
         """Send a turn's reply. What the connector cannot take now (throttled, unreachable) is
         handed to ``replies`` (the outbox) from the first message not sent, so it comes late
-        rather than never; the activity itself is not retried by Teams (its id is recorded)."""
+        rather than never; the activity itself is not retried by Teams (its id is recorded).
+        While such a reply waits, later ones queue behind it, so they are read in order."""
+        if self.replies is not None and await asyncio.to_thread(
+            self.replies.behind, account, messages
+        ):
+            return
         for first, item in cards.render(messages, t):
             try:
                 await context.send_activity(_activity(item))
