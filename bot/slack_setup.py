@@ -21,7 +21,12 @@ from bot.core.ports import Conversations
 from bot.services.delivery import PostponedReplies
 from bot.services.home import Overview
 from bot.services.rounds import Access
-from bot.services.slack_state import DatabaseInstallationStore, SignedStateStore, SlackDirectory
+from bot.services.slack_state import (
+    DatabaseInstallationStore,
+    SignedStateStore,
+    SlackDirectory,
+    TokenSeal,
+)
 from bot.settings import Settings
 from storage.models import Person
 
@@ -45,7 +50,7 @@ def configure(
     installations = state = None
     if mode == "oauth":
         assert settings.slack_client_secret is not None
-        installations = DatabaseInstallationStore(engine)
+        installations = DatabaseInstallationStore(engine, TokenSeal(settings.session_secret()))
         state_secret = (
             settings.slack_state_secret.get_secret_value()
             if settings.slack_state_secret is not None

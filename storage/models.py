@@ -455,8 +455,8 @@ class TeamsConversation(SQLModel, table=True):
 
 class SlackInstallation(SQLModel, table=True):
     """One installation of the Slack app in a workspace (or an Enterprise Grid organisation),
-    as slack_sdk's OAuth flow reports it. ``data`` holds the whole record, tokens included:
-    the database is as confidential as the settings file that holds a single-workspace token."""
+    as slack_sdk's OAuth flow reports it. ``data`` holds the whole record, its tokens sealed
+    by the service that stores it (bot.services.slack_state.TokenSeal)."""
 
     __tablename__ = "slack_installation"
 

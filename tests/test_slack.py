@@ -1114,12 +1114,65 @@ def test_a_button_on_a_long_message_is_not_refused_as_too_large(driver: SlackDri
     driver.wait_posts(user, 2)
 
 
+def test_installation_tokens_are_sealed_in_the_database(
+    engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.services.slack_state import DatabaseInstallationStore, TokenSeal
+    from storage import slack as slack_store
+    from storage.models import SlackInstallation
+
+    store = DatabaseInstallationStore(engine, TokenSeal("de sleutel van deze server"))
+    store.save(
+        Installation(
+            team_id="T1",
+            user_id="U1",
+            bot_token="xoxb-secret-bot",
+            bot_refresh_token="xoxe-secret-refresh",
+            user_token="xoxp-secret-user",
+            bot_id="B1",
+            bot_user_id="UB1",
+        )
+    )
+    with Session(engine) as session:
+        (row,) = session.exec(select(SlackInstallation)).all()
+    raw = json.dumps(row.data)
+    assert "xoxb-secret-bot" not in raw and "xoxp-secret-user" not in raw
+    assert "xoxe-secret-refresh" not in raw and row.data["bot_token"].startswith("sealed:v1:")
+    assert row.data["team_id"] == "T1", "only the credentials are sealed"
+    found = store.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.bot_token == "xoxb-secret-bot"
+    assert (
+        found.user_token == "xoxp-secret-user" and found.bot_refresh_token == "xoxe-secret-refresh"
+    )
+
+    # another server key opens nothing: the workspace counts as not installed, and says why
+    other = DatabaseInstallationStore(engine, TokenSeal("een andere sleutel"))
+    with caplog.at_level("ERROR"):
+        assert other.find_bot(enterprise_id=None, team_id="T1") is None
+    assert "another secret key" in caplog.text and "xoxb" not in caplog.text
+
+    # a record from before sealing is still read, as it is
+    with session_scope(engine) as session:
+        slack_store.save_installation(
+            session,
+            enterprise_id=None,
+            team_id="T2",
+            is_enterprise_install=False,
+            user_id="U2",
+            data={"team_id": "T2", "user_id": "U2", "bot_token": "xoxb-old-plain", "bot_id": "B2"},
+        )
+    old = store.find_bot(enterprise_id=None, team_id="T2")
+    assert old is not None and old.bot_token == "xoxb-old-plain"
+
+
 def test_the_installation_store_keeps_workspaces_and_organisations_apart(engine: Any) -> None:
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.services.slack_state import DatabaseInstallationStore
+    from bot.services.slack_state import DatabaseInstallationStore, TokenSeal
 
-    store = DatabaseInstallationStore(engine)
+    store = DatabaseInstallationStore(engine, TokenSeal("een geheime sleutel"))
     store.save(
         Installation(
             team_id="T1", user_id="U1", bot_token="xoxb-t1", bot_id="B1", bot_user_id="UB1"

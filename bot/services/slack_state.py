@@ -1,7 +1,8 @@
 """What the Slack adapter needs from our database, behind slack_sdk's own interfaces.
 
 - :class:`DatabaseInstallationStore`: slack_sdk's ``InstallationStore`` on our tables, so every
-  instance of Maatjes sees every workspace that installed the app (multi-workspace OAuth).
+  instance of Maatjes sees every workspace that installed the app (multi-workspace OAuth). The
+  tokens in it are sealed (:class:`TokenSeal`): a copy of the database alone holds none.
 - :class:`SignedStateStore`: OAuth ``state`` values signed with a secret and usable once (the
   once-only record is the shared platform-event table, so it holds across instances).
 - :class:`SlackDirectory`: event deduplication, where members live (workspace, DM channel), who is
@@ -10,14 +11,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import secrets
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from sqlalchemy.engine import Engine
@@ -36,16 +41,61 @@ def _plain(value: Any) -> Any:
     return value.timestamp() if isinstance(value, datetime) else value
 
 
+#: The credentials in slack_sdk's installation record: sealed before they reach the database.
+CREDENTIALS: Final = (
+    "bot_token",
+    "bot_refresh_token",
+    "user_token",
+    "user_refresh_token",
+    "incoming_webhook_url",
+)
+SEALED: Final = "sealed:v1:"
+
+
+class TokenSeal:
+    """Encrypts Slack credentials for the database (Fernet: AES-128-CBC with HMAC-SHA256) under
+    a key derived (HKDF-SHA256) from the server's secret key, ``MAATJES_SECRET_KEY``: a backup
+    or a replica of the database alone holds no usable token. Records written before sealing
+    existed are read as they are and sealed when the workspace installs again."""
+
+    def __init__(self, secret: str) -> None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"maatjes slack credentials"
+        ).derive(secret.encode("utf-8"))
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: (
+                SEALED + self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+                if name in CREDENTIALS and isinstance(value, str) and value
+                else value
+            )
+            for name, value in data.items()
+        }
+
+    def open(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The record with its credentials readable; InvalidToken if another key sealed it."""
+        opened = dict(data)
+        for name in CREDENTIALS:
+            value = opened.get(name)
+            if isinstance(value, str) and value.startswith(SEALED):
+                token = value.removeprefix(SEALED).encode("ascii")
+                opened[name] = self._fernet.decrypt(token).decode("utf-8")
+        return opened
+
+
 class DatabaseInstallationStore(InstallationStore):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, seal: TokenSeal) -> None:
         self.engine = engine
+        self.seal = seal
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
     def save(self, installation: Installation) -> None:
-        data = {k: _plain(v) for k, v in installation.to_dict_for_copying().items()}
+        data = self.seal.seal({k: _plain(v) for k, v in installation.to_dict_for_copying().items()})
         with session_scope(self.engine) as session:
             slack.save_installation(
                 session,
@@ -88,7 +138,18 @@ class DatabaseInstallationStore(InstallationStore):
                     user_id=user_id,
                     is_enterprise_install=True,
                 )
-        return Installation(**data) if data is not None else None
+        if data is None:
+            return None
+        try:
+            return Installation(**self.seal.open(data))
+        except InvalidToken:
+            # sealed under another MAATJES_SECRET_KEY: unusable here, so as good as not installed
+            log.error(
+                "slack installation sealed with another secret key: set the key it was made "
+                "with, or install the app in the workspace again",
+                extra={"team_id": team_id, "enterprise_id": enterprise_id},
+            )
+            return None
 
     def find_bot(
         self,
