@@ -140,14 +140,14 @@ def cancel_for(
 
 def last_waiting(session: Session, *, recipient_id: int, kind: str) -> datetime | None:
     """When the last of someone's unsent messages of this kind is due, or None if none waits."""
-    due = session.exec(
+    due: datetime | None = session.exec(
         select(func.max(OutboxMessage.not_before)).where(
             col(OutboxMessage.recipient_id) == recipient_id,
             col(OutboxMessage.kind) == kind,
             col(OutboxMessage.status).in_((PENDING, SENDING)),
         )
     ).one()
-    return None if due is None else due
+    return due
 
 
 def entries(session: Session, *, status: str | None = None) -> Sequence[OutboxMessage]:
