@@ -78,6 +78,20 @@ class _Server:
         self.thread.join(timeout=5)
 
 
+class _Served:
+    """A fake behind one :class:`_Server`: ``close`` stops it, ``_address`` is where it listens."""
+
+    _server: _Server | None
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    def _address(self, scheme: str = "http") -> str:
+        assert self._server is not None
+        return f"{scheme}://127.0.0.1:{self._server.port}"
+
+
 @dataclass
 class Call:
     method: str
@@ -93,7 +107,7 @@ class Call:
 
 
 @dataclass
-class FakeBotConnector:
+class FakeBotConnector(_Served):
     """The Bot Connector REST API (v3) as far as a bot uses it, recording every call."""
 
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -106,14 +120,9 @@ class FakeBotConnector:
         self._server = _Server(self._route)
         return self
 
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.port}/"
+        return f"{self._address()}/"
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         self.failures.append((status, headers or {}))
@@ -190,7 +199,7 @@ def _tls_context(directory: Path) -> tuple[ssl.SSLContext, Path]:
 
 
 @dataclass
-class FakeEntra:
+class FakeEntra(_Served):
     """Entra ID's token service for one tenant: OpenID metadata and client-credentials tokens."""
 
     tenant_id: str
@@ -205,14 +214,9 @@ class FakeEntra:
         self._server = _Server(self._route, tls=context)
         return self
 
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
     @property
     def authority(self) -> str:
-        assert self._server is not None
-        return f"https://127.0.0.1:{self._server.port}/{self.tenant_id}"
+        return f"{self._address('https')}/{self.tenant_id}"
 
     def _route(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -251,7 +255,7 @@ class FakeEntra:
 
 
 @dataclass
-class FakeChannelKeys:
+class FakeChannelKeys(_Served):
     """The Bot Framework channel's token signer: a JWKS endpoint and tokens signed by its key."""
 
     key_id: str = "test-key-1"
@@ -264,14 +268,9 @@ class FakeChannelKeys:
         self._server = _Server(self._route)
         return self
 
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
     @property
     def jwks_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.port}/v1/.well-known/keys"
+        return f"{self._address()}/v1/.well-known/keys"
 
     def _route(
         self, method: str, path: str, headers: dict[str, str], body: bytes
