@@ -1282,9 +1282,15 @@ def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
     driver.press_and_wait(user, "yes")
     driver.say(user, "Priya Zeldenrust")
 
-    said = texts(driver.say(user, "mijn gegevens")[-1])
+    post = driver.say(user, "mijn gegevens")[-1]
+    said = texts(post)
     link = re.search(r"https?://[^\s>|]+/privacy/export/[A-Za-z0-9._-]+", said)
     assert link, f"the export comes as a link in the DM: {said}"
+    assert post.args["unfurl_links"] in (False, "false", "0") and post.args["unfurl_media"] in (
+        False,
+        "false",
+        "0",
+    ), "Slack is asked not to fetch the link for a preview"
     export = driver.client.get(urlsplit(link.group(0)).path)
     assert export.status_code == 200, export.text
     data = export.json()

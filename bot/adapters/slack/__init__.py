@@ -211,6 +211,16 @@ def web_client(api_url: str, token: str | None = None) -> WebClient:
     return WebClient(token=token, base_url=api_url, retry_handlers=handlers, timeout=15)
 
 
+def _post_message(
+    client: WebClient, channel: str, blocks: Sequence[dict[str, Any]], text: str
+) -> None:
+    """Every post asks Slack not to preview its links: a "mijn gegevens" link would otherwise be
+    fetched by Slack's unfurler, and nothing we post gains from a preview."""
+    client.chat_postMessage(
+        channel=channel, blocks=blocks, text=text, unfurl_links=False, unfurl_media=False
+    )
+
+
 def _slack_error(error: SlackApiError) -> Exception:
     """A Web API error as an outbox outcome: retry later, or give up."""
     response = error.response
@@ -611,7 +621,7 @@ class SlackAdapter:
         sent = 0
         for message in kit.messages_of(messages, t):
             try:
-                client.chat_postMessage(channel=channel, blocks=message.blocks, text=message.text)
+                _post_message(client, channel, message.blocks, message.text)
             except (SlackApiError, OSError) as error:
                 problem = (
                     _slack_error(error)
@@ -689,7 +699,7 @@ class SlackAdapter:
                 blocks = message.blocks
                 if number == len(rendered) - 1 and extra:
                     blocks = [*blocks, *extra][: kit.MESSAGE_BLOCKS]
-                client.chat_postMessage(channel=channel, blocks=blocks, text=message.text)
+                _post_message(client, channel, blocks, message.text)
         except SlackApiError as error:
             raise _slack_error(error) from None
 
@@ -751,9 +761,7 @@ class SlackAdapter:
                 if len(members) > GROUP_DM_UP_TO:  # a private channel: invite, then greet
                     self._invite(client, channel, [m["user_id"] for m in members])
                 for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
-                    client.chat_postMessage(
-                        channel=channel, blocks=message.blocks, text=message.text
-                    )
+                    _post_message(client, channel, message.blocks, message.text)
             except SlackApiError:
                 self.store.release_greeting(group_id)
                 raise
