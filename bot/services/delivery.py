@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.core.messages import Account, Outbound, to_dict
 from bot.core.ports import DeliveryRefused, RetryLater
@@ -75,28 +76,31 @@ class PostponedReplies:
         due: datetime | None,
         only_behind: bool,
     ) -> bool:
-        with session_scope(self.engine) as session:
+        # a read first (every reply asks), a write only when something is queued
+        with Session(self.engine) as session:
             person = people.get_person(
                 session, platform=account.platform, platform_user_id=account.user_id
             )
             if person is None or person.id is None:
                 return False
-            waiting = outbox.last_waiting(session, recipient_id=person.id, kind=REPLY)
-            if only_behind and waiting is None:
-                return False
-            if not messages:
-                return True
-            # never ahead of a reply that still waits: the outbox sends in order of enqueueing
-            not_before = max(d for d in (due, waiting) if d is not None)
+            person_id = person.id
+            waiting = outbox.last_waiting(session, recipient_id=person_id, kind=REPLY)
+        if only_behind and waiting is None:
+            return False
+        if not messages:
+            return True
+        # never ahead of a reply that still waits: the outbox sends in order of enqueueing
+        not_before = max(d for d in (due, waiting) if d is not None)
+        with session_scope(self.engine) as session:
             outbox.enqueue(
                 session,
                 dedupe_key=f"{REPLY}:{account.platform}:{uuid.uuid4().hex}",
-                recipient_id=person.id,
+                recipient_id=person_id,
                 kind=REPLY,
                 payload={"messages": [to_dict(m) for m in messages]},
                 not_before=not_before,
             )
-            log.info("reply queued", extra={"person_id": person.id, "behind": only_behind})
+        log.info("reply queued", extra={"person_id": person_id, "behind": only_behind})
         return True
 
 
