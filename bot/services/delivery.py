@@ -63,19 +63,16 @@ class PostponedReplies:
         self, account: Account, messages: Sequence[Outbound], *, after: timedelta | None
     ) -> bool:
         due = self.clock() + (after if after is not None else backoff(1))
-        return self._queue(account, messages, due=due, only_behind=False)
+        return self._queue(account, messages, due=due)
 
     def behind(self, account: Account, messages: Sequence[Outbound]) -> bool:
-        return self._queue(account, messages, due=None, only_behind=True)
+        return self._queue(account, messages, due=None)
 
     def _queue(
-        self,
-        account: Account,
-        messages: Sequence[Outbound],
-        *,
-        due: datetime | None,
-        only_behind: bool,
+        self, account: Account, messages: Sequence[Outbound], *, due: datetime | None
     ) -> bool:
+        """Queue at ``due``, never ahead of a reply that still waits; without ``due``, only
+        behind such a reply (False when none waits)."""
         # a read first (every reply asks), a write only when something is queued
         with Session(self.engine) as session:
             person = people.get_person(
@@ -85,7 +82,7 @@ class PostponedReplies:
                 return False
             person_id = person.id
             waiting = outbox.last_waiting(session, recipient_id=person_id, kind=REPLY)
-        if only_behind and waiting is None:
+        if due is None and waiting is None:
             return False
         if not messages:
             return True
@@ -100,7 +97,7 @@ class PostponedReplies:
                 payload={"messages": [to_dict(m) for m in messages]},
                 not_before=not_before,
             )
-        log.info("reply queued", extra={"person_id": person_id, "behind": only_behind})
+        log.info("reply queued", extra={"person_id": person_id, "behind": due is None})
         return True
 
 
