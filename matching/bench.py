@@ -465,6 +465,23 @@ def auc_difference(
     return float(roc_auc_score(y, a) - roc_auc_score(y, b)), float(low), float(high)
 
 
+def lookup(embedder: Any, sets: Sequence[dict[str, Any]]) -> Callable[[list[str]], Any]:
+    """Every seeks and offers text of the evaluation sets encoded once; returns texts → vectors."""
+    texts = sorted(
+        {p["a"]["seeks"] for d in sets for p in d["pairs"]}
+        | {p["b"]["offers"] for d in sets for p in d["pairs"]}
+        | {q["seeks"] for d in sets for q in d["queries"]}
+        | {c["offers"] for d in sets for q in d["queries"] for c in q["candidates"]}
+    )
+    index = {text: i for i, text in enumerate(texts)}
+    encoded = embedder.encode(texts)
+
+    def vectors(batch: list[str]) -> Any:
+        return encoded[[index[text] for text in batch]]
+
+    return vectors
+
+
 def quality_of(
     vectors: Callable[[list[str]], Any], data: dict[str, Any]
 ) -> tuple[dict[str, float], dict[str, Any]]:
@@ -500,18 +517,7 @@ def bench_quality(specs: Sequence[str], out: Print) -> list[dict[str, Any]]:
         except EmbedderUnavailable as error:
             rows.append({"embedder": spec, "error": str(error)})
             continue
-        texts = sorted(
-            {p["a"]["seeks"] for _, d in sets for p in d["pairs"]}
-            | {p["b"]["offers"] for _, d in sets for p in d["pairs"]}
-            | {q["seeks"] for _, d in sets for q in d["queries"]}
-            | {c["offers"] for _, d in sets for q in d["queries"] for c in q["candidates"]}
-        )
-        index = {text: i for i, text in enumerate(texts)}
-        encoded = embedder.encode(texts)  # each text once
-
-        def vectors(batch: list[str], encoded: Any = encoded, index: Any = index) -> Any:
-            return encoded[[index[text] for text in batch]]
-
+        vectors = lookup(embedder, [data for _, data in sets])
         for title, data in sets:
             row, scores = quality_of(vectors, data)
             rows.append({"set": title, "spec": spec, "embedder": embedder.name, **row})

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from matching import embedders
-from matching.bench import HELDOUT, LABELLED, auc_difference, quality_of
+from matching.bench import HELDOUT, LABELLED, auc_difference, lookup, quality_of
 from matching.bench_embeddings import RELATEDNESS, correlations
 from matching.embedders import (
     CALIBRATION,
@@ -312,21 +312,9 @@ def test_default_beats_tfidf_across_languages_on_the_held_out_set() -> None:
     pairs (the whole 95 % interval of the AUC difference above zero) and in picking the one good
     offer in the other language among four."""
     data = json.loads(HELDOUT.read_text(encoding="utf-8"))
-    texts = sorted(
-        {p["a"]["seeks"] for p in data["pairs"]}
-        | {p["b"]["offers"] for p in data["pairs"]}
-        | {q["seeks"] for q in data["queries"]}
-        | {c["offers"] for q in data["queries"] for c in q["candidates"]}
-    )
-    index = {text: i for i, text in enumerate(texts)}
-    measured = {}
-    for spec in ("default", "tfidf"):
-        encoded = load_embedder(spec).encode(texts)
-
-        def vectors(batch: list[str], encoded: Any = encoded) -> Any:
-            return encoded[[index[text] for text in batch]]
-
-        measured[spec] = quality_of(vectors, data)
+    measured = {
+        spec: quality_of(lookup(load_embedder(spec), [data]), data) for spec in ("default", "tfidf")
+    }
     (default, default_scores), (tfidf, tfidf_scores) = measured["default"], measured["tfidf"]
     mixed = [p["label"] == "good" for p in data["pairs"] if p["language"] == "mixed"]
     difference, low, _ = auc_difference(mixed, default_scores["mixed"], tfidf_scores["mixed"])
