@@ -2,16 +2,21 @@
 # side by side against one database: the outbox, check-ins and round slots are safe across them.
 FROM python:3.11-slim-bookworm
 
+# The container listens on every address, so links need MAATJES_PUBLIC_URL (set it at run time;
+# Maatjes refuses to start without it). The web chat's name-only sign-in is a local trial (anyone
+# who reaches the page could sign in as anyone), so it is off here: sign-in to the web chat by
+# e-mail or single sign-on comes later. The dashboard works, with coordinator passwords.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     MAATJES_HOST=0.0.0.0 \
     MAATJES_PORT=8000 \
-    MAATJES_DATA_DIR=/data
+    MAATJES_DATA_DIR=/data \
+    MAATJES_WEB_SIGNIN=off
 
 WORKDIR /app
 RUN useradd --system --home /app --uid 10001 maatjes \
-    && mkdir -p /data && chown maatjes /data
+    && mkdir -p /data && chown maatjes /data && chmod 0700 /data
 
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot

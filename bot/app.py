@@ -31,6 +31,7 @@ from bot.services.threads import GroupThreads
 from bot.services.throttle import TurnLimiter
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
+from storage.files import private_directory
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Maatjes:
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
+    if settings.data_dir.exists():  # the database and the session key live here: owner only
+        private_directory(settings.data_dir)
     engine = make_engine(settings.resolved_database_url)
     if run_migrations:
         migrate(engine)
@@ -243,8 +246,24 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
-    threads = GroupThreads(maatjes.engine, limiter=maatjes.conversations.limiter)
-    web.mount(app, maatjes.conversations, threads)
+    threads = GroupThreads(
+        maatjes.engine, link=settings.person_link, limiter=maatjes.conversations.limiter
+    )
+    if settings.name_signin_exposed:
+        log.warning(
+            "name-only web sign-in is reachable beyond this machine (MAATJES_HOST=%s, "
+            "MAATJES_PUBLIC_URL=%s): anyone who reaches the page can sign in as anyone else; "
+            "a trial only. Set MAATJES_WEB_SIGNIN=off to switch it off",
+            settings.host,
+            settings.public_url or "",
+        )
+    web.mount(
+        app,
+        maatjes.conversations,
+        threads,
+        signin=settings.web_signin,
+        exposed=settings.name_signin_exposed,
+    )
     app.include_router(
         dashboard.router(Accounts(maatjes.engine), maatjes.rounds, privacy=maatjes.privacy)
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsRefused
 
 app = typer.Typer(
     help="Maatjes: zoek maatjes voor je circulaire opgave.",
@@ -54,7 +54,10 @@ def run(
     from bot import logs
     from bot.app import create_app
 
-    settings = _settings()
+    # --host/--port are settings like MAATJES_HOST/PORT: the same checks (a wildcard address
+    # needs MAATJES_PUBLIC_URL) and the same links.
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
     logs.configure(settings.log_level)
     if socket_mode and (settings.slack_app_token is None or settings.slack_mode is None):
         typer.echo(
@@ -64,8 +67,7 @@ def run(
         )
         raise typer.Exit(2)
     application = create_app(settings)
-    bind_host = host or settings.host
-    bind_port = port or settings.port
+    bind_host, bind_port = settings.host, settings.port
     handler = None
     if socket_mode:
         from bot import slack_setup
@@ -74,7 +76,10 @@ def run(
         adapter = application.state.maatjes.slack
         handler = slack_setup.socket_mode(adapter, settings.slack_app_token.get_secret_value())
         typer.echo("Slack: connected over Socket Mode", err=True)
-    typer.echo(f"Maatjes web chat: http://{bind_host}:{bind_port}/", err=True)
+    typer.echo(
+        f"Maatjes web chat: {settings.person_link('/')} (listening on {bind_host}:{bind_port})",
+        err=True,
+    )
     if settings.slack_mode is not None and not socket_mode:
         typer.echo(f"Slack ({settings.slack_mode}): POST /slack/events", err=True)
     try:
@@ -719,8 +724,9 @@ def export_person(
     if output is None:
         typer.echo(data.decode("utf-8"))
         return
-    output.touch(mode=0o600)
-    output.write_bytes(data)
+    from storage.files import write_private
+
+    write_private(output, data)  # personal data: 0600 even when the file was there before
     typer.echo(f"export of person {person} written to {output}", err=True)
 
 
@@ -775,8 +781,20 @@ def main() -> None:
         )
         raise SystemExit(2) from None
     except ValidationError as error:
-        problems = "; ".join(
-            f"MAATJES_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
-        )
-        typer.echo(f"maatjes: invalid setting: {problems}", err=True)
+        typer.echo(f"maatjes: invalid setting: {setting_problems(error)}", err=True)
         raise SystemExit(2) from None
+    except SettingsRefused as refused:
+        typer.echo(f"maatjes: {refused}", err=True)
+        raise SystemExit(2) from None
+
+
+def setting_problems(error: Any) -> str:
+    """A pydantic ValidationError of Settings as one line naming each variable."""
+    problems = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        where = "_".join(map(str, problem["loc"])).upper()
+        name = where if where.startswith("MAATJES_") else f"MAATJES_{where}"
+        # a rule over several settings (no location) names them in its message
+        problems.append(message if not where or message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)

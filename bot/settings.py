@@ -2,14 +2,69 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Identities = Annotated[frozenset[str], NoDecode]
+
+#: How people sign in to the web chat: ``name`` (a name of their choice, a local trial: anyone
+#: who reaches the page can use any name) or ``off``. Real sign-in methods join this list.
+WebSignIn = Literal["name", "off"]
+
+#: The shortest key that may sign cookies or OAuth state (bytes).
+MIN_KEY_BYTES = 32
+MAKE_A_KEY = (
+    "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))' "
+    "(or: openssl rand -hex 32)"
+)
+
+
+class SettingsRefused(RuntimeError):
+    """The settings are unsafe to start with; the message tells the operator what to change."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is only reachable from this machine."""
+    host = host.strip().strip("[]")
+    if host.casefold() == "localhost" or host.casefold().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to an address others can reach
+
+
+def is_wildcard(host: str) -> bool:
+    """``0.0.0.0`` or ``::``: listening on every address, so not an address to link to."""
+    host = host.strip().strip("[]")
+    if not host:
+        return True  # uvicorn and most servers read an empty host as every interface
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    """``host`` as it goes into a URL (IPv6 addresses in brackets)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def _slack(name: str) -> AliasChoices:
@@ -24,6 +79,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,  # Settings(slack_bot_token=...) as well as the environment names
+        hide_input_in_errors=True,  # a refused secret never appears in an error or a log
     )
 
     data_dir: Path = Path("data")
@@ -109,6 +165,51 @@ class Settings(BaseSettings):
     retention_grace_days: int = Field(default=30, ge=1, le=365)
     rate_limit: str = "30/minute;300/hour"
     dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    web_signin: WebSignIn = "name"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        """An empty or blank value of an optional setting means "not set", never an empty secret,
+        token, id or URL (``MAATJES_SECRET_KEY=`` in a copied .env, or ``"  "``)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or field.default is not None or field.is_required():
+            return value
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()  # a pasted secret's stray space or newline is no part of it
+            return value or None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _require_strong("MAATJES_SECRET_KEY", value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _strong_state_secret(self) -> Settings:
+        # The OAuth state secret signs the state of every Slack installation (oauth mode only).
+        if self.slack_mode == "oauth" and self.slack_state_secret is not None:
+            _require_strong("MAATJES_SLACK_STATE_SECRET", self.slack_state_secret.get_secret_value())
+        return self
+
+    @model_validator(mode="after")
+    def _links_have_an_address(self) -> Settings:
+        if self.public_url is None and is_wildcard(self.host):
+            raise ValueError(
+                f"MAATJES_HOST={self.host} listens on every address, so it is no address to link "
+                "to: set MAATJES_PUBLIC_URL to the address people reach Maatjes at "
+                "(for example https://maatjes.example.nl)"
+            )
+        if self.public_url is not None and is_wildcard(urlsplit(self.public_url).hostname or ""):
+            raise ValueError(
+                "MAATJES_PUBLIC_URL must name the address people reach Maatjes at, "
+                "not 0.0.0.0 or ::"
+            )
+        return self
 
     @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
@@ -188,8 +289,28 @@ class Settings(BaseSettings):
 
     @property
     def resolved_public_url(self) -> str:
-        """Where people reach this app (links in chat messages point here)."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        """Where people reach this app (links in chat messages point here). Never a wildcard
+        address: settings that bind one without MAATJES_PUBLIC_URL are refused."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if is_wildcard(self.host) else _url_host(self.host.strip())
+        return f"http://{host}:{self.port}"
+
+    def person_link(self, path: str) -> str:
+        """The absolute link a person receives (in any chat platform or message) to a page of
+        this app, e.g. ``/groups/17``: people click it outside the app, so never a relative one."""
+        return f"{self.resolved_public_url}/{path.lstrip('/')}"
+
+    @property
+    def name_signin_exposed(self) -> bool:
+        """Name-only web sign-in on an address others may reach: anyone there can sign in as
+        anyone (a local trial only)."""
+        if self.web_signin != "name":
+            return False
+        public_host = urlsplit(self.public_url).hostname if self.public_url else None
+        return not is_loopback(self.host) or (
+            public_host is not None and not is_loopback(public_host)
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -198,14 +319,30 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'maatjes.db').resolve()}"
 
     def session_secret(self) -> str:
-        """The cookie-signing key: from settings, or made once and kept in the data directory."""
+        """The cookie-signing key: from settings, or made once and kept in the data directory
+        (0600). Processes starting at once all get the same key; a short one is refused."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        from storage.files import create_private_once, private_directory, tighten_if_present
+
+        private_directory(self.data_dir)
         path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(key, encoding="utf-8")
-        return key
+        tighten_if_present(path)
+        key = create_private_once(path, secrets.token_urlsafe(48).encode("ascii"))
+        text = key.decode("utf-8", errors="replace").strip()
+        if len(text.encode("utf-8")) < MIN_KEY_BYTES:
+            raise SettingsRefused(
+                f"the generated session key {path} is empty or too short (an earlier version "
+                "could leave it so): delete that file and start again to make a new one, or set "
+                f"MAATJES_SECRET_KEY ({MAKE_A_KEY})"
+            )
+        return text
+
+
+def _require_strong(name: str, key: str) -> None:
+    size = len(key.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{name} is {size} bytes, too short to sign with: it needs at least {MIN_KEY_BYTES}; "
+            f"{MAKE_A_KEY}"
+        )

@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from storage.files import private_directory, private_file, tighten_if_present
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -27,8 +29,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_database_files(Path(database).expanduser())
         engine = create_engine(
             url,
             echo=echo,
@@ -37,6 +39,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _private_database_files(path: Path) -> None:
+    """The database and its -wal and -shm files are the owner's only (0600), in a 0700 directory
+    when we make it. The file is made before SQLite opens it, because SQLite gives the -wal and
+    -shm files the database file's mode; files left too open by an earlier version are tightened.
+    """
+    private_directory(path.parent, tighten=False)  # maybe not ours (a path in the URL)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten_if_present(path.with_name(path.name + suffix))
 
 
 def _configure_sqlite(engine: Engine) -> None:

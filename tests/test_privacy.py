@@ -665,7 +665,7 @@ def test_group_posts_share_the_per_person_limit(engine: Engine) -> None:
     group_id = _pair(engine, ids)
     limiter = TurnLimiter("3/minute")
     service = ConversationService(engine, Intake(CoreConfig(policy_version="t")), limiter=limiter)
-    posts = GroupThreads(engine, limiter=limiter)
+    posts = GroupThreads(engine, link=Settings(_env_file=None).person_link, limiter=limiter)
     anna = Account("local", "anna")
     assert service.handle(anna, Inbound(text="help")).accepted
     assert posts.post(anna, group_id, "Eerste bericht") == "ok"

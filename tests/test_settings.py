@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,17 @@ from bot.settings import Settings
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
 
-def _documented() -> dict[str, str]:
-    values: dict[str, str] = {}
+UNSET_LINE = re.compile(r"^# (MAATJES_[A-Z_]+)=$")
+
+
+def _documented() -> dict[str, str | None]:
+    """Each setting's line: its value, or None for a setting shown commented out (not set)."""
+    values: dict[str, str | None] = {}
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#") and "=" in line:
+        unset = UNSET_LINE.match(line)
+        if unset:
+            values[unset.group(1)] = None
+        elif line and not line.startswith("#") and "=" in line:
             key, value = line.split("=", 1)
             values[key] = value
     return values
@@ -30,8 +38,10 @@ def test_every_setting_is_documented_with_its_default(monkeypatch: pytest.Monkey
         default = getattr(defaults, name)
         shown = documented[key]
         if default is None or default == frozenset():
-            assert shown == "", key
-        elif isinstance(default, Path):
+            assert shown is None, f"{key} is not set by default: show it as '# {key}='"
+            continue
+        assert shown is not None and shown.strip(), f"{key}: a copied .env sets nothing empty"
+        if isinstance(default, Path):
             assert Path(shown) == default, key
         elif isinstance(default, bool):
             assert shown.lower() == str(default).lower(), key

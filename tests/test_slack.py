@@ -782,7 +782,7 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
         slack_bot_token=None,
         slack_client_id="111.222",
         slack_client_secret="client-secret",
-        slack_state_secret="state-secret",
+        slack_state_secret="a-state-secret-of-at-least-32-bytes",
     )
     with TestClient(create_app(settings), base_url="https://127.0.0.1") as client:
         page = client.get("/slack/install")

@@ -1,6 +1,8 @@
 """The local web chat: the embedded default that needs no accounts or tokens.
 
-A person signs in with a name of their choice (a local account, kept in a signed session cookie);
+A person signs in with a name of their choice (a local account, kept in a signed session cookie)
+when MAATJES_WEB_SIGNIN is ``name``, a local trial: anyone who reaches the page can pick any name,
+so the page says so whenever it is reachable beyond this machine. ``off`` switches it off;
 the page talks JSON to ``/api/chat`` and renders every message with ``textContent``, so nothing a
 person typed is ever interpreted as HTML. The transcript lives in the browser tab only: the server
 keeps the profile and the conversation step, not a chat log.
@@ -21,6 +23,7 @@ from bot.core.i18n import normalise_language, translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
+from bot.settings import WebSignIn
 
 PLATFORM = "local"
 WEB_DIR = FilePath(__file__).resolve().parent.parent / "web"
@@ -59,6 +62,8 @@ def _page_language(request: Request, conversations: Conversations) -> str:
 
 
 def _account(request: Request) -> Account | None:
+    if request.app.state.web_signin == "off":
+        return None  # a name cookie from before it was switched off vouches for nobody
     user = request.session.get("account")
     if not isinstance(user, str) or not user:
         return None
@@ -172,6 +177,9 @@ def router(conversations: Conversations) -> APIRouter:
                 "error.too_large",
                 "error.session",
                 "language_switch",
+                "signin.off",
+                "signin.off_dashboard",
+                "exposed_banner",
             )
         }
         return templates.TemplateResponse(
@@ -186,12 +194,16 @@ def router(conversations: Conversations) -> APIRouter:
                     "web.signed_in_as", account=request.session.get("display_name", "")
                 ),
                 "groups_link": t("web.groups.title"),
+                "signin_off": request.app.state.web_signin == "off",
+                "exposed": request.app.state.web_signin_exposed,
             },
         )
 
     @api.post("/session")
     def sign_in(body: SignIn, request: Request) -> JSONResponse:
         language = _page_language(request, conversations)
+        if request.app.state.web_signin == "off":
+            return _error(403, language, "web.signin.off_error")
         name = clean_text(body.name)
         if not name or len(name) > MAX_ACCOUNT_NAME:
             return _error(422, language, "web.signin.invalid")
@@ -242,9 +254,20 @@ def router(conversations: Conversations) -> APIRouter:
     return api
 
 
-def mount(app: FastAPI, conversations: Conversations, threads: Threads | None = None) -> None:
+def mount(
+    app: FastAPI,
+    conversations: Conversations,
+    threads: Threads | None = None,
+    *,
+    signin: WebSignIn = "name",
+    exposed: bool = False,
+) -> None:
+    """``signin``: MAATJES_WEB_SIGNIN; ``exposed``: name-only sign-in on an address others may
+    reach (the page then carries a warning banner)."""
     from fastapi.staticfiles import StaticFiles
 
+    app.state.web_signin = signin
+    app.state.web_signin_exposed = exposed and signin == "name"
     app.include_router(router(conversations))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))

@@ -116,7 +116,7 @@ class PrivacyService:
             # The token is signed, not encrypted: it carries the id and a keyed hash of the
             # account, never the account itself.
             token = self._signer.dumps({"p": person_id, "a": self._account_check(person)})
-        return f"{self.settings.resolved_public_url}/privacy/export/{token}"
+        return self.settings.person_link(f"/privacy/export/{token}")
 
     def read_link(self, token: str) -> int:
         """The person a link is for; LinkExpired / LinkInvalid otherwise."""

@@ -470,7 +470,9 @@ class RoundService:
         upns = teams_principal_names(session, people)
         for person in people:
             assert person.id is not None
-            messages = introduction(group, person, people, names, teams_upns=upns)
+            messages = introduction(
+                group, person, people, names, teams_upns=upns, link=self.settings.person_link
+            )
             outbox.enqueue(
                 session,
                 dedupe_key=f"introduction:{group.id}:{person.id}",
@@ -549,7 +551,9 @@ def introduction(
     names: dict[int, str],
     *,
     teams_upns: dict[int, str] | None = None,
+    link: Callable[[str], str],
 ) -> list[Any]:
+    """``link`` makes a person-facing link absolute (Settings.person_link)."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     fields = tuple(
@@ -573,7 +577,7 @@ def introduction(
     explanation = render_explanation(group.explanation, names, t)
     messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
     if person.platform == "local":  # the web chat's group conversation
-        messages.append(Text(t("intro.thread", url=f"/groups/{group.id}")))
+        messages.append(Text(t("intro.thread", url=link(f"/groups/{group.id}"))))
     if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
         link = group_chat_link(
             ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")

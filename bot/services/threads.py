@@ -6,6 +6,7 @@ the other members' chat (through the outbox, like every message to a person).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -24,8 +25,15 @@ MAX_POST = 2000
 
 
 class GroupThreads:
-    def __init__(self, engine: Engine, *, limiter: TurnLimiter | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        link: Callable[[str], str],
+        limiter: TurnLimiter | None = None,
+    ) -> None:
         self.engine = engine
+        self.link = link  # Settings.person_link: notices reach people in Slack and Teams too
         self.limiter = limiter  # shared with the chat: one budget per person
 
     def _person(self, session: Session, account: Account) -> Person | None:
@@ -134,7 +142,11 @@ class GroupThreads:
                     continue
                 t = translator(other.language)
                 notice = Text(
-                    t("thread.new_post", name=person.name or "?", url=f"/groups/{group_id}")
+                    t(
+                        "thread.new_post",
+                        name=person.name or "?",
+                        url=self.link(f"/groups/{group_id}"),
+                    )
                 )
                 outbox.enqueue(
                     session,

@@ -81,24 +81,26 @@
     transcript.querySelectorAll(".actions button, .actions input").forEach(function (b) { b.disabled = true; });
   }
 
-  // Bot texts may name a group conversation ("/groups/12"): only that exact shape becomes a link,
-  // built from text nodes, so nothing else in a message is ever turned into markup.
+  // Bot texts may name a group conversation (".../groups/12"): only that exact shape becomes a
+  // link, built from text nodes, so nothing else in a message is ever turned into markup.
   function bubble(text) {
     const node = el("p", "bubble");
     // Only two kinds of our own links become clickable: group threads and the personal data
-    // download ("mijn gegevens"), which is fetched from this same server whatever its public URL.
-    const links = /((?:https?:\/\/[^\s/]+)?\/privacy\/export\/[A-Za-z0-9._-]+|\/groups\/\d+)/;
+    // download ("mijn gegevens"). Texts carry them absolute (under the public URL, for people in
+    // Slack and Teams too); here they open on this same server whatever that URL is.
+    const links = /((?:https?:\/\/[^\s/]+)?(?:\/privacy\/export\/[A-Za-z0-9._-]+|\/groups\/\d+))/;
     String(text || "").split(links).forEach(function (part) {
       const download = /^(?:https?:\/\/[^\s/]+)?(\/privacy\/export\/[A-Za-z0-9._-]+)$/.exec(part);
+      const thread = /^(?:https?:\/\/[^\s/]+)?(\/groups\/\d+)$/.exec(part);
       if (download) {
         const link = el("a", null, part);
         link.setAttribute("href", download[1]);
         link.setAttribute("download", "maatjes-mijn-gegevens.json");
         link.setAttribute("rel", "noreferrer");
         node.appendChild(link);
-      } else if (/^\/groups\/\d+$/.test(part)) {
+      } else if (thread) {
         const link = el("a", null, part);
-        link.setAttribute("href", part);
+        link.setAttribute("href", thread[1]);
         node.appendChild(link);
       } else if (part) {
         node.appendChild(document.createTextNode(part));
