@@ -193,7 +193,9 @@ class Settings(BaseSettings):
     def _strong_state_secret(self) -> Settings:
         # The OAuth state secret signs the state of every Slack installation (oauth mode only).
         if self.slack_mode == "oauth" and self.slack_state_secret is not None:
-            _require_strong("MAATJES_SLACK_STATE_SECRET", self.slack_state_secret.get_secret_value())
+            _require_strong(
+                "MAATJES_SLACK_STATE_SECRET", self.slack_state_secret.get_secret_value()
+            )
         return self
 
     @model_validator(mode="after")

@@ -106,7 +106,9 @@ def test_only_known_sign_in_methods_are_taken(tmp_path: Path) -> None:
         {"host": "localhost", "public_url": "http://192.168.1.20:8000"},
     ],
 )
-def test_name_sign_in_beyond_this_machine_is_flagged(tmp_path: Path, values: dict[str, str]) -> None:
+def test_name_sign_in_beyond_this_machine_is_flagged(
+    tmp_path: Path, values: dict[str, str]
+) -> None:
     assert _settings(tmp_path, **values).name_signin_exposed
     assert not _settings(tmp_path, web_signin="off", **values).name_signin_exposed
 
@@ -121,7 +123,9 @@ def test_name_sign_in_beyond_this_machine_is_flagged(tmp_path: Path, values: dic
         {"host": "127.0.0.1", "public_url": "http://localhost:8000"},
     ],
 )
-def test_name_sign_in_on_this_machine_is_not_flagged(tmp_path: Path, values: dict[str, str]) -> None:
+def test_name_sign_in_on_this_machine_is_not_flagged(
+    tmp_path: Path, values: dict[str, str]
+) -> None:
     assert not _settings(tmp_path, **values).name_signin_exposed
 
 
@@ -179,7 +183,9 @@ def test_maatjes_run_on_every_address_warns_in_the_log_and_on_the_page(tmp_path:
     }
     log = tmp_path / "server.log"
     with log.open("wb") as sink:
-        server = subprocess.Popen([*MAATJES, "run"], env=env, stdout=subprocess.DEVNULL, stderr=sink)
+        server = subprocess.Popen(
+            [*MAATJES, "run"], env=env, stdout=subprocess.DEVNULL, stderr=sink
+        )
     try:
         _wait_healthy(url, server, log)
         assert BANNER_NL in httpx.get(f"{url}/", timeout=5).text
@@ -334,9 +340,7 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
         page = client.get(f"/groups/{pair}").text
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token
-        posted = client.post(
-            f"/groups/{pair}", data={"csrf": token.group(1), "text": "Hoi Bram!"}
-        )
+        posted = client.post(f"/groups/{pair}", data={"csrf": token.group(1), "text": "Hoi Bram!"})
         assert posted.status_code == 200 and "Hoi Bram!" in posted.text
     assert maatjes.privacy is not None
     export = maatjes.privacy.export_link(ids[1])
@@ -345,7 +349,9 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
         sent = outbox.entries(session)
     notices = [m for m in sent if m.kind == "thread_post"]
     assert notices and f"{public}/groups/{pair}" in str(notices[0].payload)
-    assert any(f"{public}/groups/{pair}" in str(m.payload) for m in sent if m.kind == "introduction")
+    assert any(
+        f"{public}/groups/{pair}" in str(m.payload) for m in sent if m.kind == "introduction"
+    )
     for message in sent:
         payload = str(message.payload)
         assert not RELATIVE_LINK.search(payload), (message.kind, payload)

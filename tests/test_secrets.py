@@ -214,6 +214,7 @@ def test_an_empty_generated_key_file_is_refused_not_used(tmp_path: Path) -> None
 
 # --- the generated key ----------------------------------------------------------------------
 
+
 def _start_and_read_the_key(data: str, start: Any, keys: Any) -> None:
     start.wait()  # every process asks for the key at the same moment
     keys.put(Settings(_env_file=None, data_dir=Path(data)).session_secret())  # type: ignore[call-arg]
@@ -329,7 +330,8 @@ def test_an_export_file_is_the_owners_only_even_when_it_existed(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert _mode(out) == 0o600 and json.loads(out.read_text(encoding="utf-8"))
     fresh = tmp_path / "fresh.json"
-    assert _run(tmp_path, {"MAATJES_DATA_DIR": str(data)}, "export", "1", "-o", str(fresh)).returncode == 0
+    made = _run(tmp_path, {"MAATJES_DATA_DIR": str(data)}, "export", "1", "-o", str(fresh))
+    assert made.returncode == 0, made.stderr
     assert _mode(fresh) == 0o600
 
 

@@ -61,8 +61,14 @@ def _page_language(request: Request, conversations: Conversations) -> str:
     return "nl"
 
 
+def _name_signin(request: Request) -> bool:
+    """Whether people sign in here with a name of their choice (MAATJES_WEB_SIGNIN=name); any
+    other method never takes a bare name."""
+    return bool(request.app.state.web_signin == "name")
+
+
 def _account(request: Request) -> Account | None:
-    if request.app.state.web_signin == "off":
+    if not _name_signin(request):
         return None  # a name cookie from before it was switched off vouches for nobody
     user = request.session.get("account")
     if not isinstance(user, str) or not user:
@@ -194,7 +200,7 @@ def router(conversations: Conversations) -> APIRouter:
                     "web.signed_in_as", account=request.session.get("display_name", "")
                 ),
                 "groups_link": t("web.groups.title"),
-                "signin_off": request.app.state.web_signin == "off",
+                "signin_off": not _name_signin(request),
                 "exposed": request.app.state.web_signin_exposed,
             },
         )
@@ -202,7 +208,7 @@ def router(conversations: Conversations) -> APIRouter:
     @api.post("/session")
     def sign_in(body: SignIn, request: Request) -> JSONResponse:
         language = _page_language(request, conversations)
-        if request.app.state.web_signin == "off":
+        if not _name_signin(request):
             return _error(403, language, "web.signin.off_error")
         name = clean_text(body.name)
         if not name or len(name) > MAX_ACCOUNT_NAME:

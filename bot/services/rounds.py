@@ -471,7 +471,7 @@ class RoundService:
         for person in people:
             assert person.id is not None
             messages = introduction(
-                group, person, people, names, teams_upns=upns, link=self.settings.person_link
+                group, person, people, names, teams_upns=upns, person_link=self.settings.person_link
             )
             outbox.enqueue(
                 session,
@@ -551,9 +551,9 @@ def introduction(
     names: dict[int, str],
     *,
     teams_upns: dict[int, str] | None = None,
-    link: Callable[[str], str],
+    person_link: Callable[[str], str],
 ) -> list[Any]:
-    """``link`` makes a person-facing link absolute (Settings.person_link)."""
+    """``person_link`` makes a link to one of our pages absolute (Settings.person_link)."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     fields = tuple(
@@ -577,7 +577,7 @@ def introduction(
     explanation = render_explanation(group.explanation, names, t)
     messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
     if person.platform == "local":  # the web chat's group conversation
-        messages.append(Text(t("intro.thread", url=link(f"/groups/{group.id}"))))
+        messages.append(Text(t("intro.thread", url=person_link(f"/groups/{group.id}"))))
     if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
         link = group_chat_link(
             ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")
