@@ -356,3 +356,27 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
         payload = str(message.payload)
         assert not RELATIVE_LINK.search(payload), (message.kind, payload)
         assert "0.0.0.0" not in payload and "[::]" not in payload
+
+
+def test_the_banner_shows_in_a_real_browser(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser_support import Server, chromium, require_chromium
+
+    require_chromium()
+    server = Server(tmp_path / "data", {"MAATJES_HOST": "0.0.0.0"})
+    server.env["MAATJES_PUBLIC_URL"] = server.url
+    server.start()
+    try:
+        with chromium() as browser:
+            page = browser.new_page(locale="nl-NL")
+            page.goto(f"{server.url}/")
+            banner = page.locator("#exposed-banner")
+            expect(banner).to_be_visible()
+            expect(banner).to_contain_text(BANNER_NL)
+            page.fill("#signin-name", "Anna")
+            page.click("#signin-form button[type=submit]")
+            expect(page.locator("#composer")).to_be_visible()
+            expect(banner).to_be_visible()
+    finally:
+        server.stop()

@@ -132,6 +132,28 @@ def test_a_session_signed_with_an_empty_key_opens_nothing(tmp_path: Path) -> Non
         assert client.post("/api/messages", json={}).status_code == 404, "Teams is off"
 
 
+def test_empty_environment_variables_switch_nothing_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same attack with every secret exported empty: no platform, no forged session."""
+    for names in OPTIONAL.values():
+        for name in names:
+            monkeypatch.setenv(name, "")
+    monkeypatch.setenv("MAATJES_ADMINS", "local:tessa")
+    monkeypatch.setenv("MAATJES_SCHEDULER", "false")
+    forged = {
+        "dashboard_user": "tessa",
+        "dashboard_since": int(time.time()),
+        "account": "victoria",
+        "display_name": "Victoria",
+    }
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
+        assert client.post("/slack/events", content=b"{}").status_code == 404, "Slack is off"
+        assert client.post("/api/messages", json={}).status_code == 404, "Teams is off"
+        client.cookies.set("maatjes_session", _forged("", forged))
+        assert client.get("/api/chat").status_code == 401
+        assert client.get("/dashboard/privacy", follow_redirects=False).status_code != 200
+        assert "Victoria" not in client.get("/").text
+
+
 # --- weak keys are refused at start ---------------------------------------------------------
 
 
