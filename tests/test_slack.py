@@ -1304,3 +1304,117 @@ def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
     with Session(driver.maatjes.engine) as session:
         assert people.get_person(session, platform="slack", platform_user_id=user) is None
         assert session.get(SlackMember, user) is None, "the DM channel record goes too"
+
+
+# --- malformed and replayed requests --------------------------------------------------------------
+
+
+UNSIGNED_GARBAGE: list[tuple[bytes, dict[str, str]]] = [
+    (b"hi", {}),
+    (b"hi", {"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "1e9", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "-1", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "9" * 40, "x-slack-signature": "v0=abc"}),
+    (b"\xff\xfe\xfd", {"x-slack-request-timestamp": str(int(time.time()))}),
+    (b"\xff\xfe\xfd", {"content-type": JSON}),
+    (b"payload=notjson", {"content-type": FORM}),
+    (b"payload=%5B1%5D", {"content-type": FORM}),
+    (b"[1, 2]", {"content-type": JSON}),
+    (b"%%%&&&==", {"content-type": "multipart/form-data; boundary=x"}),
+    (b"", {}),
+]
+
+
+def test_malformed_unsigned_requests_get_401_and_nothing_runs(driver: SlackDriver) -> None:
+    stamp = str(int(time.time()))
+    cases = list(UNSIGNED_GARBAGE)
+    # a signature header that is not ASCII, and one that is ASCII but wrong
+    cases.append(
+        (b"{}", {"x-slack-request-timestamp": stamp, "x-slack-signature": "v0=" + "0" * 64})
+    )
+    for body, headers in cases:
+        response = driver.client.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 401, (body, headers, response.status_code, response.text)
+    # a non-ASCII signature sent as raw bytes (httpx refuses to encode it itself)
+    raw = driver.client.post(
+        "/slack/events",
+        content=b"hi",
+        headers=[(b"x-slack-request-timestamp", stamp.encode()), (b"x-slack-signature", b"\xe9")],
+    )
+    assert raw.status_code == 401
+    with Session(driver.maatjes.engine) as session:
+        assert session.exec(select(Person)).all() == []
+    assert driver.fake.of("chat.postMessage") == []
+
+
+def test_signed_but_malformed_requests_get_400(driver: SlackDriver) -> None:
+    no_user = json.dumps(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "trigger_id": "1.2.3",
+            "actions": [{"action_id": "maatjes.long.1", "type": "button", "value": "works_on"}],
+        }
+    )
+    no_view_user = json.dumps({"type": "view_submission", "view": {"callback_id": "maatjes.long"}})
+    for body, content_type in [
+        ("hi", JSON),
+        ("[1, 2]", JSON),
+        ("null", JSON),
+        ('"a string"', JSON),
+        ("[" * 5000 + "]" * 5000, JSON),
+        ("payload=notjson", FORM),
+        ("payload=%5B1%5D", FORM),
+        ("payload=" + no_user, FORM),
+        ("payload=" + no_view_user, FORM),
+        ('{"type": "block_actions", "user": "not an object", "actions": "x"}', JSON),
+    ]:
+        response = driver.post(body, content_type)
+        assert response.status_code == 400, (body[:60], response.status_code, response.text)
+    assert driver.fake.of("views.open") == []
+
+
+def test_a_replayed_slash_command_runs_once(driver: SlackDriver) -> None:
+    user = "UREPLAY"
+    body = command_body(user, "help")
+    headers = signed_headers(body, content_type=FORM)
+    first = driver.client.post("/slack/events", content=body, headers=headers)
+    assert first.status_code == 200
+    driver.wait_posts(user, 1)
+    again = driver.client.post("/slack/events", content=body, headers=headers)
+    assert again.status_code == 200
+    # a later, different command is answered: so the replay really was dropped, not just slow
+    driver.post(command_body(user, "privacy"), FORM)
+    posts = driver.wait_posts(user, 2)
+    time.sleep(0.3)  # give a (wrongly) replayed turn time to post, so a second reply shows
+    assert len(driver.posts(user)) == 2, [texts(p)[:40] for p in posts]
+
+
+def test_a_replayed_button_press_and_modal_submission_run_once(driver: SlackDriver) -> None:
+    user = "UREPLAYB"
+    driver.say(user, "hallo")
+    post = driver.last(user)
+    block, element = next((b, e) for b, e in elements(post.args["blocks"]) if e.get("value"))
+    body = block_actions_body(user, post.args, block, element, ts=ts_of(post))
+    headers = signed_headers(body, content_type=FORM)
+    assert driver.client.post("/slack/events", content=body, headers=headers).status_code == 200
+    driver.wait_posts(user, 2)
+    assert driver.client.post("/slack/events", content=body, headers=headers).status_code == 200
+    driver.say(user, "help")  # something later is answered, the replay is not
+    time.sleep(0.3)
+    assert len(driver.posts(user)) == 3
+
+    view = {
+        "callback_id": "maatjes.long",
+        "blocks": [],
+        "private_metadata": json.dumps({"step": "works_on", "channel": f"D{user}"}),
+        "title": {"type": "plain_text", "text": "Maatjes"},
+    }
+    submission = view_submission_body(user, view, "Circulaire bouw")
+    signed = signed_headers(submission, content_type=FORM)
+    for _ in range(2):
+        response = driver.client.post("/slack/events", content=submission, headers=signed)
+        assert response.status_code == 200
+    driver.wait_posts(user, 4)
+    time.sleep(0.3)
+    assert len(driver.posts(user)) == 4
