@@ -192,7 +192,7 @@ class ConversationService:
         except LinkInvalid:  # pragma: no cover - the person was just stored
             return (Text(t("error.internal"), tone="error"),)
         minutes = self.privacy.settings.export_link_minutes
-        return (Text(t("privacy.export_ready", url=link, minutes=minutes), tone="notice"),)
+        return (Text(t("privacy.export_once", url=link, minutes=minutes), tone="notice"),)
 
     def _profile_committed(self, person_id: int) -> None:
         """Embed the new profile now; if that fails the next round embeds it, so only log."""
