@@ -1291,7 +1291,7 @@ def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
         "false",
         "0",
     ), "Slack is asked not to fetch the link for a preview"
-    export = driver.client.get(urlsplit(link.group(0)).path)
+    export = driver.client.post(urlsplit(link.group(0)).path)
     assert export.status_code == 200, export.text
     data = export.json()
     assert "Priya Zeldenrust" in json.dumps(data), "the answer given so far is in the export"
@@ -1418,3 +1418,50 @@ def test_a_replayed_button_press_and_modal_submission_run_once(driver: SlackDriv
     driver.wait_posts(user, 4)
     time.sleep(0.3)
     assert len(driver.posts(user)) == 4
+
+
+# --- what people wrote reaches Slack as text, never as markup ------------------------------------
+
+HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|Log in> <!subteam^S1> & co"
+SLACK_MARKUP = ("<!channel>", "<@U0BOSS>", "<https://evil.example", "<!subteam", "|Log in>")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            yield value
+            return
+        if isinstance(decoded, dict | list):
+            yield from _strings(decoded)
+        else:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_profile_text_reaches_slack_escaped_in_every_field(driver: SlackDriver) -> None:
+    """A profile holding Slack markup: the summary, App Home, a notification from the outbox and
+    the fallback ``text`` of every post carry it escaped (``&``, ``<``, ``>``)."""
+    user = "UHOSTILE"
+    pid = _seed_person(driver, user, HOSTILE, "rijk")
+    driver.post(command_body(user, "profiel"), FORM)
+    driver.wait_posts(user, 1)
+    driver.post(event_body(home_event(user)), JSON)
+    driver.fake.wait_for("views.publish")
+    _enqueue_text(driver, pid, f"Nieuws voor {HOSTILE}", key="hostile:1")
+    assert driver.maatjes.delivery.deliver_due().delivered == 1
+    driver.wait_posts(user, 2)
+    calls = [*driver.fake.of("chat.postMessage"), *driver.fake.of("views.publish")]
+    fallback = [c.args["text"] for c in driver.fake.of("chat.postMessage")]
+    assert any("&lt;!channel&gt;" in text and "&amp; co" in text for text in fallback), fallback
+    for call in calls:
+        for text in _strings({k: v for k, v in call.args.items() if k != "token"}):
+            for markup in SLACK_MARKUP:
+                assert markup not in text, (call.method, text[:200])
+            assert " & co" not in text, (call.method, text[:200])
