@@ -345,6 +345,7 @@ CONTENT_TYPES = [
 ]
 FIELD_NAMES = ["csrf", "username", "password", "name", "text", "choice", "person", "reason"]
 FIELD_NAMES += ["payload", "command", "user_id", "trigger_id", "type", "member", "with_person"]
+QUERY_NAMES = ["code", "state", "error", "action", "limit", "page", "person", "round", "next"]
 SLACK_TYPES = ["event_callback", "block_actions", "view_submission", "view_closed", "shortcut"]
 SLACK_TYPES += ["message_action", "block_suggestion", "url_verification", "app_rate_limited"]
 TEAMS_TYPES = ["message", "invoke", "conversationUpdate", "messageReaction", "event", "typing"]
@@ -628,6 +629,15 @@ def _fuzz_route(everything: Everything, template: str, methods: list[str]) -> No
         from urllib.parse import quote
 
         path = re.sub(r"\{[^}]+\}", lambda _: quote(data.draw(segments), safe="") or "x", template)
+        query = data.draw(
+            st.dictionaries(
+                st.sampled_from(QUERY_NAMES) | st.text(max_size=6),
+                st.text(max_size=60) | st.sampled_from(INJECTIONS) | st.integers().map(str),
+                max_size=3,
+            )
+        )
+        if query:
+            path += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
         method = data.draw(st.sampled_from(methods) | st.sampled_from(HTTP_METHODS))
         headers: dict[str, Any] = {}
         if template == "/slack/events":
@@ -674,3 +684,36 @@ def _fuzz_route(everything: Everything, template: str, methods: list[str]) -> No
         assert response.status_code < 500, (method, path, response.status_code, response.text)
 
     no_server_error()
+
+
+def test_the_routes_of_slack_oauth_mode_answer_random_requests_too(
+    everything: Everything, tmp_path: Path
+) -> None:
+    """Multi-workspace Slack adds its install pages: every route only that mode has is fuzzed."""
+    from tests.fake_slack import FakeSlack
+    from tests.slack_support import SECRET as SLACK_SECRET
+
+    slack = FakeSlack().start()
+    try:
+        app = create_app(
+            Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                data_dir=tmp_path / "oauth",
+                scheduler=False,
+                rate_limit="",
+                slack_signing_secret=SLACK_SECRET,
+                slack_client_id="111.222",
+                slack_client_secret="a-client-secret-for-tests",
+                slack_api_url=slack.api_url,
+            )
+        )
+        known = {path for path, _ in _routes(everything.app)}
+        only_here = [(path, methods) for path, methods in _routes(app) if path not in known]
+        assert {"/slack/install", "/slack/oauth_redirect"} <= {p for p, _ in only_here}
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            oauth = Everything(client, app, "", everything.service_url, [""])
+            for template, methods in only_here:
+                _fuzz_route(oauth, template, methods)
+        app.state.maatjes.engine.dispose()
+    finally:
+        slack.stop()

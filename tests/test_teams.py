@@ -823,3 +823,24 @@ def test_profile_text_reaches_teams_cards_as_plain_text(world: World) -> None:
     spent_texts = "\n".join(_card_texts(card_of(spent[-1]) or {}))
     assert "Log in" in spent_texts and "Tessa" in spent_texts, spent_texts
     assert SPOOF not in spent_texts and "<at>" not in spent_texts, spent_texts
+
+
+def test_activities_the_bot_cannot_read_or_does_not_offer_get_400(world: World) -> None:
+    """Authenticated, from the right tenant, but not something the SDK can read (an empty
+    channel id, an empty replyToId, a list as sender) or an invoke nothing handles: 4xx, never
+    the SDK's 5xx or a traceback."""
+    user = "aad-oddity"
+    for extra in (
+        {"channelId": ""},
+        {"replyToId": ""},
+        {"from": [1, None]},
+        {"conversation": {"": ["x"]}},
+    ):
+        body = {**world.activity(user, text="hallo"), **extra}
+        response = world.post(body)
+        assert response.status_code == 400, (extra, response.status_code, response.text)
+    for name in ("task/fetch", "", None):
+        invoke = world.activity(user, kind="invoke", **({"name": name} if name is not None else {}))
+        response = world.post(invoke)
+        assert response.status_code == 400, (name, response.status_code, response.text)
+    assert _nothing_stored(world)

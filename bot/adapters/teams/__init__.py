@@ -402,6 +402,10 @@ class Teams:
                 log.info("teams duplicate activity", extra={"platform": PLATFORM})
                 return Response(status_code=200)
             response = await adapter.process(request, bot)
+            if response is not None and response.status_code == 501:
+                # The SDK's answer to an invoke nothing here handles (Maatjes' cards send
+                # messages, not invokes): the request asks for what this bot does not offer.
+                return JSONResponse({"error": "unsupported invoke"}, status_code=400)
             return response or Response(status_code=200)
 
         app.include_router(router)
