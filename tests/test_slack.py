@@ -1465,3 +1465,41 @@ def test_profile_text_reaches_slack_escaped_in_every_field(driver: SlackDriver) 
             for markup in SLACK_MARKUP:
                 assert markup not in text, (call.method, text[:200])
             assert " & co" not in text, (call.method, text[:200])
+
+
+def test_a_check_in_answer_for_someone_elses_group_is_refused_in_slack(driver: SlackDriver) -> None:
+    """A hand-made check-in modal submission (the check-in is another group's): the DM says
+    nothing was saved, never "Dank je!"."""
+    from bot.core.i18n import translator
+    from storage import checkins
+
+    ids = [
+        _seed_person(driver, "UCHKA", "Ada", "rijk"),
+        _seed_person(driver, "UCHKB", "Bo", "regionaal"),
+    ]
+    outsider = "UCHKOUT"
+    _seed_person(driver, outsider, "Olaf", "rijk")
+    group_id = _group_ids(driver, _seed_round(driver, [ids]))[0]
+    with session_scope(driver.maatjes.engine) as session:
+        checkins.schedule(session, group_id=group_id, sequence=1, prompt_code="x", due_at=utcnow())
+        checkin = checkins.history(session, group_id=group_id)[0]
+        assert checkin.id is not None
+        checkins.transition(
+            session, checkin_id=checkin.id, from_status="scheduled", to_status="sent", at=utcnow()
+        )
+        checkin_id = checkin.id
+    view = {
+        "callback_id": "maatjes.checkin",
+        "blocks": [],
+        "private_metadata": json.dumps(
+            {"choice": f"checkin:{checkin_id}:answer", "channel": f"D{outsider}"}
+        ),
+        "title": {"type": "plain_text", "text": "Check-in"},
+    }
+    response = driver.post(view_submission_body(outsider, view, "Ingevuld door een ander"), FORM)
+    assert response.status_code == 200
+    said = texts(driver.wait_posts(outsider, 1)[-1])
+    assert translator("nl")("checkin.not_taken").split(",")[0] in said, said
+    assert "Dank je" not in said
+    with Session(driver.maatjes.engine) as session:
+        assert checkins.answers(session, checkin_id=checkin_id) == []
