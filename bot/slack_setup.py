@@ -6,12 +6,15 @@ Kept apart from ``bot.app`` so the composition root only calls three functions."
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -109,10 +112,19 @@ def mount(app: FastAPI, adapter: slack.SlackAdapter) -> None:
     pages. Bolt runs in a worker thread so a slow listener never blocks the event loop."""
     bolt = adapter.app
 
+    verifier = SignatureVerifier(adapter.config.signing_secret)
+
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        refused = refusal(verifier, body, request.headers)
+        if refused is not None:
+            return refused
+        try:
+            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        except slack.MALFORMED as error:  # Bolt reading a signed payload not shaped like Slack's
+            log.warning("slack request refused as malformed", extra={"error": type(error).__name__})
+            return JSONResponse({"error": "malformed request"}, status_code=400)
         return to_starlette_response(response)
 
     flow = bolt.oauth_flow
@@ -130,6 +142,43 @@ def mount(app: FastAPI, adapter: slack.SlackAdapter) -> None:
     async def slack_oauth_redirect(request: Request) -> Response:
         bolt_request = to_bolt_request(request, b"")
         return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+
+
+def refusal(
+    verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]
+) -> Response | None:
+    """Why a request to ``/slack/events`` is refused before Bolt sees it, or None.
+
+    The signature is checked first, on the bytes as they came: nothing of an unsigned request is
+    parsed (401). A signed request whose body is not what Slack sends is a 400. Headers are
+    checked for shape first because the verifier itself raises on a non-numeric timestamp or a
+    non-ASCII signature; a body that is not UTF-8 cannot carry Slack's signature (the verifier
+    signs text), so it is refused as unsigned."""
+    timestamp = headers.get("x-slack-request-timestamp") or ""
+    signature = headers.get("x-slack-signature") or ""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if (
+        text is None
+        or not _TIMESTAMP.fullmatch(timestamp)
+        or not signature.isascii()
+        or not verifier.is_valid(body=text, timestamp=timestamp, signature=signature)
+    ):
+        return JSONResponse({"error": "invalid request"}, status_code=401)
+    content_type = (headers.get("content-type") or "").split(";")[0]
+    try:
+        parsed = parse_body(text, content_type or None)  # exactly as Bolt will parse it
+    except (ValueError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        log.info("slack request refused: body is not a Slack payload")
+        return JSONResponse({"error": "malformed request"}, status_code=400)
+    return None
 
 
 def socket_mode(adapter: slack.SlackAdapter, app_token: str) -> Any:

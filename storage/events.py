@@ -1,10 +1,11 @@
-"""Inbound platform events seen before: retries of Slack events or Teams activities run once."""
+"""Things that may happen once: retried Slack events or Teams activities, replayed Slack
+requests, spent export links. The unique key makes "once" hold across processes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, col, delete, select
 
 from storage.db import insert_for
 from storage.models import PlatformEvent
@@ -21,6 +22,13 @@ def first_time(session: Session, *, platform: str, event_id: str) -> bool:
         .returning(col(PlatformEvent.id))
     )
     return session.execute(statement).first() is not None
+
+
+def seen(session: Session, *, platform: str, event_id: str) -> bool:
+    statement = select(PlatformEvent.id).where(
+        PlatformEvent.platform == platform, PlatformEvent.event_id == event_id[:255]
+    )
+    return session.exec(statement).first() is not None
 
 
 def forget_before(session: Session, *, before: datetime) -> int:

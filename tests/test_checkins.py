@@ -467,3 +467,85 @@ def test_a_pause_ends_by_itself_on_its_date(engine: Engine) -> None:
     service.run_due(second)
     asked = [r for r, kind in _kinds(engine) if kind == "checkin"]
     assert asked.count(ids[4]) == 1, "after the pause Eva is asked again, nobody had to resume"
+
+
+def test_an_answer_to_someone_elses_check_in_is_refused_and_not_thanked(engine: Engine) -> None:
+    """A hand-made check-in button (another group's check-in, one that does not exist, one not
+    sent yet) is refused with a message saying nothing was saved, in both languages."""
+    from bot.core.i18n import translator
+    from storage import rounds
+
+    _, ids, service = _setup(engine)
+    service.run_due()
+    due = _first_due(engine)
+    service.run_due(due)
+    with Session(engine) as session:
+        sent = session.exec(select(CheckIn).where(CheckIn.status == "sent")).all()
+        checkin_id, group_id = sent[0].id, sent[0].group_id
+        members = rounds.members_of(session, group_ids=[group_id])[group_id]
+        scheduled = CheckIn(group_id=group_id, sequence=99, prompt_code="x", due_at=due)
+        session.add(scheduled)
+        session.commit()
+        not_sent = scheduled.id
+    outsider = next(i for i in ids if i not in members)
+    chat = _chat(engine)
+    account = Account("local", _name(engine, outsider))
+    for language in ("nl", "en"):
+        with session_scope(engine) as session:
+            person = session.get(Person, outsider)
+            assert person is not None
+            people.set_language(session, person=person, language=language)
+        refusal = translator(language)("checkin.not_taken")
+        thanks = {
+            translator(language)(k)
+            for k in ("checkin.thanks_private", "checkin.thanks_shared", "checkin.skipped")
+        }
+        for choice in (
+            f"checkin:{checkin_id}:answer",
+            f"checkin:{checkin_id}:answer:phase",
+            f"checkin:{checkin_id}:skip",
+            "checkin:999999:answer",
+            f"checkin:{not_sent}:answer",
+        ):
+            said: list[str] = []
+            for inbound in (
+                Inbound(choice=choice),
+                Inbound(text="Ingevuld"),
+                Inbound(choice="share"),
+            ):
+                turn = chat.handle(account, inbound)
+                said += [getattr(m, "text", "") for m in turn.messages]
+            assert refusal in said, (choice, said)
+            assert not thanks & set(said), (choice, said)
+    with Session(engine) as session:
+        assert [
+            a for a in session.exec(select(CheckInAnswer)).all() if a.person_id == outsider
+        ] == []
+
+
+def test_an_answer_whose_check_in_went_away_meanwhile_is_not_thanked(engine: Engine) -> None:
+    """The member opened the answer, then the check-in was withdrawn before they shared it."""
+    from bot.core.i18n import translator
+    from storage import rounds
+
+    _, _, service = _setup(engine)
+    service.run_due()
+    service.run_due(_first_due(engine))
+    with Session(engine) as session:
+        checkin = session.exec(select(CheckIn).where(CheckIn.status == "sent")).first()
+        assert checkin is not None
+        checkin_id = checkin.id
+        member = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id][0]
+    chat = _chat(engine)
+    account = Account("local", _name(engine, member))
+    chat.handle(account, Inbound(choice=f"checkin:{checkin_id}:answer"))
+    chat.handle(account, Inbound(text="Bijna klaar"))
+    with session_scope(engine) as session:
+        gone = session.get(CheckIn, checkin_id)
+        assert gone is not None
+        gone.status = "scheduled"  # as if it had never been sent
+        session.add(gone)
+    turn = chat.handle(account, Inbound(choice="share"))
+    said = [getattr(m, "text", "") for m in turn.messages]
+    assert said == [translator("nl")("checkin.not_taken")]
+    assert not turn.accepted

@@ -6,10 +6,12 @@ runs on two cores."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -318,3 +320,400 @@ def test_every_endpoint_refuses_a_huge_body_politely(web_app: FastAPI) -> None:
             )
             assert response.status_code == 413, (method, filled, response.status_code)
             assert "too large" in response.json()["error"], filled
+
+
+# --- every route of the app, Slack and Teams included --------------------------------------------
+#
+# Schemathesis above only sees what /openapi.json describes. This part enumerates the app's own
+# routes (a new route is fuzzed without anyone listing it) and sends each random methods, headers
+# and bodies: unsigned and signed Slack payloads, Teams activities with and without a valid
+# token, forms, JSON, broken bytes. Nothing may answer 5xx and no exception may escape.
+
+#: MAATJES_FUZZ_SCALE=20 runs twenty times the examples (a longer hunt, locally)
+FUZZ_SCALE = int(os.environ.get("MAATJES_FUZZ_SCALE", "1"))
+HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=latin-1",
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=utf-16",
+    "multipart/form-data; boundary=fuzz",
+    "multipart/form-data",
+    "text/plain",
+    "",
+    "\xff/\xfe",
+]
+FIELD_NAMES = ["csrf", "username", "password", "name", "text", "choice", "person", "reason"]
+FIELD_NAMES += ["payload", "command", "user_id", "trigger_id", "type", "member", "with_person"]
+QUERY_NAMES = ["code", "state", "error", "action", "limit", "page", "person", "round", "next"]
+SLACK_TYPES = ["event_callback", "block_actions", "view_submission", "view_closed", "shortcut"]
+SLACK_TYPES += ["message_action", "block_suggestion", "url_verification", "app_rate_limited"]
+TEAMS_TYPES = ["message", "invoke", "conversationUpdate", "messageReaction", "event", "typing"]
+TEAMS_TYPES += ["installationUpdate", "endOfConversation", ""]
+
+latin1 = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+slack_ids = st.sampled_from(["U0FUZZ", "D0FUZZ", "C0FUZZ", "", "maatjes.choice.1"]) | st.text(
+    max_size=12
+)
+slack_payloads = st.fixed_dictionaries(
+    {"type": st.sampled_from(SLACK_TYPES)},
+    optional={
+        "user": st.one_of(st.fixed_dictionaries({"id": slack_ids}), json_values),
+        "team": st.fixed_dictionaries({"id": slack_ids}),
+        "trigger_id": slack_ids,
+        "event_id": slack_ids,
+        "challenge": slack_ids,
+        "actions": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "action_id": st.sampled_from(
+                        ["maatjes.choice.1", "maatjes.long.1", "maatjes.reason.1", "maatjes.home.1"]
+                    )
+                    | slack_ids,
+                    "value": st.sampled_from(CHOICES) | st.text(max_size=20),
+                },
+                optional={"text": json_values, "selected_option": json_values},
+            ),
+            max_size=2,
+        )
+        | json_values,
+        "event": st.fixed_dictionaries(
+            {"type": st.sampled_from(["message", "app_home_opened", "app_mention"])},
+            optional={
+                "user": slack_ids,
+                "channel": slack_ids,
+                "channel_type": st.sampled_from(["im", "channel"]),
+                "text": texts,
+                "tab": st.sampled_from(["home", "messages"]),
+            },
+        )
+        | json_values,
+        "view": st.fixed_dictionaries(
+            {"callback_id": st.sampled_from(["maatjes.long", "maatjes.reason", "maatjes.checkin"])},
+            optional={"state": json_values, "private_metadata": texts, "type": slack_ids},
+        )
+        | json_values,
+        "message": json_values,
+        "state": json_values,
+        "channel": json_values,
+    },
+)
+slack_commands = st.fixed_dictionaries(
+    {"command": st.sampled_from(["/maatjes", "/other"])},
+    optional={"user_id": slack_ids, "text": texts, "channel_id": slack_ids, "team_id": slack_ids},
+)
+
+
+def _slack_body(kind: str, value: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    if kind == "json":
+        return json.dumps(value)
+    if kind == "form":
+        return urlencode({"payload": json.dumps(value)})
+    return urlencode({k: str(v) for k, v in value.items()})
+
+
+@st.composite
+def slack_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
+    from tests.slack_support import SECRET, signed_headers
+
+    kind = draw(st.sampled_from(["json", "form", "command", "raw"]))
+    if kind == "raw":
+        body = draw(st.binary(max_size=200) | texts.map(str.encode))
+        text = body.decode("utf-8", "replace")
+    else:
+        value = draw(slack_commands if kind == "command" else slack_payloads)
+        # a nonce: a replayed request is deliberately dropped, and hypothesis replays examples
+        value["fuzz_nonce"] = uuid.uuid4().hex
+        text = _slack_body(kind, value)
+        body = text.encode()
+    content_type = JSON_TYPE if kind == "json" else FORM_TYPE
+    headers = {"content-type": draw(st.sampled_from([content_type, *CONTENT_TYPES[:3]]))}
+    if draw(st.booleans()):  # signed as Slack signs (most of the interesting paths)
+        signed = signed_headers(text, secret=SECRET, content_type=headers["content-type"])
+        if body != text.encode():  # bytes that are not text carry a signature of their text
+            signed["x-slack-signature"] = draw(
+                st.sampled_from(["v0=", signed["x-slack-signature"]])
+            )
+        headers.update(signed)
+    elif draw(st.booleans()):
+        headers["x-slack-request-timestamp"] = draw(st.sampled_from(["abc", "-1", "1e9", "9" * 30]))
+        headers["x-slack-signature"] = draw(st.sampled_from(["v0=abc", "", "v1=" + "0" * 64]))
+    return body, headers
+
+
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Everything:
+    """The whole app, every chat platform on: Slack against the fake Web API, Teams against the
+    fake Bot Connector (with the real token checks), a chat and a coordinator session."""
+
+    client: TestClient
+    app: FastAPI
+    teams_token: str
+    service_url: str
+    sessions: list[str]
+
+
+@pytest.fixture
+def everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Everything]:
+    import msal.authority
+    from microsoft_agents.hosting.core.authorization._entra_issuers import BOTFRAMEWORK_JWKS_URIS
+
+    from tests.fake_bot_connector import (
+        BOT_FRAMEWORK_ISSUER,
+        FakeBotConnector,
+        FakeChannelKeys,
+        FakeEntra,
+    )
+    from tests.fake_slack import FakeSlack
+    from tests.slack_support import SECRET as SLACK_SECRET
+    from tests.test_teams import APP_ID, SECRET, TENANT
+
+    slack = FakeSlack().start()
+    keys = FakeChannelKeys().start()
+    connector = FakeBotConnector().start()
+    entra = FakeEntra(TENANT, APP_ID, SECRET).start(tmp_path)
+    try:
+        monkeypatch.setitem(BOTFRAMEWORK_JWKS_URIS, BOT_FRAMEWORK_ISSUER, keys.jwks_url)
+        monkeypatch.setattr(
+            msal.authority,
+            "WELL_KNOWN_AUTHORITY_HOSTS",
+            msal.authority.WELL_KNOWN_AUTHORITY_HOSTS | {"127.0.0.1"},
+        )
+        assert entra.ca_file is not None
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(entra.ca_file))
+        app = create_app(
+            Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                data_dir=tmp_path / "data",
+                scheduler=False,
+                rate_limit="",
+                embedder="tfidf",
+                coordinators="local:tessa",
+                slack_bot_token="xoxb-test-token",
+                slack_signing_secret=SLACK_SECRET,
+                slack_api_url=slack.api_url,
+                teams_app_id=APP_ID,
+                teams_app_secret=SECRET,
+                teams_tenant_id=TENANT,
+                teams_authority=entra.authority,
+            )
+        )
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            chat = TestClient(app, base_url="http://127.0.0.1")
+            assert chat.post("/session", json={"name": "Fuzz"}).status_code == 200
+            chat.post("/api/chat", json={"choice": "yes"})
+            Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
+            coordinator = TestClient(app, base_url="http://127.0.0.1")
+            form = coordinator.get("/dashboard/login").text
+            token = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert token
+            login = {"username": "tessa", "password": "een lang wachtwoord", "csrf": token[1]}
+            signed_in = coordinator.post("/dashboard/login", data=login, follow_redirects=False)
+            assert signed_in.status_code == 303
+            sessions = [
+                "; ".join(f"{k}={v}" for k, v in c.cookies.items()) for c in (chat, coordinator)
+            ]
+            yield Everything(
+                client,
+                app,
+                keys.token(audience=APP_ID, service_url=connector.url),
+                connector.url,
+                sessions,
+            )
+        app.state.maatjes.engine.dispose()
+    finally:
+        slack.stop()
+        connector.close()
+        keys.close()
+        entra.close()
+
+
+def _routes(app: FastAPI) -> list[tuple[str, list[str]]]:
+    """(path template, methods) of every route, also those left out of /openapi.json."""
+    from fastapi.routing import iter_route_contexts
+
+    found = []
+    for context in iter_route_contexts(app.routes):
+        template = context.path_format or context.path
+        assert template, context
+        methods = sorted(getattr(context.original_route, "methods", None) or ["GET"])
+        found.append((template, methods))
+    return found
+
+
+segments = st.one_of(
+    st.integers(min_value=-5, max_value=10**12).map(str),
+    st.sampled_from(["1", "0", "..", "%2e%2e", "abc", "a.b.c", "x" * 1100, "style.css"]),
+    st.text(max_size=30),
+)
+
+
+@st.composite
+def teams_activities(draw: st.DrawFn, service_url: str) -> dict[str, Any]:
+    from tests.test_teams import APP_ID, TENANT
+
+    user = draw(st.sampled_from(["aad-fuzz", "aad-tessa", ""]) | st.text(max_size=10))
+    activity: dict[str, Any] = {
+        "type": draw(st.sampled_from(TEAMS_TYPES)),
+        "id": draw(st.text(max_size=12)) + uuid.uuid4().hex,  # duplicates are dropped
+        "serviceUrl": service_url,
+        "channelId": draw(st.sampled_from(["msteams", "webchat", ""])),
+        "from": {"id": f"29:{user}", "aadObjectId": user, "name": draw(texts)},
+        "conversation": {
+            "id": f"a:personal-{user}",
+            "conversationType": draw(st.sampled_from(["personal", "groupChat", "channel"])),
+            "tenantId": draw(st.sampled_from([TENANT, "other"])),
+        },
+        "recipient": {"id": f"28:{APP_ID}"},
+        "channelData": {"tenant": {"id": TENANT}},
+    }
+    extra = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "text": texts,
+                "value": json_values,
+                "replyToId": st.text(max_size=10),
+                "locale": st.sampled_from(["nl-NL", "en-US", "", "xx"]) | st.text(max_size=8),
+                "membersAdded": json_values,
+                "name": st.sampled_from(["adaptiveCard/action", "task/fetch"]) | texts,
+                "from": json_values,
+                "conversation": json_values,
+            },
+        )
+    )
+    return {**activity, **extra}
+
+
+def test_every_route_answers_random_requests_without_a_server_error(
+    everything: Everything,
+) -> None:
+    routes = _routes(everything.app)
+    paths = {path for path, _ in routes}
+    # the non-schema routes are in, so a route added later is fuzzed too without being listed
+    assert {"/slack/events", "/api/messages", "/openapi.json", "/healthz"} <= paths, paths
+    assert any(path.startswith("/static") for path in paths)
+    assert any("{" in path for path in paths)
+    for template, methods in routes:
+        _fuzz_route(everything, template, methods)
+
+
+def _fuzz_route(everything: Everything, template: str, methods: list[str]) -> None:
+    client = everything.client
+
+    # the chat platforms' endpoints parse the most, so they get more examples
+    examples = 60 if template in ("/slack/events", "/api/messages") else 14
+
+    @settings(
+        max_examples=examples * FUZZ_SCALE,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def no_server_error(data: st.DataObject) -> None:
+        from urllib.parse import quote
+
+        path = re.sub(r"\{[^}]+\}", lambda _: quote(data.draw(segments), safe="") or "x", template)
+        query = data.draw(
+            st.dictionaries(
+                st.sampled_from(QUERY_NAMES) | st.text(max_size=6),
+                st.text(max_size=60) | st.sampled_from(INJECTIONS) | st.integers().map(str),
+                max_size=3,
+            )
+        )
+        if query:
+            path += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
+        method = data.draw(st.sampled_from(methods) | st.sampled_from(HTTP_METHODS))
+        headers: dict[str, Any] = {}
+        if template == "/slack/events":
+            body, headers = data.draw(slack_requests())
+        elif template == "/api/messages" and data.draw(st.booleans()):
+            body = json.dumps(data.draw(teams_activities(everything.service_url))).encode()
+            headers = {"content-type": JSON_TYPE}
+            if data.draw(st.integers(0, 3)):  # mostly past the token check
+                headers["authorization"] = f"Bearer {everything.teams_token}"
+        else:
+            body = data.draw(
+                st.one_of(
+                    st.binary(max_size=300),
+                    json_values.map(lambda v: json.dumps(v).encode()),
+                    st.dictionaries(
+                        st.sampled_from(FIELD_NAMES) | st.text(max_size=8),
+                        texts | st.sampled_from(INJECTIONS),
+                        max_size=5,
+                    )
+                    .map(lambda d: "&".join(f"{quote(k)}={quote(v)}" for k, v in d.items()))
+                    .map(str.encode),
+                )
+            )
+            headers["content-type"] = data.draw(st.sampled_from(CONTENT_TYPES))
+        extra = data.draw(
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        *["accept-language", "cookie", "authorization", "origin", "referer"],
+                        *["x-forwarded-for", "x-slack-retry-num", "x-csrf-token", "range"],
+                    ]
+                ),
+                latin1.filter(lambda s: len(s) < 60),
+                max_size=3,
+            )
+        )
+        headers.update({k: v.encode("latin-1") for k, v in extra.items() if k not in headers})
+        if data.draw(st.booleans()):
+            headers["cookie"] = data.draw(st.sampled_from(everything.sessions))
+        headers = {
+            k: (v.encode("latin-1") if isinstance(v, str) else v) for k, v in headers.items()
+        }
+        response = client.request(method, path, content=body, headers=headers)
+        assert response.status_code < 500, (method, path, response.status_code, response.text)
+
+    no_server_error()
+
+
+def test_the_routes_of_slack_oauth_mode_answer_random_requests_too(
+    everything: Everything, tmp_path: Path
+) -> None:
+    """Multi-workspace Slack adds its install pages: every route only that mode has is fuzzed."""
+    from tests.fake_slack import FakeSlack
+    from tests.slack_support import SECRET as SLACK_SECRET
+
+    slack = FakeSlack().start()
+    try:
+        app = create_app(
+            Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                data_dir=tmp_path / "oauth",
+                scheduler=False,
+                rate_limit="",
+                slack_signing_secret=SLACK_SECRET,
+                slack_client_id="111.222",
+                slack_client_secret="a-client-secret-for-tests",
+                slack_api_url=slack.api_url,
+            )
+        )
+        known = {path for path, _ in _routes(everything.app)}
+        only_here = [(path, methods) for path, methods in _routes(app) if path not in known]
+        assert {"/slack/install", "/slack/oauth_redirect"} <= {p for p, _ in only_here}
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            oauth = Everything(client, app, "", everything.service_url, [""])
+            for template, methods in only_here:
+                _fuzz_route(oauth, template, methods)
+        app.state.maatjes.engine.dispose()
+    finally:
+        slack.stop()

@@ -299,7 +299,10 @@ def test_the_web_chat_download_and_broken_links(app_client: TestClient) -> None:
     assert found, said
     path = f"/privacy/export/{found.group(1)}"
     other = TestClient(app_client.app, base_url="http://127.0.0.1")  # no session: Slack, Teams
-    download = other.get(path)
+    landing = other.get(path)  # what a browser (or a mail scanner) opening the link gets
+    assert landing.status_code == 200 and '<form method="post">' in landing.text
+    assert MARKER not in landing.text
+    download = other.post(path)
     assert download.status_code == 200
     assert download.headers["content-disposition"].startswith("attachment")
     assert download.headers["cache-control"] == "no-store"
@@ -316,6 +319,7 @@ def test_the_web_chat_download_and_broken_links(app_client: TestClient) -> None:
     gone = app_client.post("/api/chat", json={"choice": "yes"}).json()
     assert "gewist" in gone["messages"][0]["text"]
     assert other.get(path).status_code == 404
+    assert other.post(path).status_code == 404
     again = app_client.post("/api/chat", json={"text": "hallo"}).json()
     assert again["messages"][-1]["step"] == "consent"
 
@@ -673,3 +677,44 @@ def test_group_posts_share_the_per_person_limit(engine: Engine) -> None:
     assert posts.post(anna, group_id, "Derde bericht") == "rate_limited"
     assert not service.handle(anna, Inbound(text="help")).accepted
     assert posts.post(Account("local", "bram"), group_id, "Hoi Anna") == "ok"
+
+
+def test_an_export_link_works_once_and_opening_it_spends_nothing(app_client: TestClient) -> None:
+    """The chat says exactly what the link is; opening it (a browser, a mail scanner, a link
+    preview) shows a button; the first download spends it, in any session; a second use is a
+    polite 410 that says how to get a new link; another link asked for later still works."""
+    from bot.core.i18n import translator
+
+    assert app_client.post("/session", json={"name": "Anna"}).status_code == 200
+    app_client.post("/api/chat", json={"text": "hallo"})
+    app_client.post("/api/chat", json={"choice": "yes"})
+    app_client.post("/api/chat", json={"text": f"Anna {MARKER}"})
+
+    def ask() -> str:
+        reply = app_client.post("/api/chat", json={"text": "mijn gegevens"}).json()
+        said = " ".join(m.get("text", "") for m in reply["messages"])
+        assert "één keer" in said and "15 minuten" in said, said
+        assert "alleen voor jou" not in said, "the link is a key, not tied to a person's session"
+        found = LINK.search(said)
+        assert found, said
+        return f"/privacy/export/{found.group(1)}"
+
+    first, second = ask(), ask()
+    assert first != second, "every link is its own"
+    scanner = TestClient(app_client.app, base_url="http://127.0.0.1")
+    for _ in range(3):
+        assert scanner.get(first).status_code == 200  # prefetching spends nothing
+    other = TestClient(app_client.app, base_url="http://127.0.0.1")
+    download = other.post(first)
+    assert download.status_code == 200 and MARKER in download.text
+    for client in (other, scanner, app_client):
+        for method in ("GET", "POST"):
+            again = client.request(method, first, headers={"accept-language": "en"})
+            assert again.status_code == 410, (method, again.status_code)
+            assert translator("en")("privacy.link_used") in again.text.replace("&#x27;", "'")
+            assert MARKER not in again.text
+            assert again.headers["cache-control"] == "no-store"
+    dutch = other.post(first)
+    assert "al gebruikt" in dutch.text and "mijn gegevens" in dutch.text
+    assert MARKER in other.post(second).text, "the other link still works, once"
+    assert other.post(second).status_code == 410

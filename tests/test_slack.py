@@ -1291,7 +1291,7 @@ def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
         "false",
         "0",
     ), "Slack is asked not to fetch the link for a preview"
-    export = driver.client.get(urlsplit(link.group(0)).path)
+    export = driver.client.post(urlsplit(link.group(0)).path)
     assert export.status_code == 200, export.text
     data = export.json()
     assert "Priya Zeldenrust" in json.dumps(data), "the answer given so far is in the export"
@@ -1304,3 +1304,202 @@ def test_my_data_and_forget_me_work_in_slack_and_take_the_slack_rows_along(
     with Session(driver.maatjes.engine) as session:
         assert people.get_person(session, platform="slack", platform_user_id=user) is None
         assert session.get(SlackMember, user) is None, "the DM channel record goes too"
+
+
+# --- malformed and replayed requests --------------------------------------------------------------
+
+
+UNSIGNED_GARBAGE: list[tuple[bytes, dict[str, str]]] = [
+    (b"hi", {}),
+    (b"hi", {"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "1e9", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "-1", "x-slack-signature": "v0=abc"}),
+    (b"hi", {"x-slack-request-timestamp": "9" * 40, "x-slack-signature": "v0=abc"}),
+    (b"\xff\xfe\xfd", {"x-slack-request-timestamp": str(int(time.time()))}),
+    (b"\xff\xfe\xfd", {"content-type": JSON}),
+    (b"payload=notjson", {"content-type": FORM}),
+    (b"payload=%5B1%5D", {"content-type": FORM}),
+    (b"[1, 2]", {"content-type": JSON}),
+    (b"%%%&&&==", {"content-type": "multipart/form-data; boundary=x"}),
+    (b"", {}),
+]
+
+
+def test_malformed_unsigned_requests_get_401_and_nothing_runs(driver: SlackDriver) -> None:
+    stamp = str(int(time.time()))
+    cases = list(UNSIGNED_GARBAGE)
+    # a signature header that is not ASCII, and one that is ASCII but wrong
+    cases.append(
+        (b"{}", {"x-slack-request-timestamp": stamp, "x-slack-signature": "v0=" + "0" * 64})
+    )
+    for body, headers in cases:
+        response = driver.client.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 401, (body, headers, response.status_code, response.text)
+    # a non-ASCII signature sent as raw bytes (httpx refuses to encode it itself)
+    raw = driver.client.post(
+        "/slack/events",
+        content=b"hi",
+        headers=[(b"x-slack-request-timestamp", stamp.encode()), (b"x-slack-signature", b"\xe9")],
+    )
+    assert raw.status_code == 401
+    with Session(driver.maatjes.engine) as session:
+        assert session.exec(select(Person)).all() == []
+    assert driver.fake.of("chat.postMessage") == []
+
+
+def test_signed_but_malformed_requests_get_400(driver: SlackDriver) -> None:
+    no_user = json.dumps(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "trigger_id": "1.2.3",
+            "actions": [{"action_id": "maatjes.long.1", "type": "button", "value": "works_on"}],
+        }
+    )
+    no_view_user = json.dumps({"type": "view_submission", "view": {"callback_id": "maatjes.long"}})
+    for body, content_type in [
+        ("hi", JSON),
+        ("[1, 2]", JSON),
+        ("null", JSON),
+        ('"a string"', JSON),
+        ("[" * 5000 + "]" * 5000, JSON),
+        ("payload=notjson", FORM),
+        ("payload=%5B1%5D", FORM),
+        ("payload=" + no_user, FORM),
+        ("payload=" + no_view_user, FORM),
+        ('{"type": "block_actions", "user": "not an object", "actions": "x"}', JSON),
+    ]:
+        response = driver.post(body, content_type)
+        assert response.status_code == 400, (body[:60], response.status_code, response.text)
+    assert driver.fake.of("views.open") == []
+
+
+def test_a_replayed_slash_command_runs_once(driver: SlackDriver) -> None:
+    user = "UREPLAY"
+    body = command_body(user, "help")
+    headers = signed_headers(body, content_type=FORM)
+    first = driver.client.post("/slack/events", content=body, headers=headers)
+    assert first.status_code == 200
+    driver.wait_posts(user, 1)
+    again = driver.client.post("/slack/events", content=body, headers=headers)
+    assert again.status_code == 200
+    # a later, different command is answered: so the replay really was dropped, not just slow
+    driver.post(command_body(user, "privacy"), FORM)
+    posts = driver.wait_posts(user, 2)
+    time.sleep(0.3)  # give a (wrongly) replayed turn time to post, so a second reply shows
+    assert len(driver.posts(user)) == 2, [texts(p)[:40] for p in posts]
+
+
+def test_a_replayed_button_press_and_modal_submission_run_once(driver: SlackDriver) -> None:
+    user = "UREPLAYB"
+    driver.say(user, "hallo")
+    post = driver.last(user)
+    block, element = next((b, e) for b, e in elements(post.args["blocks"]) if e.get("value"))
+    body = block_actions_body(user, post.args, block, element, ts=ts_of(post))
+    headers = signed_headers(body, content_type=FORM)
+    assert driver.client.post("/slack/events", content=body, headers=headers).status_code == 200
+    driver.wait_posts(user, 2)
+    assert driver.client.post("/slack/events", content=body, headers=headers).status_code == 200
+    driver.say(user, "help")  # something later is answered, the replay is not
+    time.sleep(0.3)
+    assert len(driver.posts(user)) == 3
+
+    view = {
+        "callback_id": "maatjes.long",
+        "blocks": [],
+        "private_metadata": json.dumps({"step": "works_on", "channel": f"D{user}"}),
+        "title": {"type": "plain_text", "text": "Maatjes"},
+    }
+    submission = view_submission_body(user, view, "Circulaire bouw")
+    signed = signed_headers(submission, content_type=FORM)
+    for _ in range(2):
+        response = driver.client.post("/slack/events", content=submission, headers=signed)
+        assert response.status_code == 200
+    driver.wait_posts(user, 4)
+    time.sleep(0.3)
+    assert len(driver.posts(user)) == 4
+
+
+# --- what people wrote reaches Slack as text, never as markup ------------------------------------
+
+HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|Log in> <!subteam^S1> & co"
+SLACK_MARKUP = ("<!channel>", "<@U0BOSS>", "<https://evil.example", "<!subteam", "|Log in>")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            yield value
+            return
+        if isinstance(decoded, dict | list):
+            yield from _strings(decoded)
+        else:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_profile_text_reaches_slack_escaped_in_every_field(driver: SlackDriver) -> None:
+    """A profile holding Slack markup: the summary, App Home, a notification from the outbox and
+    the fallback ``text`` of every post carry it escaped (``&``, ``<``, ``>``)."""
+    user = "UHOSTILE"
+    pid = _seed_person(driver, user, HOSTILE, "rijk")
+    driver.post(command_body(user, "profiel"), FORM)
+    driver.wait_posts(user, 1)
+    driver.post(event_body(home_event(user)), JSON)
+    driver.fake.wait_for("views.publish")
+    _enqueue_text(driver, pid, f"Nieuws voor {HOSTILE}", key="hostile:1")
+    assert driver.maatjes.delivery.deliver_due().delivered == 1
+    driver.wait_posts(user, 2)
+    calls = [*driver.fake.of("chat.postMessage"), *driver.fake.of("views.publish")]
+    fallback = [c.args["text"] for c in driver.fake.of("chat.postMessage")]
+    assert any("&lt;!channel&gt;" in text and "&amp; co" in text for text in fallback), fallback
+    for call in calls:
+        for text in _strings({k: v for k, v in call.args.items() if k != "token"}):
+            for markup in SLACK_MARKUP:
+                assert markup not in text, (call.method, text[:200])
+            assert " & co" not in text, (call.method, text[:200])
+
+
+def test_a_check_in_answer_for_someone_elses_group_is_refused_in_slack(driver: SlackDriver) -> None:
+    """A hand-made check-in modal submission (the check-in is another group's): the DM says
+    nothing was saved, never "Dank je!"."""
+    from bot.core.i18n import translator
+    from storage import checkins
+
+    ids = [
+        _seed_person(driver, "UCHKA", "Ada", "rijk"),
+        _seed_person(driver, "UCHKB", "Bo", "regionaal"),
+    ]
+    outsider = "UCHKOUT"
+    _seed_person(driver, outsider, "Olaf", "rijk")
+    group_id = _group_ids(driver, _seed_round(driver, [ids]))[0]
+    with session_scope(driver.maatjes.engine) as session:
+        checkins.schedule(session, group_id=group_id, sequence=1, prompt_code="x", due_at=utcnow())
+        checkin = checkins.history(session, group_id=group_id)[0]
+        assert checkin.id is not None
+        checkins.transition(
+            session, checkin_id=checkin.id, from_status="scheduled", to_status="sent", at=utcnow()
+        )
+        checkin_id = checkin.id
+    view = {
+        "callback_id": "maatjes.checkin",
+        "blocks": [],
+        "private_metadata": json.dumps(
+            {"choice": f"checkin:{checkin_id}:answer", "channel": f"D{outsider}"}
+        ),
+        "title": {"type": "plain_text", "text": "Check-in"},
+    }
+    response = driver.post(view_submission_body(outsider, view, "Ingevuld door een ander"), FORM)
+    assert response.status_code == 200
+    said = texts(driver.wait_posts(outsider, 1)[-1])
+    assert translator("nl")("checkin.not_taken").split(",")[0] in said, said
+    assert "Dank je" not in said
+    with Session(driver.maatjes.engine) as session:
+        assert checkins.answers(session, checkin_id=checkin_id) == []

@@ -750,7 +750,7 @@ def test_my_data_and_forget_me_work_in_teams_and_take_the_reference_along(world:
     said = texts_of(world.turn(user, text="mijn gegevens"))
     link = re.search(r"https?://[^\s)\]\"]+/privacy/export/[A-Za-z0-9._-]+", said)
     assert link, f"the export comes as a link in the chat: {said}"
-    export = world.client.get(urlsplit(link.group(0)).path)
+    export = world.client.post(urlsplit(link.group(0)).path)
     assert export.status_code == 200, export.text
     data = export.json()
     assert "Priya Zeldenrust" in json.dumps(data)
@@ -762,3 +762,85 @@ def test_my_data_and_forget_me_work_in_teams_and_take_the_reference_along(world:
         assert people.get_person(session, platform="teams", platform_user_id=user) is None
         gone = session.exec(select(TeamsConversation).where(TeamsConversation.user_id == user))
         assert gone.first() is None, "the stored conversation reference goes too"
+
+
+# --- what people wrote reaches Teams as text, never as markdown ----------------------------------
+
+SPOOF = "[Log in](https://evil.example)"
+MARKDOWN = f"{SPOOF} **vet** _schuin_ <at>Tessa</at>"
+
+
+def _card_texts(card: dict[str, Any]) -> list[str]:
+    """The texts Teams reads as markdown: TextBlocks and FactSet titles and values."""
+    found: list[str] = []
+    for element in card.get("body", []):
+        if element.get("type") == "TextBlock":
+            found.append(element["text"])
+        elif element.get("type") == "FactSet":
+            found += [part for fact in element["facts"] for part in (fact["title"], fact["value"])]
+    return found
+
+
+def test_profile_text_reaches_teams_cards_as_plain_text(world: World) -> None:
+    """A profile with markdown (a spoofed link, emphasis, a heading, a list, a mention): in the
+    summary card, every TextBlock and FactSet shows it escaped, so nothing renders as markup."""
+    user = "aad-mallory"
+    with session_scope(world.maatjes.engine) as session:
+        found = people.get_or_create_person(
+            session, platform="teams", platform_user_id=user, language="nl"
+        )
+        assert found.id is not None
+        consents.record_consent(
+            session, person_id=found.id, purpose="matching", policy_version="t", given=True
+        )
+        for name, value in (
+            ("name", MARKDOWN),
+            ("organisation", "# Kop"),
+            ("group", "rijk"),
+            ("region", "utrecht"),
+            ("themes", ["bouw"]),
+            ("phase", "experimenteren"),
+            ("works_on", "- een lijst\n1. genummerd\n" + SPOOF),
+            ("seeks", "Iemand met **ervaring**."),
+            ("offers", "Kennis & <b>kunde</b>."),
+        ):
+            people.save_draft_answer(session, person_id=found.id, field=name, value=value)
+        people.commit_profile(session, person=found)
+    calls = world.turn(user, text="profiel")
+    texts = [t for call in calls if (card := card_of(call)) for t in _card_texts(card)]
+    joined = "\n".join(texts)
+    assert "Log in" in joined and "ervaring" in joined, joined
+    for raw in (SPOOF, "**vet**", "_schuin_", "<at>", "**ervaring**", "\n- een", "\n1. gen"):
+        assert raw not in joined, (raw, joined)
+    assert not re.search(r"(?<!\\)# Kop", joined) and "\\# Kop" in joined
+    assert "\\[Log in\\]\\(https://evil.example\\)" in joined
+    # a forged submit (title and label are the client's to send) is escaped on the spent card
+    card_id, card = last_card(calls)
+    data = {**submit_data(card, card["actions"][0]["data"][cards.CHOICE]), "label": SPOOF}
+    world.turn(user, value={**data, "title": MARKDOWN}, reply_to=card_id)
+    spent = [c for c in world.connector.updates() if card_of(c)]
+    assert spent, "the card was replaced by what was chosen"
+    spent_texts = "\n".join(_card_texts(card_of(spent[-1]) or {}))
+    assert "Log in" in spent_texts and "Tessa" in spent_texts, spent_texts
+    assert SPOOF not in spent_texts and "<at>" not in spent_texts, spent_texts
+
+
+def test_activities_the_bot_cannot_read_or_does_not_offer_get_400(world: World) -> None:
+    """Authenticated, from the right tenant, but not something the SDK can read (an empty
+    channel id, an empty replyToId, a list as sender) or an invoke nothing handles: 4xx, never
+    the SDK's 5xx or a traceback."""
+    user = "aad-oddity"
+    for extra in (
+        {"channelId": ""},
+        {"replyToId": ""},
+        {"from": [1, None]},
+        {"conversation": {"": ["x"]}},
+    ):
+        body = {**world.activity(user, text="hallo"), **extra}
+        response = world.post(body)
+        assert response.status_code == 400, (extra, response.status_code, response.text)
+    for name in ("task/fetch", "", None):
+        invoke = world.activity(user, kind="invoke", **({"name": name} if name is not None else {}))
+        response = world.post(invoke)
+        assert response.status_code == 400, (name, response.status_code, response.text)
+    assert _nothing_stored(world)

@@ -118,3 +118,55 @@ def test_page_language_follows_the_browser_then_the_person(client: TestClient) -
     client.post("/api/chat", json={"text": "language"})
     client.post("/api/chat", json={"choice": "en"})
     assert 'lang="en"' in client.get("/").text
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_on_every_route(tmp_path: Path) -> None:
+    """A body sent without a length (chunked) is judged as it arrives, by the real server."""
+    import httpx
+
+    from tests.browser_support import running_server
+
+    env = {
+        "MAATJES_MAX_REQUEST_BYTES": "2000",
+        "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "MAATJES_TEAMS_APP_ID": "6d1f7c2a-5b1e-4c3d-9f00-0000000b0701",
+        "MAATJES_TEAMS_APP_SECRET": "test-only-secret",
+        "MAATJES_TEAMS_TENANT_ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    }
+
+    def chunks(total: int) -> Iterator[bytes]:
+        piece = b'{"text": "' + b"a" * 500
+        sent = 0
+        while sent < total:
+            yield piece
+            sent += len(piece)
+
+    with running_server(tmp_path / "data", env) as server, httpx.Client(base_url=server.url) as c:
+        paths = [
+            "/api/chat",
+            "/session",
+            "/dashboard/login",
+            "/dashboard/rounds/1/groups/1/approve",
+            "/privacy/export/abc",
+            "/slack/events",  # Slack's own, larger limit
+            "/api/messages",
+            "/no/such/route",
+        ]
+        for path in paths:
+            total = 1_200_000 if path == "/slack/events" else 10_000
+            response = c.post(
+                path,
+                content=chunks(total),
+                headers={"content-type": "application/json", "accept-language": "en"},
+            )
+            assert response.status_code == 413, (path, response.status_code, response.text[:200])
+            assert "too large" in response.json()["error"], path
+        # a chunked body within the limit is read as usual
+        small = c.post(
+            "/session",
+            content=iter([b'{"name": ', b'"Chunk"}']),
+            headers={"content-type": "application/json"},
+        )
+        assert small.status_code == 200, small.text

@@ -338,6 +338,17 @@ def _enqueue(
     )
 
 
+def answerable(session: Session, *, person: Person, checkin_id: int) -> bool:
+    """Whether this person may answer this check-in: it was sent to their group."""
+    checkin = session.get(CheckIn, checkin_id)
+    if checkin is None or person.id is None:
+        return False
+    if checkin.status not in (checkins.SENT, checkins.CLOSED):
+        return False
+    members = rounds.members_of(session, group_ids=[checkin.group_id]).get(checkin.group_id, [])
+    return person.id in members
+
+
 def record_answer(
     session: Session,
     *,
@@ -349,14 +360,9 @@ def record_answer(
 ) -> bool:
     """Store a member's answer (late answers too: nothing typed is lost; the round-up that was
     already sent stays as it was). False if the check-in is unknown or not theirs."""
-    checkin = session.get(CheckIn, checkin_id)
-    if checkin is None or person.id is None:
+    if not answerable(session, person=person, checkin_id=checkin_id):
         return False
-    if checkin.status not in (checkins.SENT, checkins.CLOSED):
-        return False
-    members = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id]
-    if person.id not in members:
-        return False
+    assert person.id is not None
     checkins.record_answer(
         session,
         checkin_id=checkin_id,

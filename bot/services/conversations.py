@@ -7,6 +7,7 @@ or not at all: a crash never loses what a person entered, nor skips a question.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -61,6 +62,8 @@ from storage.models import Person
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+_CHECKIN_CHOICE = re.compile(r"checkin:(\d{1,18}):(?:answer|skip)(?::.*)?", re.DOTALL)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -109,6 +112,11 @@ class ConversationService:
             with session_scope(self.engine) as session:
                 person = self._person(session, account)
                 conv = self._snapshot(session, person)
+                if not self._may_answer(session, person, inbound):
+                    t = translator(person.language)
+                    return Turn(
+                        messages=(Text(t("checkin.not_taken"), tone="error"),), accepted=False
+                    )
                 reply = self.intake.respond(conv, inbound, today=self.today())
                 if self.privacy is None and any(
                     isinstance(e, ErasureRequested) for e in reply.effects
@@ -118,7 +126,15 @@ class ConversationService:
                     unavailable = Text(translator(person.language)("privacy.unavailable"), "error")
                     reply = replace(kept, messages=(unavailable, *kept.messages), accepted=False)
                 news = self._unseen(session, person)
-                self._apply(session, person, reply.effects)
+                if not self._apply(session, person, reply.effects):
+                    # a check-in answer not taken (not theirs, or gone meanwhile): never thank
+                    back = replace(
+                        reply.conversation,
+                        step=str(conv.context.get("return_to") or reply.conversation.step),
+                        context={},
+                    )
+                    refusal = Text(translator(person.language)("checkin.not_taken"), tone="error")
+                    reply = replace(reply, conversation=back, messages=(refusal,), accepted=False)
                 assert person.id is not None
                 privacy_store.touch(session, person=person, at=self.clock())
                 people.save_conversation(
@@ -176,7 +192,7 @@ class ConversationService:
         except LinkInvalid:  # pragma: no cover - the person was just stored
             return (Text(t("error.internal"), tone="error"),)
         minutes = self.privacy.settings.export_link_minutes
-        return (Text(t("privacy.export_ready", url=link, minutes=minutes), tone="notice"),)
+        return (Text(t("privacy.export_once", url=link, minutes=minutes), tone="notice"),)
 
     def _profile_committed(self, person_id: int) -> None:
         """Embed the new profile now; if that fails the next round embeds it, so only log."""
@@ -391,8 +407,19 @@ class ConversationService:
             consents=latest,
         )
 
-    def _apply(self, session: Session, person: Person, effects: tuple[Effect, ...]) -> None:
+    @staticmethod
+    def _may_answer(session: Session, person: Person, inbound: Inbound) -> bool:
+        """A check-in button (``checkin:<id>:answer|skip``) works only for a check-in sent to
+        this person's group: a made-up or stale one is refused before anything is typed."""
+        found = _CHECKIN_CHOICE.fullmatch(inbound.choice or "")
+        if found is None:
+            return True
+        return checkin_service.answerable(session, person=person, checkin_id=int(found[1]))
+
+    def _apply(self, session: Session, person: Person, effects: tuple[Effect, ...]) -> bool:
+        """Carry out a turn's effects; False when a check-in answer in them was not taken."""
         assert person.id is not None
+        taken = True
         now = self.clock()
         for effect in effects:
             match effect:
@@ -430,6 +457,7 @@ class ConversationService:
                         shared=shared,
                     ):
                         log.warning("check-in answer refused", extra={"checkin_id": checkin_id})
+                        taken = False
                 case FollowUpAnswered(group_id=group_id, answer=answer, block=block):
                     members = rounds.members_of(session, group_ids=[group_id])[group_id]
                     if person.id not in members:  # a stale or forged button: nothing to record
@@ -440,3 +468,4 @@ class ConversationService:
                     )
                     if block is not None and block in members and block != person.id:
                         rounds.block_pair(session, a=person.id, b=block, reason="never_again")
+        return taken

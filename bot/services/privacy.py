@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from bot.core.i18n import translator
 from bot.core.messages import Text, to_dict
 from bot.settings import Settings
 from matching.scoring import first_sentence
-from storage import audit, outbox
+from storage import audit, events, outbox
 from storage import privacy as stored
 from storage.db import purge_deleted, session_scope
 from storage.models import Person
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "maatjes-export/1"
 _SALT = "maatjes.privacy.export"
+#: spent export links, as keys in the table of events seen once
+_SPENT = "export-link"
+
+
+def _link_key(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LinkInvalid(Exception):
@@ -43,6 +50,10 @@ class LinkInvalid(Exception):
 
 class LinkExpired(LinkInvalid):
     pass
+
+
+class LinkUsed(LinkInvalid):
+    """The export link was downloaded once already: each link works one time."""
 
 
 @dataclass
@@ -115,7 +126,10 @@ class PrivacyService:
                 raise LinkInvalid(str(person_id))
             # The token is signed, not encrypted: it carries the id and a keyed hash of the
             # account, never the account itself.
-            token = self._signer.dumps({"p": person_id, "a": self._account_check(person)})
+            # A nonce makes every link its own, so spending one never spends another.
+            token = self._signer.dumps(
+                {"p": person_id, "a": self._account_check(person), "n": secrets.token_urlsafe(6)}
+            )
         return self.settings.person_link(f"/privacy/export/{token}")
 
     def read_link(self, token: str) -> int:
@@ -134,6 +148,19 @@ class PrivacyService:
             if person is None or self._account_check(person) != data.get("a"):
                 raise LinkInvalid
         return int(data["p"])
+
+    def link_used(self, token: str) -> bool:
+        with Session(self.engine) as session:
+            return events.seen(session, platform=_SPENT, event_id=_link_key(token))
+
+    def spend_link(self, token: str) -> int:
+        """The person a link is for, spending it: only the first caller gets the id, later
+        ones LinkUsed (recorded in the database, so across processes too)."""
+        person_id = self.read_link(token)
+        with session_scope(self.engine) as session:
+            if not events.first_time(session, platform=_SPENT, event_id=_link_key(token)):
+                raise LinkUsed
+        return person_id
 
     def _account_check(self, person: Person) -> str:
         return self.pseudonym(identity_of(person)).removeprefix("erased:")[:16]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -95,6 +95,9 @@ PERMANENT: Final = frozenset(
         "msg_too_long",
     }
 )
+
+#: What reading a payload that is not shaped like Slack's raises in a listener.
+MALFORMED: Final = (KeyError, IndexError, TypeError, AttributeError, ValueError)
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +298,7 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
+        app.error(self._on_error)
         app.middleware(self._once)
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home_opened)
@@ -322,14 +326,34 @@ class SlackAdapter:
             self._on_choice_modal
         )
 
-    def _once(self, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
-        """Slack retries an event it thinks we missed: the second delivery is acknowledged only."""
-        event_id = body.get("event_id")
-        retried = body.get("type") == "event_callback" and event_id
-        if retried and not self.store.first_time(str(event_id)):
-            log.info("slack event seen before", extra={"event_id": event_id})
+    def _once(
+        self, req: BoltRequest, body: dict[str, Any], next: Callable[[], None]
+    ) -> BoltResponse | None:
+        """Each request runs once. Slack retries an event it thinks we missed (same
+        ``event_id``); a command, button press or modal submission has no id, but a replayed
+        copy carries the same signature (it signs the timestamp and the whole body), so that
+        signature is its key. Seen before: acknowledged only."""
+        key = None
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            key = str(body["event_id"])
+        elif body.get("type") not in ("url_verification", "ssl_check"):
+            signature = (req.headers.get("x-slack-signature") or [""])[0]
+            if signature:  # an HTTP request (Socket Mode has none, and no replays either)
+                key = f"request:{signature}"
+        if key is not None and not self.store.first_time(key):
+            log.info("slack request seen before", extra={"kind": body.get("type") or "command"})
             return BoltResponse(status=200, body="")
         next()
+        return None
+
+    @staticmethod
+    def _on_error(error: Exception) -> BoltResponse | None:
+        """A signed request whose payload lacks what Slack always sends (a user, an action's
+        text, a trigger) makes a listener fail on it: that is the request's fault, a 400. Any
+        other failure stays a 500, so Slack knows to retry."""
+        if isinstance(error, MALFORMED):
+            log.warning("slack request refused as malformed", extra={"error": type(error).__name__})
+            return BoltResponse(status=400, body="")
         return None
 
     @staticmethod
@@ -444,8 +468,9 @@ class SlackAdapter:
     def _open_long_answer(
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
+        user = str(body["user"]["id"])  # read before the ack: a payload without one is a 400
+        trigger = str(body["trigger_id"])
         ack()
-        user = str(body["user"]["id"])
         step = str(action.get("value", ""))
         t = translator(self.conversations.language_of(Account(PLATFORM, user)))
         channel = (body.get("channel") or {}).get("id")
@@ -458,14 +483,15 @@ class SlackAdapter:
             question=kit.question_text(body.get("message"), step),
             metadata={"step": step, "channel": channel},
         )
-        self._call(client.views_open, trigger_id=body["trigger_id"], view=view)
+        self._call(client.views_open, trigger_id=trigger, view=view)
 
     def _open_choice_modal(
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         """Reject (with a reason) and a check-in answer: the text is written in a modal."""
+        user = str(body["user"]["id"])  # read before the ack: a payload without one is a 400
+        trigger = str(body["trigger_id"])
         ack()
-        user = str(body["user"]["id"])
         value = str(action.get("value", ""))
         reason = str(action.get("action_id", "")).startswith(kit.REASON)
         t = translator(self.conversations.language_of(Account(PLATFORM, user)))
@@ -482,7 +508,7 @@ class SlackAdapter:
             metadata={"choice": value, "channel": channel},
             max_length=1000 if reason else kit.MODAL_INPUT_LIMIT,
         )
-        self._call(client.views_open, trigger_id=body["trigger_id"], view=view)
+        self._call(client.views_open, trigger_id=trigger, view=view)
 
     def _on_long_answer(
         self,

@@ -225,7 +225,8 @@ def blocks_of(message: Outbound, t: Translate, ids: _Ids | None = None) -> list[
 
 
 def plain_text_of(message: Outbound) -> str:
-    """The notification and screen-reader text of a message (Slack's ``text`` fallback)."""
+    """The notification and screen-reader text of a message (Slack's ``text`` fallback), as
+    written: :func:`messages_of` escapes it like every other text."""
     if isinstance(message, Card):
         return message.title
     return message.text
@@ -250,7 +251,7 @@ def messages_of(messages: Sequence[Outbound], t: Translate) -> Iterator[SlackMes
             yield SlackMessage(blocks, shorten("\n".join(texts), 3000), len(texts))
             blocks, texts = [], []
         blocks += rendered[:MESSAGE_BLOCKS]
-        texts.append(plain_text_of(message))
+        texts.append(escape(plain_text_of(message)))  # Slack reads ``text`` as mrkdwn too
     if blocks:
         yield SlackMessage(blocks, shorten("\n".join(texts), 3000), len(texts))
 

@@ -386,7 +386,7 @@ class Teams:
                 body = await request.json()
             except ValueError:
                 return JSONResponse({"error": "invalid JSON"}, status_code=400)
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) or not _is_activity(body):
                 return JSONResponse({"error": "invalid activity"}, status_code=400)
             if not _same_service(request, body):
                 # A genuine token names the Bot Connector it came from; replies go there, so a
@@ -402,6 +402,10 @@ class Teams:
                 log.info("teams duplicate activity", extra={"platform": PLATFORM})
                 return Response(status_code=200)
             response = await adapter.process(request, bot)
+            if response is not None and response.status_code == 501:
+                # The SDK's answer to an invoke nothing here handles (Maatjes' cards send
+                # messages, not invokes): the request asks for what this bot does not offer.
+                return JSONResponse({"error": "unsupported invoke"}, status_code=400)
             return response or Response(status_code=200)
 
         app.include_router(router)
@@ -461,3 +465,13 @@ def _event_key(body: Mapping[str, Any]) -> str | None:
         return None
     digest = hashlib.sha256(f"{conversation_id}\n{activity_id}".encode()).hexdigest()
     return f"activity:{digest}"
+
+
+def _is_activity(body: dict[str, Any]) -> bool:
+    """Whether the SDK can read this as an activity: it raises (TypeError as well as pydantic's
+    ValueError) on one it cannot, which would otherwise escape as a 500."""
+    try:
+        Activity.model_validate(body)
+    except (ValueError, TypeError):
+        return False
+    return True

@@ -8,6 +8,7 @@ multi-select; free text an ``Input.Text`` with a send button (typing in the chat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -29,6 +30,34 @@ LINK_PREFIX: Final = "https://"
 _TITLE_CHARS: Final = 120
 
 
+#: What Teams' card markdown acts on anywhere in a line (emphasis, links, images, code, HTML-ish
+#: tags such as ``<at>``, entities); a backslash makes each a plain character (CommonMark).
+_INLINE = re.compile(r"([\\`*_~\[\]()<>!&|#])")
+#: What it acts on at the start of a line besides those: lists and setext headings.
+_LINE_START_DOT = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+#: A web address, without the characters that could start markdown of its own inside it.
+_URL = re.compile(r"https://[A-Za-z0-9._~:/?#@$+,;=%-]+")
+
+
+def plain(text: str) -> str:
+    """Text for a TextBlock or FactSet, shown as written: nobody's profile text becomes a link,
+    a heading, a list or a mention. Web addresses are left whole so Teams still links them."""
+    out: list[str] = []
+    last = 0
+    for found in _URL.finditer(text):
+        out.append(_escape(text[last : found.start()]))
+        out.append(found.group(0))
+        last = found.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    text = _INLINE.sub(r"\\\1", text)
+    text = _LINE_START_DOT.sub(r"\1\\\2", text)
+    return re.sub(r"^(\s*)([-+=])", r"\1\\\2", text, flags=re.MULTILINE)
+
+
 def adaptive_card(
     body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -45,7 +74,8 @@ def adaptive_card(
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    """Every TextBlock goes through here, so every text in a card is :func:`plain`."""
+    return {"type": "TextBlock", "text": plain(text), "wrap": True, **style}
 
 
 def _button(choice: Choice, title: str) -> dict[str, Any]:
@@ -142,7 +172,7 @@ def _card(card: Card) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [{"title": f.label, "value": f.value} for f in card.fields],
+                "facts": [{"title": plain(f.label), "value": plain(f.value)} for f in card.fields],
             }
         )
     if card.footer:
@@ -186,5 +216,7 @@ def compose(messages: Sequence[Outbound], t: Translate) -> dict[str, Any]:
 def spent(title: str, label: str, outcome: Sequence[str], t: Translate) -> dict[str, Any]:
     """What a card turns into once a button on it was used: its title and the choice made."""
     body = [_text(title, weight="Bolder"), _text(t("teams.chosen", choice=label), isSubtle=True)]
+    # (title and label come back from the card's submit data, which a client can change: they
+    # are escaped like any other text by _text)
     body.extend(_text(line) for line in outcome)
     return adaptive_card(body)
