@@ -39,6 +39,8 @@ from storage.db import session_scope
 
 PREFIX = "/dashboard"
 AUDIT_PAGE = 100
+# A longer field is still a wrong token, answered as one (403), not as malformed input.
+CSRF_FIELD = 1000
 AUDIT_COLUMNS = [
     "at",
     "actor",
@@ -177,7 +179,7 @@ def router(
         request: Request,
         username: str = Form(max_length=80),
         password: str = Form(max_length=200),
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
     ) -> Response:
         if not _valid_csrf(request, csrf):
             return csrf_failure(request, "login.html")
@@ -215,7 +217,7 @@ def router(
         return RedirectResponse(PREFIX, status_code=303)
 
     @api.post("/logout")
-    def logout(request: Request, csrf: str = Form(max_length=100)) -> Response:
+    def logout(request: Request, csrf: str = Form(default="", max_length=CSRF_FIELD)) -> Response:
         if not _valid_csrf(request, csrf):
             return csrf_failure(request)
         name = user(request)
@@ -254,7 +256,7 @@ def router(
         return page(request, "rounds.html", rounds=items)
 
     @api.post("/rounds")
-    def propose(request: Request, csrf: str = Form(max_length=100)) -> Response:
+    def propose(request: Request, csrf: str = Form(default="", max_length=CSRF_FIELD)) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
         if not _valid_csrf(request, csrf):
@@ -282,7 +284,7 @@ def router(
     def approve(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
@@ -298,7 +300,7 @@ def router(
     def reject(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int = Form(ge=0, le=_MAX_ID),
         reason: str = Form(min_length=1, max_length=1000),
     ) -> Response:
@@ -340,7 +342,7 @@ def router(
     def rearrange(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int = Form(ge=0, le=_MAX_ID),
         member: int = Form(ge=0, le=_MAX_ID),
         with_person: int | None = Form(default=None, ge=0, le=_MAX_ID),
@@ -412,7 +414,7 @@ def router(
     @api.post("/privacy/export", response_model=None)
     def privacy_export(
         request: Request,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         person: int = Form(ge=1, le=_MAX_ID),
     ) -> Response:
         if (stop := admin_only(request, csrf)) is not None:
@@ -436,7 +438,7 @@ def router(
     @api.post("/privacy/erase", response_class=HTMLResponse)
     def privacy_erase(
         request: Request,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         person: int = Form(ge=1, le=_MAX_ID),
         confirm: str = Form(default="", max_length=10),
     ) -> Response:
