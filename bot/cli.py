@@ -687,6 +687,19 @@ def bench_checkins(
         raise SystemExit(1)
 
 
+@bench_app.command("login")
+def bench_login(
+    chatters: Annotated[int, typer.Option(help="Chat clients answering the intake.")] = 4,
+    guessers: Annotated[int, typer.Option(help="Clients guessing a dashboard password.")] = 8,
+    seconds: Annotated[float, typer.Option(help="Length of each phase.")] = 20.0,
+) -> None:
+    """The chat's latency (p50/p95/max, 5xx) on the real server, alone and while clients guess
+    a coordinator's dashboard password; and how many guesses were refused with 429."""
+    from bot.bench import bench_login as run_bench
+
+    run_bench(chatters=chatters, guessers=guessers, seconds=seconds, out=typer.echo)
+
+
 @app.command("teams-package")
 def teams_package(
     out: Annotated[

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import csrf
@@ -75,6 +78,51 @@ _csrf = csrf.token
 _valid_csrf = csrf.valid
 
 
+class RefusedLogins:
+    """Refused and throttled logins, tallied in the audit trail per account, result and client
+    address. Counted in memory and written at most once a second per tally, so a flood of
+    guesses costs no database write per request; the audit page writes what is pending first."""
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self.engine = engine
+        self.every = every
+        self._lock = threading.Lock()
+        self._pending: Counter[tuple[str, str, str]] = Counter()
+        self._written: dict[tuple[str, str, str], float] = {}
+
+    def add(self, actor: str, result: str, source: str) -> None:
+        key = (actor, result, source)
+        now = time.monotonic()
+        with self._lock:
+            self._pending[key] += 1
+            due = now - self._written.get(key, -self.every) >= self.every
+        if due:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+            for key in pending:
+                self._written[key] = now
+            # forget tallies that are not repeating, so spraying names does not grow this
+            self._written = {k: t for k, t in self._written.items() if now - t < self.every}
+        if not pending:
+            return
+        with session_scope(self.engine) as session:
+            for (actor, result, source), count in pending.items():
+                audit.tally(
+                    session,
+                    actor=actor,
+                    action="login",
+                    object_type="dashboard",
+                    result=result,
+                    origin="dashboard",
+                    source=source,
+                    count=count,
+                )
+
+
 def router(
     accounts: Accounts, round_service: RoundService, privacy: PrivacyService | None = None
 ) -> APIRouter:
@@ -109,17 +157,10 @@ def router(
         # The peer's own address: forwarded headers are not trusted (anyone can send them).
         return request.client.host if request.client is not None else "unknown"
 
+    refusals = RefusedLogins(engine)
+
     def refused_login(request: Request, username: str, result: str) -> None:
-        with session_scope(engine) as session:
-            audit.tally(
-                session,
-                actor=identity(username),
-                action="login",
-                object_type="dashboard",
-                result=result,
-                origin="dashboard",
-                source=client_address(request),
-            )
+        refusals.add(identity(username), result, client_address(request))
 
     def csrf_failure(request: Request, template: str = "message.html") -> Response:
         if template == "login.html":
@@ -470,6 +511,7 @@ def router(
         if (redirect := guard(request)) is not None:
             return redirect
         action = action or None
+        refusals.flush()  # what this process still holds in memory is shown too
         if format == "csv":
             return StreamingResponse(
                 _audit_csv(action),

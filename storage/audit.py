@@ -53,10 +53,11 @@ def tally(
     result: str,
     origin: str,
     source: str,
+    count: int = 1,
     at: datetime | None = None,
 ) -> None:
-    """Count one more of a repeated event (refused logins): one row per source, actor, action,
-    result and hour, with a count, so a flood of them adds one row instead of thousands."""
+    """Count ``count`` more of a repeated event (refused logins): one row per source, actor,
+    action, result and hour, with a count, so a flood of them adds one row, not thousands."""
     when = at or utcnow()
     window = int(when.timestamp()) // TALLY_WINDOW_SECONDS
     actor = actor[:255]  # a typed name can grow under NFKC; the column holds 255
@@ -68,7 +69,7 @@ def tally(
     bump = (
         update(AuditEvent)
         .where(col(AuditEvent.tally_key) == key)
-        .values(count=col(AuditEvent.count) + 1)
+        .values(count=col(AuditEvent.count) + count)
     )
     if session.exec(bump).rowcount:
         return
@@ -84,6 +85,7 @@ def tally(
                     origin=origin,
                     detail={"source": source},
                     at=when,
+                    count=count,
                     tally_key=key,
                 )
             )

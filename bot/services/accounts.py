@@ -3,6 +3,8 @@ the throttle that keeps a password guesser from trying many passwords or slowing
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,7 +18,13 @@ from storage import accounts
 from storage.db import read_scope, session_scope
 
 MIN_PASSWORD = 10
-_hasher = PasswordHasher()
+# RFC 9106's second recommendation (64 MiB, 3 passes) in one lane: a check keeps one core busy
+# instead of all of them, so a login never starves the chat. Older hashes (4 lanes) are re-hashed
+# at their next login.
+_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+# At most this many checks at once per process (each takes ~0.2 s of CPU and 64 MiB): a burst of
+# guesses queues here instead of taking every core and a lot of memory.
+_checks = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 # Verifying against a real hash for unknown names keeps the timing the same as for known ones.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 LOCAL = "local:"
@@ -70,9 +78,11 @@ class Accounts:
         """Create the account or set a new password (which ends the account's open sessions)."""
         if len(password) < MIN_PASSWORD:
             raise WeakPassword(f"a password needs at least {MIN_PASSWORD} characters")
+        with _checks:  # before the transaction, like every check
+            hashed = _hasher.hash(password)
         with session_scope(self.engine) as session:
             accounts.set_password_hash(
-                session, username=local_account_id(username), password_hash=_hasher.hash(password)
+                session, username=local_account_id(username), password_hash=hashed
             )
 
     def login(self, username: str, password: str, *, address: str) -> LoginOutcome:
@@ -101,13 +111,14 @@ class Accounts:
             account = accounts.get_account(session, username=name)
             stored = account.password_hash if account is not None else _DUMMY_HASH
             known = account is not None
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if not known:
-            return None
-        rehashed = _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None
+        with _checks:
+            try:
+                _hasher.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            if not known:
+                return None
+            rehashed = _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None
         with session_scope(self.engine) as session:
             return accounts.record_login(
                 session, username=name, verified_hash=stored, new_hash=rehashed
