@@ -505,7 +505,7 @@ def router(
     def audit_page(
         request: Request,
         format: Annotated[str, Query(max_length=8)] = "html",
-        action: Annotated[str | None, Query(max_length=64)] = None,
+        action: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")] = None,
         page_number: Annotated[int, Query(alias="page", ge=1, le=_MAX_ID)] = 1,
     ) -> Response:
         if (redirect := guard(request)) is not None:

@@ -10,6 +10,7 @@ from storage.models import DashboardAccount
 from storage.types import utcnow
 
 ROLES = ("coordinator", "admin")
+MAX_USERNAME = 80  # DashboardAccount.username
 
 
 def get_account(session: Session, *, username: str) -> DashboardAccount | None:

@@ -60,7 +60,9 @@ def tally(
     action, result and hour, with a count, so a flood of them adds one row, not thousands."""
     when = at or utcnow()
     window = int(when.timestamp()) // TALLY_WINDOW_SECONDS
-    actor = actor[:255]  # a typed name can grow under NFKC; the column holds 255
+    # A typed name can grow under NFKC (the column holds 255) and hold NUL (PostgreSQL refuses it).
+    actor = actor.replace("\x00", "\ufffd")[:255]
+    source = source.replace("\x00", "\ufffd")
     key = hashlib.sha256(
         "\x1f".join((str(window), actor, action, object_type, result, origin, source)).encode(
             "utf-8", "surrogatepass"

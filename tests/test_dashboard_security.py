@@ -471,3 +471,48 @@ def test_roles_from_the_settings_and_the_database_are_both_honoured(tmp_path: Pa
     with engine.connect() as connection:
         roles = dict(connection.execute(text("SELECT username, role FROM dashboard_account")).all())
     assert roles == {"tessa": None, "bram": "admin"}
+
+
+# --- odd input on both databases: always 4xx, never 5xx ----------------------------------------
+
+
+ODD_NAMES = [
+    "\x00",
+    "tessa\x00",
+    "ﷺ" * 80,
+    "🙂" * 80,
+    "\u202etessa",
+    "ｔｅｓｓａ\x00",
+    " ",
+    "é" * 81,
+]
+
+
+def test_odd_logins_and_audit_filters_are_4xx_on_every_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        coordinators="local:tessa",
+        scheduler=False,
+        login_rate_limit="1000/minute",
+        login_account_rate_limit="1000/minute",
+        login_lockout="1000/minute",
+    )
+    app = create_app(settings)
+    Accounts(app.state.maatjes.engine).set_password("tessa", PASSWORD)
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
+        for name in ODD_NAMES:
+            for password in ("x", "\x00" * 10, "ü" * 200):
+                status = _attempt(client, name, password).status_code
+                assert 400 <= status < 500, (name, password, status)
+        assert login(client) == 303
+        for query in ("action=%00", "action=login%00", "action=" + "ﷺ" * 60, "page=1&action=é"):
+            status = client.get(f"/dashboard/audit?{query}").status_code
+            assert status in (200, 422), (query, status)
+            status = client.get(f"/dashboard/audit?format=csv&{query}").status_code
+            assert status in (200, 422), (query, status)
+        exported = client.get("/dashboard/audit?format=csv").text
+        assert exported.count("\n") >= 2

@@ -38,6 +38,12 @@ def identity(username: str) -> str:
     return f"{LOCAL}{local_account_id(username)}"
 
 
+def _possible_name(name: str) -> bool:
+    """Whether an account can have this name: never asked of the database otherwise (PostgreSQL
+    refuses NUL in text, and names are at most 80 characters)."""
+    return 0 < len(name) <= accounts.MAX_USERNAME and name.isprintable()
+
+
 class LoginThrottle:
     """Login attempts per client address and per account, and a lockout of an account after
     repeated failures. While locked even the right password is refused, so a guesser learns
@@ -107,10 +113,12 @@ class Accounts:
         Argon2 is slow on purpose, so it runs with no transaction open: a short read before, a
         short write after. Inside a write transaction every guess would hold the database's write
         lock (SQLite) for the whole hash and stall everyone else."""
-        with read_scope(self.engine) as session:
-            account = accounts.get_account(session, username=name)
-            stored = account.password_hash if account is not None else _DUMMY_HASH
-            known = account is not None
+        account = None
+        if _possible_name(name):
+            with read_scope(self.engine) as session:
+                account = accounts.get_account(session, username=name)
+        stored = account.password_hash if account is not None else _DUMMY_HASH
+        known = account is not None
         with _checks:
             try:
                 _hasher.verify(stored, password)
