@@ -516,3 +516,17 @@ def test_odd_logins_and_audit_filters_are_4xx_on_every_database(
             assert status in (200, 422), (query, status)
         exported = client.get("/dashboard/audit?format=csv").text
         assert exported.count("\n") >= 2
+
+
+def test_refused_review_actions_are_tallied_too(client: TestClient) -> None:
+    from bot.services.rounds import NotAllowed
+
+    service = client.app.state.maatjes.rounds  # type: ignore[attr-defined]
+    for _ in range(1100):
+        with pytest.raises(NotAllowed):
+            service.propose(actor="unverified:local:mallory", origin="web")
+    with Session(service.engine) as session:
+        refused = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "propose")).all()
+    assert [(e.actor, e.result, e.count) for e in refused] == [
+        ("unverified:local:mallory", "refused", 1100)
+    ]

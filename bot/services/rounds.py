@@ -145,14 +145,16 @@ class RoundService:
     ) -> None:
         if self.access.is_coordinator(actor):
             return
-        audit.record(
+        # one row per actor, action and hour with a count: anyone can ask in a chat, and a flood
+        # of refusals must not bury the decisions in the audit trail
+        audit.tally(
             session,
             actor=actor,
             action=action,
             object_type="round",
-            object_id=object_id,
             result="refused",
             origin=origin,
+            source=origin,
         )
         raise NotAllowed(actor)
 
