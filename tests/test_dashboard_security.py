@@ -530,3 +530,30 @@ def test_refused_review_actions_are_tallied_too(client: TestClient) -> None:
     assert [(e.actor, e.result, e.count) for e in refused] == [
         ("unverified:local:mallory", "refused", 1100)
     ]
+
+
+def test_odd_cookie_content_is_a_fresh_session_not_a_500(client: TestClient) -> None:
+    raw_cookies = [
+        "session=é".encode(),
+        "session=éé.abc.def".encode(),
+        b"session=\xff\xfe",
+        "csrf=é; session=🙂".encode(),
+        b"session=" + b"x" * 5000,
+    ]
+    form = {"csrf": "é", "username": "tessa", "password": PASSWORD}
+    for raw in raw_cookies:
+        client.cookies.clear()
+        for method, path in (
+            ("GET", "/dashboard/login"),
+            ("POST", "/dashboard/login"),
+            ("POST", "/dashboard/logout"),
+            ("GET", "/dashboard/audit"),
+        ):
+            response = client.request(
+                method,
+                path,
+                headers=[(b"cookie", raw)],
+                data=form if method == "POST" else None,
+                follow_redirects=False,
+            )
+            assert response.status_code in (200, 303, 403), (raw[:20], path)
