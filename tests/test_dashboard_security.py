@@ -123,6 +123,15 @@ def test_a_locked_account_refuses_even_the_right_password_until_the_lockout_ends
         assert right.text.replace(_csrf(client), "") == wrong.text.replace(_csrf(client), "")
         assert 840 < int(right.headers["retry-after"]) <= 900
         assert login(client, "root", "het beheerderswachtwoord") == 303, "only tessa is locked"
+        # typing errors before a successful login do not add up towards a lockout
+        assert [_attempt(client, "root", "tikfout tikfout").status_code for _ in range(2)] == [
+            401
+        ] * 2
+        assert login(client, "root", "het beheerderswachtwoord") == 303
+        assert [_attempt(client, "root", "tikfout tikfout").status_code for _ in range(2)] == [
+            401
+        ] * 2
+        assert login(client, "root", "het beheerderswachtwoord") == 303
 
         # the lockout ends by itself when the failures leave their window
         import time as clock

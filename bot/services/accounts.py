@@ -67,6 +67,10 @@ class LoginThrottle:
     def failed(self, account: str) -> None:
         self.failures.hit(account)
 
+    def succeeded(self, account: str) -> None:
+        """The right password (outside a lockout): earlier typing errors no longer count."""
+        self.failures.clear(account)
+
 
 @dataclass(frozen=True)
 class LoginOutcome:
@@ -102,6 +106,8 @@ class Accounts:
             if self.throttle is not None:
                 self.throttle.failed(name)
             return LoginOutcome("refused")
+        if self.throttle is not None:
+            self.throttle.succeeded(name)
         return LoginOutcome("ok", session_version=version)
 
     def verify(self, username: str, password: str) -> bool:

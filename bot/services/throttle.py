@@ -41,6 +41,11 @@ class KeyedLimiter:
             for item in self.limits:
                 self._limiter.hit(item, key)
 
+    def clear(self, key: str) -> None:
+        with self._lock:
+            for item in self.limits:
+                self._limiter.clear(item, key)
+
     def exceeded(self, key: str) -> bool:
         with self._lock:
             return not all(self._limiter.test(item, key) for item in self.limits)
