@@ -179,6 +179,10 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
     with Session(engine) as session:
         sanne = people.get_person(session, platform="local", platform_user_id="sanne")
         assert sanne is not None
+    from bot.services.rounds import NotAllowed
+
+    with pytest.raises(NotAllowed):  # sanne asks the chat for a round: refused, tallied
+        client.app.state.maatjes.rounds.propose(actor="unverified:local:sanne", origin="web")  # type: ignore[attr-defined]
 
     assert login(client, "root", "het beheerderswachtwoord") == 303
     token = _csrf(client, "/dashboard/privacy")
@@ -223,6 +227,13 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
             logins = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "login")).all()
         assert len(logins) <= 4, "refusals from one source are tallied, not one row each"
         assert sum(e.count for e in logins) == 1101
+        with Session(engine) as session:
+            proposed = session.exec(
+                select(AuditEvent).where(col(AuditEvent.action) == "propose")
+            ).one()
+        assert proposed.actor.startswith("erased:") and proposed.tally_key is None, (
+            "nothing links the pseudonym to the name, not even the tally's key"
+        )
 
 
 def test_the_export_is_complete_and_the_page_pages(client: TestClient) -> None:
