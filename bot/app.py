@@ -21,7 +21,7 @@ from bot.adapters import web
 from bot.adapters.slack import SlackAdapter
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
-from bot.services.accounts import Accounts
+from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender, Sender
@@ -274,7 +274,18 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         exposed=settings.name_signin_exposed,
     )
     app.include_router(
-        dashboard.router(Accounts(maatjes.engine), maatjes.rounds, privacy=maatjes.privacy)
+        dashboard.router(
+            Accounts(
+                maatjes.engine,
+                throttle=LoginThrottle(
+                    per_address=settings.login_rate_limit,
+                    per_account=settings.login_account_rate_limit,
+                    lockout=settings.login_lockout,
+                ),
+            ),
+            maatjes.rounds,
+            privacy=maatjes.privacy,
+        )
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

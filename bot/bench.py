@@ -326,3 +326,265 @@ def bench_checkins(
     shares = ", ".join(str(r.get("delivered", 0)) for r in results)
     out(f"  per process     {shares} delivered")
     return result
+
+
+# --- maatjes bench login: the chat's latency while someone guesses dashboard passwords ----------
+
+# One person's answers through the intake, up to its summary (confirming embeds the profile,
+# which `maatjes bench embeddings` measures): (field, value) as the web chat posts them.
+INTAKE = [
+    ("text", "hallo"),
+    ("choice", "yes"),
+    ("text", "Anna de Vries"),
+    ("text", "Gemeente Zwolle"),
+    ("choice", "gemeente"),
+    ("choice", "regionaal"),
+    ("choice", "overijssel"),
+    ("choices", ["bouw", "kunststoffen"]),
+    ("choice", "experimenteren"),
+    ("text", "Een circulair viaduct: hergebruik van liggers uit oude bruggen."),
+    ("text", "Iemand bij het rijk met ervaring in circulair inkopen van infrastructuur."),
+    ("text", "Ervaring met marktconsultaties en een netwerk van aannemers."),
+    ("text", "Onze inkoopregels passen niet bij hergebruikte materialen."),
+    ("choice", "maandelijks"),
+    ("choice", "nl"),
+]
+
+
+class _Browser:
+    """One client with its own cookies, over plain HTTP on 127.0.0.1."""
+
+    def __init__(self, base: str) -> None:
+        import http.cookiejar
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def request(
+        self, method: str, path: str, *, json_body: Any = None, form: dict[str, str] | None = None
+    ) -> tuple[int, str, dict[str, str]]:
+        import urllib.parse
+
+        data, headers = None, {}
+        if json_body is not None:
+            data, headers = json.dumps(json_body).encode(), {"content-type": "application/json"}
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers = {"content-type": "application/x-www-form-urlencoded"}
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 server
+            self.base + path, data=data, method=method, headers=headers
+        )
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return (
+                    response.status,
+                    response.read().decode("utf-8", "replace"),
+                    dict(response.headers),
+                )
+        except urllib.error.HTTPError as error:
+            body = error.read().decode("utf-8", "replace")
+            return error.code, body, dict(error.headers)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class LoginPhase:
+    name: str
+    turns: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    server_errors: int
+
+
+@dataclass
+class LoginBench:
+    chatters: int
+    guessers: int
+    seconds: float
+    phases: list[LoginPhase]
+    guesses: int
+    guesses_checked: int
+    guesses_throttled: int
+    guess_server_errors: int
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _chat_load(
+    base: str, prefix: str, stop: threading.Event, latencies: list[float]
+) -> Counter[int]:
+    """New people, one after the other, each answering the intake through /api/chat."""
+    statuses = Counter[int]()
+    person = 0
+    while not stop.is_set():
+        person += 1
+        browser = _Browser(base)
+        browser.request("POST", "/session", json_body={"name": f"{prefix} {person}"})
+        browser.request("GET", "/api/chat")
+        for field, value in INTAKE:
+            if stop.is_set():
+                break
+            began = time.perf_counter()
+            status, _, _ = browser.request("POST", "/api/chat", json_body={field: value})
+            latencies.append((time.perf_counter() - began) * 1000)
+            statuses[status] += 1
+    return statuses
+
+
+def _guesser(base: str, number: int, stop: threading.Event) -> Counter[int]:
+    """Someone guessing the coordinator's password as fast as the server answers."""
+    import re
+
+    statuses = Counter[int]()
+    browser = _Browser(base)
+    _, form, _ = browser.request("GET", "/dashboard/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', form)
+    token = found.group(1) if found else ""
+    guess = 0
+    while not stop.is_set():
+        guess += 1
+        status, _, _ = browser.request(
+            "POST",
+            "/dashboard/login",
+            form={"username": "tessa", "password": f"gok {number}-{guess}", "csrf": token},
+        )
+        statuses[status] += 1
+    return statuses
+
+
+def _phase(
+    base: str, name: str, *, chatters: int, guessers: int, seconds: float
+) -> tuple[LoginPhase, Counter[int]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(chatters)]
+    with ThreadPoolExecutor(max_workers=chatters + guessers) as pool:
+        guessing = [pool.submit(_guesser, base, n, stop) for n in range(guessers)]
+        chatting = [
+            pool.submit(_chat_load, base, f"{name} {n}", stop, latencies[n])
+            for n in range(chatters)
+        ]
+        time.sleep(seconds)
+        stop.set()
+        chat_statuses = sum((f.result() for f in chatting), Counter[int]())
+        guess_statuses = sum((f.result() for f in guessing), Counter[int]())
+    measured = [ms for part in latencies for ms in part]
+    phase = LoginPhase(
+        name=name,
+        turns=len(measured),
+        p50_ms=_percentile(measured, 0.50),
+        p95_ms=_percentile(measured, 0.95),
+        max_ms=max(measured, default=0.0),
+        server_errors=sum(n for status, n in chat_statuses.items() if status >= 500),
+    )
+    return phase, guess_statuses
+
+
+def bench_login(
+    *, chatters: int = 4, guessers: int = 8, seconds: float = 20.0, out: Print = print
+) -> LoginBench:
+    """The real server (uvicorn, SQLite) in its own process on 127.0.0.1: the chat alone, then
+    the chat while ``guessers`` clients guess a coordinator's password."""
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        env = {
+            **os.environ,
+            "MAATJES_DATA_DIR": str(Path(tmp) / "data"),
+            "MAATJES_HOST": "127.0.0.1",
+            "MAATJES_PORT": str(port),
+            "MAATJES_SCHEDULER": "false",
+            "MAATJES_SECRET_KEY": secrets.token_urlsafe(48),
+            "MAATJES_COORDINATORS": "local:tessa",
+            "MAATJES_LOG_LEVEL": "WARNING",
+        }
+        env.pop("MAATJES_DATABASE_URL", None)
+        command = [sys.executable, "-c", "from bot.cli import main; main()"]
+        subprocess.run(  # noqa: S603 - our own command line
+            [*command, "coordinator", "password", "tessa", "--password-stdin"],
+            input=secrets.token_urlsafe(24) + "\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        log = Path(tmp) / "server.log"
+        with log.open("wb") as sink:
+            server = subprocess.Popen(  # noqa: S603 - our own server
+                [*command, "run"], env=env, stdout=subprocess.DEVNULL, stderr=sink
+            )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, server, log)
+            out(
+                f"Login bench: the real server on {base} (SQLite), {chatters} chat clients "
+                f"answering the intake, {guessers} password guessers, {seconds:g} s per phase"
+            )
+            alone, _ = _phase(base, "chat alone", chatters=chatters, guessers=0, seconds=seconds)
+            during, guesses = _phase(
+                base, "chat + guessing", chatters=chatters, guessers=guessers, seconds=seconds
+            )
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    result = LoginBench(
+        chatters=chatters,
+        guessers=guessers,
+        seconds=seconds,
+        phases=[alone, during],
+        guesses=sum(guesses.values()),
+        guesses_checked=guesses[401],
+        guesses_throttled=guesses[429],
+        guess_server_errors=sum(n for status, n in guesses.items() if status >= 500),
+    )
+    out(f"  {'phase':<18}{'chat turns':>11}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'5xx':>6}")
+    for p in result.phases:
+        out(
+            f"  {p.name:<18}{p.turns:>11,}{p.p50_ms:>9.1f}{p.p95_ms:>9.1f}{p.max_ms:>9.1f}"
+            f"{p.server_errors:>6}"
+        )
+    out(
+        f"  guesses         {result.guesses:,} sent: {result.guesses_checked:,} checked (401), "
+        f"{result.guesses_throttled:,} refused with 429, {result.guess_server_errors} 5xx"
+    )
+    verdict = "met" if during.p95_ms < 300 else "NOT met"
+    cores = os.cpu_count()
+    out(f"  target          chat p95 under 300 ms while guessing: {verdict} ({cores} cores)")
+    return result
+
+
+def _wait_healthy(base: str, server: Any, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server stopped: {log.read_text(encoding='utf-8')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not become healthy in 60 s")

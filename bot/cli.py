@@ -158,9 +158,13 @@ def coordinator_password(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    admin: Annotated[
+        bool,
+        typer.Option("--admin", help="Also let this account handle privacy requests (admin)."),
+    ] = False,
 ) -> None:
-    """Create a dashboard login, or set a new password. The name must also be in
-    MAATJES_COORDINATORS (as local:NAME) to see the dashboard."""
+    """Create a dashboard login for a coordinator, or set a new password (which signs the
+    account out everywhere). The role is kept in the database, where the server reads it."""
     from bot.services.accounts import Accounts, WeakPassword, identity
     from storage.db import make_engine, migrate
 
@@ -171,15 +175,38 @@ def coordinator_password(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
+    accounts = Accounts(engine)
     try:
-        Accounts(engine).set_password(name, password)
+        accounts.set_password(name, password)
     except WeakPassword as weak:
         typer.echo(f"maatjes: {weak}", err=True)
         raise SystemExit(2) from None
+    # A new password keeps an admin an admin; --admin raises a coordinator.
+    role = "admin" if admin else accounts.granted_role(identity(name)) or "coordinator"
+    accounts.grant(name, role)
+    typer.echo(f"password set for {identity(name)} ({role})")
+
+
+@coordinator_app.command("remove")
+def coordinator_remove(name: str) -> None:
+    """Take the dashboard role back from a local account and end its sessions (the login
+    stays; MAATJES_COORDINATORS / MAATJES_ADMINS may still grant a role)."""
+    from bot.services.accounts import Accounts, identity
+    from storage.db import make_engine, migrate
+
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
     who = identity(name)
-    if who not in settings.coordinators | settings.admins:
-        typer.echo(f"note: add {who} to MAATJES_COORDINATORS to let this account in", err=True)
-    typer.echo(f"password set for {who}")
+    if not Accounts(engine).grant(name, None):
+        typer.echo(f"maatjes: there is no dashboard account {who}", err=True)
+        raise SystemExit(1)
+    typer.echo(f"role removed from {who}")
+    if who in settings.coordinators | settings.admins:
+        typer.echo(
+            f"note: {who} is still in MAATJES_COORDINATORS or MAATJES_ADMINS; remove it there too",
+            err=True,
+        )
 
 
 def _rounds() -> Any:
@@ -663,6 +690,19 @@ def bench_checkins(
     )
     if result.duplicates or result.lost:
         raise SystemExit(1)
+
+
+@bench_app.command("login")
+def bench_login(
+    chatters: Annotated[int, typer.Option(help="Chat clients answering the intake.")] = 4,
+    guessers: Annotated[int, typer.Option(help="Clients guessing a dashboard password.")] = 8,
+    seconds: Annotated[float, typer.Option(help="Length of each phase.")] = 20.0,
+) -> None:
+    """The chat's latency (p50/p95/max, 5xx) on the real server, alone and while clients guess
+    a coordinator's dashboard password; and how many guesses were refused with 429."""
+    from bot.bench import bench_login as run_bench
+
+    run_bench(chatters=chatters, guessers=guessers, seconds=seconds, out=typer.echo)
 
 
 @app.command("teams-package")

@@ -6,6 +6,8 @@ import secrets
 
 from starlette.requests import Request
 
+from bot.core.tokens import same_secret
+
 
 def token(request: Request) -> str:
     value = request.session.get("csrf")
@@ -15,6 +17,10 @@ def token(request: Request) -> str:
     return value
 
 
-def valid(request: Request, candidate: str) -> bool:
+def valid(request: Request, candidate: object) -> bool:
     expected = request.session.get("csrf")
-    return isinstance(expected, str) and secrets.compare_digest(expected, candidate)
+    return (
+        isinstance(expected, str)
+        and isinstance(candidate, str)
+        and same_secret(expected, candidate)
+    )

@@ -1,19 +1,25 @@
 """The coordinator dashboard: server-rendered pages on the same app, for coordinators only.
 
 Login with a local account (Argon2 hash) whose ``local:NAME`` identity is a coordinator or admin;
-every form carries a per-session CSRF token; every page checks the role again.
+logins are throttled per client address and per account; every form carries a per-session CSRF
+token; every request checks the session against the account (logout and a new password end it)
+and the role again.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import csrf
@@ -35,6 +41,20 @@ from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
 
 PREFIX = "/dashboard"
+AUDIT_PAGE = 100
+# A longer field is still a wrong token, answered as one (403), not as malformed input.
+CSRF_FIELD = 1000
+AUDIT_COLUMNS = [
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "result",
+    "origin",
+    "count",
+    "source",
+]
 _MAX_ID = 2_147_483_647  # database integers: larger ids are refused (422), never queried
 Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
 Number = Annotated[int, Path(ge=0, le=_MAX_ID)]
@@ -58,6 +78,51 @@ _csrf = csrf.token
 _valid_csrf = csrf.valid
 
 
+class RefusedLogins:
+    """Refused and throttled logins, tallied in the audit trail per account, result and client
+    address. Counted in memory and written at most once a second per tally, so a flood of
+    guesses costs no database write per request; the audit page writes what is pending first."""
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self.engine = engine
+        self.every = every
+        self._lock = threading.Lock()
+        self._pending: Counter[tuple[str, str, str]] = Counter()
+        self._written: dict[tuple[str, str, str], float] = {}
+
+    def add(self, actor: str, result: str, source: str) -> None:
+        key = (actor, result, source)
+        now = time.monotonic()
+        with self._lock:
+            self._pending[key] += 1
+            due = now - self._written.get(key, -self.every) >= self.every
+        if due:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+            for key in pending:
+                self._written[key] = now
+            # forget tallies that are not repeating, so spraying names does not grow this
+            self._written = {k: t for k, t in self._written.items() if now - t < self.every}
+        if not pending:
+            return
+        with session_scope(self.engine) as session:
+            for (actor, result, source), count in pending.items():
+                audit.tally(
+                    session,
+                    actor=actor,
+                    action="login",
+                    object_type="dashboard",
+                    result=result,
+                    origin="dashboard",
+                    source=source,
+                    count=count,
+                )
+
+
 def router(
     accounts: Accounts, round_service: RoundService, privacy: PrivacyService | None = None
 ) -> APIRouter:
@@ -67,14 +132,40 @@ def router(
     lifetime = round_service.settings.dashboard_session_hours * 3600
 
     def user(request: Request) -> str | None:
+        """The coordinator this request is from, checked once per request: a live session of an
+        existing account at its current session version, with a coordinator role."""
+        if hasattr(request.state, "dashboard_user"):
+            return request.state.dashboard_user  # type: ignore[no-any-return]
+        request.state.dashboard_user = None
         name = request.session.get("dashboard_user")
         if not isinstance(name, str):
             return None
         since = request.session.get("dashboard_since")
-        if not isinstance(since, int | float) or _now() - since > lifetime:
-            request.session.pop("dashboard_user", None)  # expired: log in again
+        version = request.session.get("dashboard_version")
+        if (
+            not isinstance(since, int | float)
+            or _now() - since > lifetime
+            or not accounts.session_open(name, version)
+        ):
+            request.session.pop("dashboard_user", None)  # expired or revoked: log in again
             return None
-        return name if round_service.access.is_coordinator(identity(name)) else None
+        if round_service.access.is_coordinator(identity(name)):
+            request.state.dashboard_user = name
+        return request.state.dashboard_user  # type: ignore[no-any-return]
+
+    def client_address(request: Request) -> str:
+        # The peer's own address: forwarded headers are not trusted (anyone can send them).
+        return request.client.host if request.client is not None else "unknown"
+
+    refusals = RefusedLogins(engine)
+
+    def refused_login(request: Request, username: str, result: str) -> None:
+        refusals.add(identity(username), result, client_address(request))
+
+    def csrf_failure(request: Request, template: str = "message.html") -> Response:
+        if template == "login.html":
+            return page(request, template, status=403, error="dashboard.error.csrf")
+        return page(request, template, status=403, message="dashboard.error.csrf")
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
         language = _language(request)
@@ -84,7 +175,7 @@ def router(
             {
                 "t": translator(language),
                 "lang": language,
-                "user": request.session.get("dashboard_user"),
+                "user": user(request),
                 "admin": is_admin(request),
                 "csrf": _csrf(request),
                 "vocab": {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES},
@@ -94,8 +185,12 @@ def router(
         )
 
     def is_admin(request: Request) -> bool:
-        name = user(request)
-        return name is not None and round_service.access.is_admin(identity(name))
+        if not hasattr(request.state, "dashboard_admin"):
+            name = user(request)
+            request.state.dashboard_admin = name is not None and round_service.access.is_admin(
+                identity(name)
+            )
+        return bool(request.state.dashboard_admin)
 
     def guard(request: Request) -> Response | None:
         if user(request) is None:
@@ -125,26 +220,30 @@ def router(
         request: Request,
         username: str = Form(max_length=80),
         password: str = Form(max_length=200),
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
     ) -> Response:
         if not _valid_csrf(request, csrf):
-            return page(request, "login.html", status=400, error="dashboard.error.csrf")
+            return csrf_failure(request, "login.html")
+        outcome = accounts.login(username, password, address=client_address(request))
+        if outcome.status == "throttled":
+            refused_login(request, username, "throttled")
+            minutes = max(1, -(-outcome.retry_after // 60))
+            response = page(
+                request,
+                "login.html",
+                status=429,
+                error="dashboard.error.throttled",
+                error_args={"minutes": minutes},
+            )
+            response.headers["retry-after"] = str(outcome.retry_after)
+            return response
         refusal = None
-        if not accounts.verify(username, password):
+        if outcome.status != "ok":
             refusal = (401, "dashboard.error.login")
         elif not round_service.access.is_coordinator(identity(username)):
             refusal = (403, "dashboard.forbidden")
         if refusal is not None:
-            with session_scope(engine) as session:
-                audit.record(
-                    session,
-                    actor=identity(username),
-                    action="login",
-                    object_type="dashboard",
-                    object_id=None,
-                    result="refused",
-                    origin="dashboard",
-                )
+            refused_login(request, username, "refused")
             status, error = refusal
             return page(request, "login.html", status=status, error=error)
         language = request.session.get("dashboard_lang")
@@ -153,14 +252,20 @@ def router(
         request.session.update({k: v for k, v in chat.items() if v is not None})
         request.session["dashboard_user"] = username
         request.session["dashboard_since"] = int(_now())
+        request.session["dashboard_version"] = outcome.session_version
         if language:
             request.session["dashboard_lang"] = language
         return RedirectResponse(PREFIX, status_code=303)
 
     @api.post("/logout")
-    def logout(request: Request, csrf: str = Form(max_length=100)) -> Response:
-        if _valid_csrf(request, csrf):
-            request.session.pop("dashboard_user", None)
+    def logout(request: Request, csrf: str = Form(default="", max_length=CSRF_FIELD)) -> Response:
+        if not _valid_csrf(request, csrf):
+            return csrf_failure(request)
+        name = user(request)
+        if name is not None:
+            accounts.end_sessions(name)  # signs out everywhere: copies of this cookie are dead
+        for key in ("dashboard_user", "dashboard_since", "dashboard_version"):
+            request.session.pop(key, None)
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
 
     @api.get("", response_class=HTMLResponse)
@@ -192,11 +297,11 @@ def router(
         return page(request, "rounds.html", rounds=items)
 
     @api.post("/rounds")
-    def propose(request: Request, csrf: str = Form(max_length=100)) -> Response:
+    def propose(request: Request, csrf: str = Form(default="", max_length=CSRF_FIELD)) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
         if not _valid_csrf(request, csrf):
-            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+            return csrf_failure(request)
         try:
             round_id = round_service.propose(actor=identity(str(user(request))), origin="dashboard")
         except NotAllowed:
@@ -220,7 +325,7 @@ def router(
     def approve(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int | None = Form(default=None, ge=0, le=_MAX_ID),
     ) -> Response:
         return decide(
@@ -236,7 +341,7 @@ def router(
     def reject(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int = Form(ge=0, le=_MAX_ID),
         reason: str = Form(min_length=1, max_length=1000),
     ) -> Response:
@@ -278,7 +383,7 @@ def router(
     def rearrange(
         request: Request,
         round_id: Id,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         group: int = Form(ge=0, le=_MAX_ID),
         member: int = Form(ge=0, le=_MAX_ID),
         with_person: int | None = Form(default=None, ge=0, le=_MAX_ID),
@@ -311,7 +416,7 @@ def router(
         if (redirect := guard(request)) is not None:
             return redirect
         if not _valid_csrf(request, csrf):
-            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+            return csrf_failure(request)
         try:
             action(identity(str(user(request))))
         except NotAllowed:
@@ -334,7 +439,7 @@ def router(
         if (redirect := guard(request)) is not None:
             return redirect
         if csrf is not None and not _valid_csrf(request, csrf):
-            return page(request, "message.html", status=400, message="dashboard.error.csrf")
+            return csrf_failure(request)
         if privacy is None:
             return page(request, "message.html", status=503, message="privacy.unavailable")
         if not is_admin(request):
@@ -350,7 +455,7 @@ def router(
     @api.post("/privacy/export", response_model=None)
     def privacy_export(
         request: Request,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         person: int = Form(ge=1, le=_MAX_ID),
     ) -> Response:
         if (stop := admin_only(request, csrf)) is not None:
@@ -374,7 +479,7 @@ def router(
     @api.post("/privacy/erase", response_class=HTMLResponse)
     def privacy_erase(
         request: Request,
-        csrf: str = Form(max_length=100),
+        csrf: str = Form(default="", max_length=CSRF_FIELD),
         person: int = Form(ge=1, le=_MAX_ID),
         confirm: str = Form(default="", max_length=10),
     ) -> Response:
@@ -397,34 +502,75 @@ def router(
         return page(request, "privacy.html", error=None, erased=report.pseudonym)
 
     @api.get("/audit", response_class=HTMLResponse)
-    def audit_page(request: Request, format: str = "html") -> Response:
+    def audit_page(
+        request: Request,
+        format: Annotated[str, Query(max_length=8)] = "html",
+        action: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")] = None,
+        page_number: Annotated[int, Query(alias="page", ge=1, le=_MAX_ID)] = 1,
+    ) -> Response:
         if (redirect := guard(request)) is not None:
             return redirect
-        with Session(engine) as session:
-            events = audit.events(session, limit=1000)
+        action = action or None
+        refusals.flush()  # what this process still holds in memory is shown too
         if format == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(
-                ["at", "actor", "action", "object_type", "object_id", "result", "origin"]
+            return StreamingResponse(
+                _audit_csv(action),
+                media_type="text/csv; charset=utf-8",
+                headers={
+                    "content-disposition": "attachment; filename=maatjes-audit.csv",
+                    "cache-control": "no-store",
+                },
             )
-            for e in events:
-                writer.writerow(
-                    [
-                        e.at.isoformat(),
-                        e.actor,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        e.result,
-                        e.origin,
-                    ]
-                )
-            return Response(
-                buffer.getvalue(),
-                media_type="text/csv",
-                headers={"content-disposition": "attachment; filename=maatjes-audit.csv"},
+        with Session(engine) as session:
+            total = audit.count_events(session, action=action)
+            events = audit.events(
+                session,
+                limit=AUDIT_PAGE,
+                offset=min((page_number - 1) * AUDIT_PAGE, _MAX_ID),
+                action=action,
             )
-        return page(request, "audit.html", events=events)
+            known = audit.actions(session)
+        pages = max(1, -(-total // AUDIT_PAGE))
+        return page(
+            request,
+            "audit.html",
+            events=events,
+            actions=known,
+            action=action,
+            page_number=page_number,
+            pages=pages,
+            total=total,
+        )
+
+    def _audit_csv(action: str | None) -> Iterator[str]:
+        """Every event, oldest first. Each page is read in its own short transaction, so a slow
+        download never holds the database."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(AUDIT_COLUMNS)
+        after = 0
+        while True:
+            with Session(engine) as session:
+                batch = audit.events_after(session, after=after, limit=500, action=action)
+                for e in batch:
+                    writer.writerow(
+                        [
+                            e.at.isoformat(),
+                            e.actor,
+                            e.action,
+                            e.object_type,
+                            e.object_id,
+                            e.result,
+                            e.origin,
+                            e.count,
+                            e.detail.get("source", "") if isinstance(e.detail, dict) else "",
+                        ]
+                    )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if not batch:
+                return
+            after = int(batch[-1].id or 0)
 
     return api

@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     rate_limit: str = "30/minute;300/hour"
     dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     web_signin: WebSignIn = "name"
+    # Dashboard logins: attempts per client address, attempts per account, and failures per
+    # account after which the account is locked until they leave the window.
+    login_rate_limit: str = "10/minute;100/hour"
+    login_account_rate_limit: str = "10/minute;50/hour"
+    login_lockout: str = "10/15 minutes"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -278,6 +283,21 @@ class Settings(BaseSettings):
                 parse_many(value)
             except ValueError as problem:
                 raise ValueError(f"MAATJES_RATE_LIMIT: {problem}") from problem
+        return value.strip()
+
+    @field_validator("login_rate_limit", "login_account_rate_limit", "login_lockout")
+    @classmethod
+    def _login_limit(cls, value: str, info: ValidationInfo) -> str:
+        """Like MAATJES_RATE_LIMIT, but never empty: logins are always throttled."""
+        from limits import parse_many
+
+        name = f"MAATJES_{str(info.field_name).upper()}"
+        if not value.strip():
+            raise ValueError(f"{name} must not be empty (e.g. 10/minute;100/hour)")
+        try:
+            parse_many(value)
+        except ValueError as problem:
+            raise ValueError(f"{name}: {problem}") from problem
         return value.strip()
 
     @field_validator("public_url")

@@ -23,6 +23,7 @@ from storage.files import private_directory, private_file, tighten_if_present
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "maatjes_read_only"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -68,7 +69,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a snapshot for reading; no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only. On SQLite it does not take the write lock (WAL readers never
+    wait for the writer, nor it for them), so quick checks on hot paths (login, roles) neither
+    queue behind writers nor stall them, even while this thread holds a write transaction."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        with Session(bind=connection) as session:
+            yield session
 
 
 @contextmanager

@@ -235,6 +235,7 @@ class AuditEvent(SQLModel, table=True):
     """Who did what to which object, with what result, from where. Holds ids, never free text."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("tally_key", name="uq_audit_event_tally_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     actor: str = Field(max_length=255, index=True)
@@ -245,6 +246,10 @@ class AuditEvent(SQLModel, table=True):
     origin: str = Field(max_length=16)  # web | slack | teams | cli | scheduler | dashboard
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
+    # Repeated refusals from one source are one row with a count (see storage.audit.tally), so a
+    # flood of them cannot bury the decisions that matter.
+    count: int = Field(default=1, nullable=False)
+    tally_key: str | None = Field(default=None, max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -339,6 +344,11 @@ class DashboardAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     last_login_at: datetime | None = _when(nullable=True)
+    # coordinator | admin, granted by `maatjes coordinator password NAME`; None: no role here
+    # (MAATJES_COORDINATORS / MAATJES_ADMINS may still grant one).
+    role: str | None = Field(default=None, max_length=16)
+    # In every dashboard session cookie; raising it (logout, new password) ends all sessions.
+    session_version: int = Field(default=1, nullable=False)
 
 
 class GroupPost(SQLModel, table=True):

@@ -272,7 +272,8 @@ def erase_person(
     audited = session.execute(
         update(AuditEvent)
         .where(col(AuditEvent.actor).in_([identity, f"unverified:{identity}"]))
-        .values(actor=pseudonym)
+        # a tally's key is a hash of the identity: it goes too, or it would link the pseudonym
+        .values(actor=pseudonym, tally_key=None)
     ).rowcount  # type: ignore[attr-defined]
     # A person who also reviewed (a coordinator) leaves decisions behind: they keep the pseudonym.
     session.execute(

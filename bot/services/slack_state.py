@@ -28,6 +28,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.tokens import same_secret
 from storage import events, rounds, slack
 from storage.db import session_scope
 from storage.models import Person
@@ -208,7 +209,7 @@ class SignedStateStore(OAuthStateStore):
         nonce, _, signature = rest.partition(".")
         try:
             body = f"{expiry}.{nonce}"
-            if not hmac.compare_digest(self._sign(body), signature):
+            if not same_secret(self._sign(body), signature):
                 return False
             if int(expiry) < time.time():
                 return False
