@@ -223,13 +223,24 @@ def test_my_data_downloads_and_forget_me_erases_in_the_browser(tmp_path: Path) -
         type_answer(page, "privacy")
         bot_says(page, "Jouw toestemmingen")
         page.locator("#transcript button.choice", has_text="Mijn gegevens").last.click()
-        link = page.locator("#transcript a[download]").last
+        link = page.locator("#transcript a.export-link").last
         expect(link).to_be_visible()
-        with page.expect_download() as download:
+        # The link opens a page with one button (opening it spends nothing); the button downloads.
+        with page.expect_popup() as opened:
             link.click()
+        landing = opened.value
+        button = landing.get_by_role("button", name="Download mijn gegevens")
+        with landing.expect_download() as download:
+            button.click()
         exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
         assert exported["profile_history"][0]["value"] == "Sanne Zeldzaam-Marker"
         assert exported["consents"][0]["purpose"] == "matching"
+        # It works once: the same link again says it was used and hands out nothing.
+        response = landing.goto(server.url + (link.get_attribute("href") or ""))
+        assert response is not None and response.status == 410
+        expect(landing.locator("body")).to_contain_text("al gebruikt")
+        assert "Zeldzaam-Marker" not in landing.content()
+        landing.close()
 
         type_answer(page, "vergeet mij")
         click(page, "Ja, wis alles")

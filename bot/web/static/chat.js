@@ -94,9 +94,12 @@
       const thread = /^(?:https?:\/\/[^\s/]+)?(\/groups\/\d+)$/.exec(part);
       if (download) {
         const link = el("a", null, part);
+        // The link works once: it opens a page whose button downloads the file (so opening it
+        // spends nothing), in a new tab so this conversation stays in view.
         link.setAttribute("href", download[1]);
-        link.setAttribute("download", "maatjes-mijn-gegevens.json");
-        link.setAttribute("rel", "noreferrer");
+        link.setAttribute("target", "_blank");
+        link.setAttribute("rel", "noreferrer noopener");
+        link.classList.add("export-link");
         node.appendChild(link);
       } else if (thread) {
         const link = el("a", null, part);
