@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from storage.models import GroupMember, GroupPost, MatchGroup
+from storage.rounds import RUNNING
 
 #: Groups whose members have been introduced to each other.
-INTRODUCED = ("approved", "introduced")
+INTRODUCED = RUNNING
 
 
 def groups_of_person(session: Session, *, person_id: int) -> Sequence[MatchGroup]:
