@@ -176,27 +176,20 @@ def decisions_of(session: Session, *, round_id: int) -> Sequence[ReviewDecision]
 
 
 def match_history(session: Session) -> list[tuple[int, int, datetime]]:
-    """Every pair of people who were introduced in the same group, with when: a newcomer who
-    joined a club later met its members when they joined."""
+    """Every pair of people who were introduced in the same group, with when (a newcomer who
+    joined a running club counts from the club's introduction: they are in it together now)."""
     rows = session.exec(
         select(MatchGroup.id, MatchGroup.introduced_at).where(
             col(MatchGroup.introduced_at).is_not(None)
         )
     ).all()
     when = {gid: at for gid, at in rows if gid is not None and at is not None}
-    joined: dict[int, list[tuple[int, datetime]]] = {gid: [] for gid in when}
-    if when:
-        for row in session.exec(
-            select(GroupMember)
-            .where(col(GroupMember.group_id).in_(list(when)))
-            .order_by(col(GroupMember.group_id), col(GroupMember.person_id))
-        ):
-            joined[row.group_id].append((row.person_id, max(row.added_at, when[row.group_id])))
+    members = members_of(session, group_ids=list(when))
     history: list[tuple[int, int, datetime]] = []
-    for members in joined.values():
-        for i, (a, a_at) in enumerate(members):
-            for b, b_at in members[i + 1 :]:
-                history.append((a, b, max(a_at, b_at)))
+    for gid, people_ in members.items():
+        for i, a in enumerate(people_):
+            for b in people_[i + 1 :]:
+                history.append((a, b, when[gid]))
     return history
 
 
