@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy.engine import Engine
@@ -302,24 +302,34 @@ class ClubLife(RuleBasedStateMachine):
         self.erased: set[int] = set()
         self.withdrawn: dict[int, object] = {}
         self.counter = 0
+        self.proposals = 0
+        self.steps = 0
 
     def teardown(self) -> None:
+        with Session(self.engine) as session:
+            grew = any(g.status == rounds.MERGED for g in session.exec(select(MatchGroup)))
+        event("rounds proposed", str(min(self.proposals, 5)))
+        event("a club grew", str(grew))
+        event("steps", str(self.steps // 10 * 10))
         self.engine.dispose()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     @initialize()
     def community(self) -> None:
-        for _ in range(7):
-            self.newcomers_arrive(1)
+        self.newcomers_arrive(9)
 
     # --- what happens between rounds ------------------------------------------------------------
 
-    @rule(count=st.integers(1, 4))
+    @rule(count=st.integers(1, 5))
     def newcomers_arrive(self, count: int) -> None:
         for _ in range(count):
             self.counter += 1
             key = f"p{self.counter}"
-            self.people[add_person(self.engine, key, self.counter)] = key
+            person_id = add_person(self.engine, key, self.counter)
+            self.people[person_id] = key
+            # SQLite may hand an erased person's id to someone new: that is a new person
+            self.erased.discard(person_id)
+            self.withdrawn.pop(person_id, None)
 
     def _someone(self, data: st.DataObject) -> int | None:
         present = sorted(set(self.people) - self.erased - set(self.withdrawn))
@@ -373,6 +383,7 @@ class ClubLife(RuleBasedStateMachine):
     def propose(self) -> None:
         with contextlib.suppress(NotEnoughPeople):  # only when nobody can be placed (below)
             self.rounds.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+            self.proposals += 1
         with Session(self.engine) as session:
             live = rounds.live_groups(session)
             active = self._active(session)
@@ -383,6 +394,23 @@ class ClubLife(RuleBasedStateMachine):
             # nobody is lost: only a single person with no club to join can be left out
             assert len(left) <= 1, f"left out: {left}"
             assert not (left and room), f"{left} could have joined a club"
+
+    @rule(data=st.data())
+    def a_whole_round(self, data: st.DataObject) -> None:
+        """A round proposed and reviewed at once: each group approved, rejected, changed and
+        approved, or left for later."""
+        self.propose()
+        for round_id, position in self._open():
+            decision = data.draw(st.sampled_from(["approve", "approve", "reject", "swap", "wait"]))
+            if decision == "reject":
+                self.rounds.reject(
+                    round_id, position=position, reason="nee", actor=CLI_ACTOR, origin="cli"
+                )
+                continue
+            if decision == "swap":
+                self._rearrange(data, round_id, position)
+            if decision != "wait":
+                self.rounds.approve(round_id, position=position, actor=CLI_ACTOR, origin="cli")
 
     @rule(data=st.data(), everything=st.booleans())
     def approve(self, data: st.DataObject, everything: bool) -> None:
@@ -411,9 +439,10 @@ class ClubLife(RuleBasedStateMachine):
     @rule(data=st.data())
     def rearrange(self, data: st.DataObject) -> None:
         waiting = self._open()
-        if not waiting:
-            return
-        round_id, position = data.draw(st.sampled_from(waiting))
+        if waiting:
+            self._rearrange(data, *data.draw(st.sampled_from(waiting)))
+
+    def _rearrange(self, data: st.DataObject, round_id: int, position: int) -> None:
         with Session(self.engine) as session:
             group = next(
                 g for g in rounds.groups_of(session, round_id=round_id) if g.position == position
@@ -448,6 +477,7 @@ class ClubLife(RuleBasedStateMachine):
 
     @invariant()
     def one_live_club_each(self) -> None:
+        self.steps += 1
         with Session(self.engine) as session:
             clubs = live_clubs_of(session)
             twice = {p: c for p, c in clubs.items() if len(c) > 1}
@@ -479,8 +509,8 @@ class ClubLife(RuleBasedStateMachine):
 
 
 ClubLife.TestCase.settings = settings(
-    max_examples=12,
-    stateful_step_count=25,
+    max_examples=30,
+    stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
