@@ -178,6 +178,9 @@ class RoundService:
             )
         except IntegrityError:  # another instance proposed this period's round first
             return None
+        except NotEnoughPeople:  # everyone has a club (or nobody is there yet): next time
+            log.info("scheduled round: nobody to place", extra={"slot": self.schedule_slot()})
+            return None
 
     def propose(
         self,
