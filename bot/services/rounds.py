@@ -849,7 +849,7 @@ def _still_extending(
     if club is None:
         return explanation
     present = set(rounds.members_of(session, group_ids=[club])[club])
-    return {**explanation, "extends": club, "newcomers": [p for p in ids if p not in present]}
+    return {**explanation, "extends": club, "newcomers": sorted(p for p in ids if p not in present)}
 
 
 def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
