@@ -325,7 +325,10 @@ def test_the_dashboard_proposes_round_after_round_and_never_fails(
         approve(propose())
         for i in range(3):
             add_person(engine, f"nieuw{i}", i)
-        approve(propose())
+        second = propose()
+        approve(second)
+        page = client.get(f"/dashboard/rounds/{second}").text
+        assert "de nieuwkomers zitten nu in het bestaande clubje" in page
         full = client.post("/dashboard/rounds", data={"csrf": token}, follow_redirects=False)
         assert full.status_code == 409 and "niemand om in te delen" in full.text
         service = app.state.maatjes.rounds
