@@ -223,6 +223,52 @@ def test_reviewing_a_proposal_that_grows_a_club_leaves_the_club_intact(
         assert all(len(live) == 1 for live in live_clubs_of(session).values())
 
 
+def test_a_club_that_stopped_meeting_ends_when_its_members_are_matched_anew(
+    database_url: str, engine: Engine
+) -> None:
+    settings_ = _settings(database_url=database_url)
+    service = RoundService(engine, settings_, proposer=matchmaker(settings_))
+    for i in range(9):
+        add_person(engine, f"p{i}", i)
+    first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    service.approve(first, actor=CLI_ACTOR, origin="cli")
+    with session_scope(engine) as session:
+        quiet = rounds.groups_of(session, round_id=first)[0]
+        assert quiet.id is not None
+        for sequence in (1, 2):  # two check-ins nobody answered
+            checkins.schedule(
+                session, group_id=quiet.id, sequence=sequence, prompt_code="x", due_at=utcnow()
+            )
+            row = checkins.history(session, group_id=quiet.id)[-1]
+            for before, after in (
+                (checkins.SCHEDULED, checkins.SENT),
+                (checkins.SENT, checkins.CLOSED),
+            ):
+                checkins.transition(
+                    session,
+                    checkin_id=row.id or 0,
+                    from_status=before,
+                    to_status=after,
+                    at=utcnow(),
+                )
+        checkins.schedule(session, group_id=quiet.id, sequence=3, prompt_code="x", due_at=utcnow())
+        assert checkins.quiet_groups(session) == [quiet.id]
+        members = rounds.members_of(session, group_ids=[quiet.id])[quiet.id]
+    second = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
+    service.approve(second, actor=CLI_ACTOR, origin="cli")
+    with Session(engine) as session:
+        ended = session.get(MatchGroup, quiet.id)
+        assert ended is not None and ended.status == rounds.DISSOLVED
+        assert [c.status for c in checkins.history(session, group_id=quiet.id)][
+            -1
+        ] == checkins.MISSED
+        assert all(len(live) == 1 for live in live_clubs_of(session).values())
+        placed = {p for ids in running_members(session).values() for p in ids}
+        assert set(members) <= placed, "its members are in a running club again"
+        met = {frozenset((a, b)) for a, b, _ in rounds.match_history(session)}
+        assert frozenset(members[:2]) in met, "that they met stays in the history"
+
+
 def test_the_issue_case_on_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
