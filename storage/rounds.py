@@ -36,7 +36,8 @@ PROPOSED, APPROVED, INTRODUCED = "proposed", "approved", "introduced"
 REJECTED, DISSOLVED, MERGED = "rejected", "dissolved", "merged"
 #: Groups that run: their members were introduced (check-ins, threads, the club people are in).
 RUNNING = (APPROVED, INTRODUCED)
-#: Groups someone is in now: a proposal awaiting review, or a running group.
+#: Groups someone is in now: a proposal awaiting review (in an open round), or a running group.
+#: :func:`live_groups` is the one query of them.
 LIVE = (PROPOSED, *RUNNING)
 
 
@@ -218,11 +219,9 @@ def live_groups(session: Session) -> list[LiveGroup]:
     open_ids = select(MatchRound.id).where(col(MatchRound.status).in_(OPEN_STATUSES))
     rows = session.exec(
         select(MatchGroup).where(
-            col(MatchGroup.status).in_(RUNNING)
-            | (
-                (col(MatchGroup.status) == PROPOSED)
-                & col(MatchGroup.round_id).in_(open_ids.scalar_subquery())
-            )
+            col(MatchGroup.status).in_(LIVE),
+            (col(MatchGroup.status) != PROPOSED)
+            | col(MatchGroup.round_id).in_(open_ids.scalar_subquery()),
         )
     ).all()
     members = members_of(session, group_ids=[g.id for g in rows if g.id is not None])
@@ -253,8 +252,9 @@ def _newest_first(group: LiveGroup) -> tuple[int, float, int]:
 
 
 def live_memberships(session: Session) -> dict[int, set[int]]:
-    """For each person in a live group: the clubs (group ids) they are in. More than one is a
-    state this module never writes; :func:`running_clubs` copes with it anyway."""
+    """For each person in a live group: the clubs (group ids) they are in. In clubs rounds
+    more than one is a state the services never write (:func:`running_clubs` copes with it
+    anyway); pairs rounds pair everyone anew, so earlier pairs run on beside a new one."""
     clubs: dict[int, set[int]] = {}
     for group in live_groups(session):
         for person_id in group.members:

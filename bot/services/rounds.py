@@ -254,6 +254,7 @@ class RoundService:
         with session_scope(self.engine) as session:
             match_round = self._open_round(session, round_id)
             approved = []
+            clubs = []
             for group in self._targets(session, round_id, position):
                 group.status = "approved"
                 group.decided_at = now
@@ -272,8 +273,9 @@ class RoundService:
                     self._introduce(session, group, now=now)
                 else:
                     self._grow(session, club, group, now=now)
-                self._one_club_each(session, club or group, now=now)
+                clubs.append(club or group)
                 approved.append(group.position)
+            self._one_club_each(session, clubs, now=now)
             self._after_decision(session, match_round, now=now)
             return approved
 
@@ -495,6 +497,8 @@ class RoundService:
         group.status = rounds.MERGED
         group.introduced_at = None
         session.add(group)
+        if not joined:  # the newcomers left the proposal meanwhile: the club stays as it is
+            return
         members = rounds.members_of(session, group_ids=[club.id])[club.id]
         consenting = set(  # who withdrew is not shown to newcomers and hears nothing more
             session.exec(
@@ -558,22 +562,25 @@ class RoundService:
             at=now,
         )
 
-    def _one_club_each(self, session: Session, club: MatchGroup, *, now: datetime) -> None:
-        """Whoever is in the club just approved is in no other running club: a club that went
+    def _one_club_each(
+        self, session: Session, approved: Sequence[MatchGroup], *, now: datetime
+    ) -> None:
+        """Whoever is in a club just approved is in no other running club: a club that went
         quiet and whose members were matched anew is dissolved (its history stays)."""
-        if club.kind != "club" or club.id is None:
+        clubs = {c.id for c in approved if c.kind == "club" and c.id is not None}
+        if not clubs:
             return
-        members = set(rounds.members_of(session, group_ids=[club.id])[club.id])
+        members = {
+            p for ids in rounds.members_of(session, group_ids=list(clubs)).values() for p in ids
+        }
         quiet = set(checkins.quiet_groups(session))
         for other in rounds.live_groups(session):
-            if other.id == club.id or other.status not in rounds.RUNNING or other.kind != "club":
+            if other.id in clubs or other.status not in rounds.RUNNING or other.kind != "club":
                 continue
             if not members.intersection(other.members):
                 continue
             if other.id not in quiet:  # only data written before clubs grew in place
-                log.warning(
-                    "members in two running clubs", extra={"club": club.id, "also": other.id}
-                )
+                log.warning("members in two running clubs", extra={"club": other.id})
                 continue
             ended = session.get(MatchGroup, other.id)
             assert ended is not None
