@@ -2,7 +2,8 @@
 
 A group's life: ``proposed`` → ``approved`` → ``introduced`` (a running group: its members know
 each other, get check-ins and share a thread), or ``rejected`` by a coordinator, or ``dissolved``
-(a proposal that lost its members, or a club that stopped meeting and whose members moved on).
+(a proposal that lost its members, or a club that stopped meeting and whose members moved on),
+or ``superseded`` (a pair whose members got a new maatje in a later round).
 A proposal that grows an existing club (``explanation["extends"]``) is not a second club: on
 approval its newcomers join that club and the proposal becomes ``merged``. So a person is in at
 most one live club, and :func:`live_memberships` is the one definition of "live".
@@ -34,8 +35,11 @@ OPEN_STATUSES = ("proposed", "under_review")
 
 PROPOSED, APPROVED, INTRODUCED = "proposed", "approved", "introduced"
 REJECTED, DISSOLVED, MERGED = "rejected", "dissolved", "merged"
+SUPERSEDED = "superseded"  # a pair whose members got a new maatje in a later round
 #: Groups that run: their members were introduced (check-ins, threads, the club people are in).
 RUNNING = (APPROVED, INTRODUCED)
+#: Groups that ran and ended (with an introduction date): their thread stays readable.
+ENDED = (DISSOLVED, SUPERSEDED)
 #: Groups someone is in now: a proposal awaiting review (in an open round), or a running group.
 #: :func:`live_groups` is the one query of them.
 LIVE = (PROPOSED, *RUNNING)
@@ -252,9 +256,9 @@ def _newest_first(group: LiveGroup) -> tuple[int, float, int]:
 
 
 def live_memberships(session: Session) -> dict[int, set[int]]:
-    """For each person in a live group: the clubs (group ids) they are in. In clubs rounds
-    more than one is a state the services never write (:func:`running_clubs` copes with it
-    anyway); pairs rounds pair everyone anew, so earlier pairs run on beside a new one."""
+    """For each person in a live group: the groups (club ids) they are in. More than one is a
+    state the services never write (:func:`running_clubs` copes with it anyway), except when
+    an operator mixes clubs rounds and pairs rounds: a club and a maatje are kept apart."""
     clubs: dict[int, set[int]] = {}
     for group in live_groups(session):
         for person_id in group.members:

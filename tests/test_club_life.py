@@ -269,6 +269,31 @@ def test_a_club_that_stopped_meeting_ends_when_its_members_are_matched_anew(
         assert frozenset(members[:2]) in met, "that they met stays in the history"
 
 
+def test_a_new_maatje_takes_over_from_last_rounds(database_url: str, engine: Engine) -> None:
+    settings_ = _settings(database_url=database_url, round_kind="pairs")
+    service = RoundService(engine, settings_, proposer=matchmaker(settings_))
+    for i in range(8):
+        add_person(engine, f"p{i}", i)
+    first = service.propose(actor=CLI_ACTOR, origin="cli")
+    service.approve(first, actor=CLI_ACTOR, origin="cli")
+    with session_scope(engine) as session:
+        old = rounds.groups_of(session, round_id=first)
+        pairs = rounds.members_of(session, group_ids=[g.id or 0 for g in old])
+    second = service.propose(actor=CLI_ACTOR, origin="cli")
+    service.approve(second, actor=CLI_ACTOR, origin="cli")
+    with Session(engine) as session:
+        assert all(len(live) == 1 for live in live_clubs_of(session).values())
+        ended = {g.id: g.status for g in rounds.groups_of(session, round_id=first)}
+        assert set(ended.values()) == {rounds.SUPERSEDED}
+        first_pair = next(iter(pairs.values()))
+        key = session.get(Person, first_pair[0])
+        assert key is not None
+    threads = GroupThreads(engine)
+    listed = {g["id"] for g in threads.groups(Account("local", key.platform_user_id))}
+    assert set(ended) & listed, "last round's thread stays readable"
+    assert len(listed) == 2
+
+
 def test_the_issue_case_on_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

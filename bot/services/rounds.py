@@ -275,7 +275,7 @@ class RoundService:
                     self._grow(session, club, group, now=now)
                 clubs.append(club or group)
                 approved.append(group.position)
-            self._one_club_each(session, clubs, now=now)
+            self._one_group_each(session, clubs, now=now)
             self._after_decision(session, match_round, now=now)
             return approved
 
@@ -562,43 +562,49 @@ class RoundService:
             at=now,
         )
 
-    def _one_club_each(
+    def _one_group_each(
         self, session: Session, approved: Sequence[MatchGroup], *, now: datetime
     ) -> None:
-        """Whoever is in a club just approved is in no other running club: a club that went
-        quiet and whose members were matched anew is dissolved (its history stays)."""
-        clubs = {c.id for c in approved if c.kind == "club" and c.id is not None}
-        if not clubs:
+        """Whoever is in a group just approved is in no other running group of its sort: a
+        club that went quiet and whose members were matched anew is dissolved, and a new
+        maatje takes over from last round's (that pair is superseded). History stays."""
+        ids = {g.id for g in approved if g.id is not None}
+        if not ids:
             return
-        members = {
-            p for ids in rounds.members_of(session, group_ids=list(clubs)).values() for p in ids
-        }
-        quiet = set(checkins.quiet_groups(session))
+        members = rounds.members_of(session, group_ids=list(ids))
+        in_club = {p for g in approved if g.kind == "club" for p in members[g.id or 0]}
+        in_pair = {p for g in approved if g.kind != "club" for p in members[g.id or 0]}
+        quiet = set(checkins.quiet_groups(session)) if in_club else set()
         for other in rounds.live_groups(session):
-            if other.id in clubs or other.status not in rounds.RUNNING or other.kind != "club":
+            if other.id in ids or other.status not in rounds.RUNNING:
                 continue
-            if not members.intersection(other.members):
-                continue
-            if other.id not in quiet:  # only data written before clubs grew in place
-                log.warning("members in two running clubs", extra={"club": other.id})
-                continue
-            ended = session.get(MatchGroup, other.id)
-            assert ended is not None
-            ended.status = rounds.DISSOLVED
-            ended.decided_at = now
-            session.add(ended)
-            checkins.cancel_scheduled(session, group_id=other.id, at=now)
-            audit.record(
-                session,
-                actor="maatjes",
-                action="dissolve",
-                object_type="group",
-                object_id=other.id,
-                result="ok",
-                origin="service",
-                detail={"members_matched_anew": len(members.intersection(other.members))},
-                at=now,
-            )
+            if other.kind == "club":
+                if not in_club.intersection(other.members):
+                    continue
+                if other.id not in quiet:  # only data written before clubs grew in place
+                    log.warning("members in two running clubs", extra={"club": other.id})
+                    continue
+                self._end(session, other.id, rounds.DISSOLVED, now=now)
+            elif in_pair.intersection(other.members):
+                self._end(session, other.id, rounds.SUPERSEDED, now=now)
+
+    def _end(self, session: Session, group_id: int, status: str, *, now: datetime) -> None:
+        ended = session.get(MatchGroup, group_id)
+        assert ended is not None
+        ended.status = status
+        ended.decided_at = now
+        session.add(ended)
+        checkins.cancel_scheduled(session, group_id=group_id, at=now)
+        audit.record(
+            session,
+            actor="maatjes",
+            action="dissolve" if status == rounds.DISSOLVED else "supersede",
+            object_type="group",
+            object_id=group_id,
+            result="ok",
+            origin="service",
+            at=now,
+        )
 
     def _introduce(self, session: Session, group: MatchGroup, *, now: datetime) -> None:
         assert group.id is not None

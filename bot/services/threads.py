@@ -43,7 +43,7 @@ class GroupThreads:
             person is None
             or person.id is None
             or group is None
-            or group.status not in threads.INTRODUCED
+            or not threads.has_thread(group)
             or not threads.is_member(session, group_id=group_id, person_id=person.id)
         ):
             return None, None
