@@ -18,14 +18,17 @@ def has_thread(group: MatchGroup) -> bool:
     return group.status in INTRODUCED and group.introduced_at is not None
 
 
-def groups_of_person(session: Session, *, person_id: int) -> Sequence[MatchGroup]:
-    """The introduced groups someone belongs to, newest first."""
+def groups_of_person(
+    session: Session, *, person_id: int, ended: bool = False
+) -> Sequence[MatchGroup]:
+    """The running groups someone belongs to (with ``ended``: also those that ran and ended,
+    whose thread they can still read), newest first."""
     return session.exec(
         select(MatchGroup)
         .join(GroupMember, col(GroupMember.group_id) == col(MatchGroup.id))
         .where(
             GroupMember.person_id == person_id,
-            col(MatchGroup.status).in_(INTRODUCED),
+            col(MatchGroup.status).in_(INTRODUCED if ended else RUNNING),
             col(MatchGroup.introduced_at).is_not(None),
         )
         .order_by(col(MatchGroup.id).desc())

@@ -55,7 +55,7 @@ class GroupThreads:
             person = self._person(session, account)
             if person is None or person.id is None:
                 return []
-            found = threads.groups_of_person(session, person_id=person.id)
+            found = threads.groups_of_person(session, person_id=person.id, ended=True)
             members = rounds.members_of(session, group_ids=[g.id for g in found if g.id])
             counts = threads.post_counts(session, group_ids=list(members))
             result = []
