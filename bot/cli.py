@@ -241,7 +241,8 @@ def round_propose(
 
 _TOO_FEW = (
     "maatjes: too few people to match: it takes at least two with a finished profile, "
-    "consent and no pause (try `maatjes demo` for a demo community)"
+    "consent and no pause who are not yet in a club or in a proposal under review "
+    "(try `maatjes demo` for a demo community)"
 )
 
 

@@ -31,6 +31,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.rounds import (
     MatchingUnavailable,
     NotAllowed,
+    NotEnoughPeople,
     RoundClosed,
     RoundService,
     UnknownRound,
@@ -306,6 +307,8 @@ def router(
             round_id = round_service.propose(actor=identity(str(user(request))), origin="dashboard")
         except NotAllowed:
             return refuse(request, "propose")
+        except NotEnoughPeople:  # everyone is in a club or a proposal: nothing to do, not an error
+            return page(request, "message.html", status=409, message="review.nobody_to_place")
         except MatchingUnavailable:
             return page(request, "message.html", status=503, message="review.no_matcher")
         return RedirectResponse(f"{PREFIX}/rounds/{round_id}", status_code=303)

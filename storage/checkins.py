@@ -15,10 +15,11 @@ from sqlmodel import Session, col, func, select
 
 from storage.db import insert_for
 from storage.models import CheckIn, CheckInAnswer, CheckInPrompt, MatchGroup
+from storage.rounds import RUNNING
 from storage.types import utcnow
 
 SCHEDULED, SENT, CLOSED, MISSED = "scheduled", "sent", "closed", "missed"
-INTRODUCED = ("approved", "introduced")
+INTRODUCED = RUNNING
 
 
 def schedule(
@@ -98,6 +99,16 @@ def transition(
         .values(**values)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def cancel_scheduled(session: Session, *, group_id: int, at: datetime) -> int:
+    """A group that ended asks nothing more: its planned check-ins are never sent."""
+    result = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.group_id) == group_id, col(CheckIn.status) == SCHEDULED)
+        .values(status=MISSED, closed_at=at)
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def open_checkins(session: Session, *, after_id: int = 0, limit: int = 500) -> Sequence[CheckIn]:

@@ -1,7 +1,17 @@
-"""Match rounds and their groups: stored proposals, review decisions and match history."""
+"""Match rounds and their groups: stored proposals, review decisions and match history.
+
+A group's life: ``proposed`` → ``approved`` → ``introduced`` (a running group: its members know
+each other, get check-ins and share a thread), or ``rejected`` by a coordinator, or ``dissolved``
+(a proposal that lost its members, or a club that stopped meeting and whose members moved on),
+or ``superseded`` (a pair whose members got a new maatje in a later round).
+A proposal that grows an existing club (``explanation["extends"]``) is not a second club: on
+approval its newcomers join that club and the proposal becomes ``merged``. So a person is in at
+most one live club, and :func:`live_memberships` is the one definition of "live".
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +29,20 @@ from storage.models import (
 )
 from storage.types import utcnow
 
+log = logging.getLogger(__name__)
+
 OPEN_STATUSES = ("proposed", "under_review")
+
+PROPOSED, APPROVED, INTRODUCED = "proposed", "approved", "introduced"
+REJECTED, DISSOLVED, MERGED = "rejected", "dissolved", "merged"
+SUPERSEDED = "superseded"  # a pair whose members got a new maatje in a later round
+#: Groups that run: their members were introduced (check-ins, threads, the club people are in).
+RUNNING = (APPROVED, INTRODUCED)
+#: Groups that ran and ended (with an introduction date): their thread stays readable.
+ENDED = (DISSOLVED, SUPERSEDED)
+#: Groups someone is in now: a proposal awaiting review (in an open round), or a running group.
+#: :func:`live_groups` is the one query of them.
+LIVE = (PROPOSED, *RUNNING)
 
 
 @dataclass(frozen=True)
@@ -158,7 +181,8 @@ def decisions_of(session: Session, *, round_id: int) -> Sequence[ReviewDecision]
 
 
 def match_history(session: Session) -> list[tuple[int, int, datetime]]:
-    """Every pair of people who were introduced in the same group, with when."""
+    """Every pair of people who were introduced in the same group, with when (a newcomer who
+    joined a running club counts from the club's introduction: they are in it together now)."""
     rows = session.exec(
         select(MatchGroup.id, MatchGroup.introduced_at).where(
             col(MatchGroup.introduced_at).is_not(None)
@@ -174,14 +198,120 @@ def match_history(session: Session) -> list[tuple[int, int, datetime]]:
     return history
 
 
-def active_clubs(session: Session) -> dict[int, list[int]]:
-    """Introduced clubs, by group id, with their current members (for 'existing clubs first')."""
-    ids = session.exec(
-        select(MatchGroup.id).where(
-            MatchGroup.kind == "club", col(MatchGroup.introduced_at).is_not(None)
+@dataclass(frozen=True)
+class LiveGroup:
+    """A group someone is in now, with the club it belongs to (its own id, or for a proposal
+    that grows a running club, that club's id)."""
+
+    id: int
+    round_id: int
+    kind: str
+    status: str
+    club: int
+    members: tuple[int, ...]
+    introduced_at: datetime | None
+
+
+def extended_club(group: MatchGroup) -> int | None:
+    """The running club a proposal grows, as the proposal recorded it."""
+    extends = (group.explanation or {}).get("extends")
+    return extends if isinstance(extends, int) and not isinstance(extends, bool) else None
+
+
+def live_groups(session: Session) -> list[LiveGroup]:
+    """Every live group (a proposal of an open round, or a running group), newest first."""
+    open_ids = select(MatchRound.id).where(col(MatchRound.status).in_(OPEN_STATUSES))
+    rows = session.exec(
+        select(MatchGroup).where(
+            col(MatchGroup.status).in_(LIVE),
+            (col(MatchGroup.status) != PROPOSED)
+            | col(MatchGroup.round_id).in_(open_ids.scalar_subquery()),
         )
     ).all()
-    return members_of(session, group_ids=[i for i in ids if i is not None])
+    members = members_of(session, group_ids=[g.id for g in rows if g.id is not None])
+    running = {g.id for g in rows if g.status in RUNNING}
+    found = []
+    for group in rows:
+        assert group.id is not None
+        extends = extended_club(group) if group.status == PROPOSED else None
+        found.append(
+            LiveGroup(
+                id=group.id,
+                round_id=group.round_id,
+                kind=group.kind,
+                status=group.status,
+                club=extends if extends is not None and extends in running else group.id,
+                members=tuple(members[group.id]),
+                introduced_at=group.introduced_at,
+            )
+        )
+    found.sort(key=_newest_first)
+    return found
+
+
+def _newest_first(group: LiveGroup) -> tuple[int, float, int]:
+    # running groups by when they were introduced, then by id: a deterministic "newest"
+    at = group.introduced_at.timestamp() if group.introduced_at is not None else float("inf")
+    return (0 if group.status == PROPOSED else 1, -at, -group.id)
+
+
+def live_memberships(session: Session) -> dict[int, set[int]]:
+    """For each person in a live group: the groups (club ids) they are in. More than one is a
+    state the services never write (:func:`running_clubs` copes with it anyway), except when
+    an operator mixes clubs rounds and pairs rounds: a club and a maatje are kept apart."""
+    clubs: dict[int, set[int]] = {}
+    for group in live_groups(session):
+        for person_id in group.members:
+            clubs.setdefault(person_id, set()).add(group.club)
+    return clubs
+
+
+def running_clubs(
+    session: Session, *, groups: Sequence[LiveGroup] | None = None
+) -> dict[int, list[int]]:
+    """Running clubs, by group id, with their members, each person in one club only: should
+    the database hold someone in two (as rounds before clubs grew in place could leave it),
+    the newest club counts and a warning is logged."""
+    taken: dict[int, int] = {}
+    clubs: dict[int, list[int]] = {}
+    for group in groups if groups is not None else live_groups(session):
+        if group.status not in RUNNING or group.kind != "club":
+            continue
+        kept = []
+        for person_id in group.members:
+            if person_id in taken:
+                log.warning(
+                    "person in more than one running club: the newest counts",
+                    extra={"person_id": person_id, "club": taken[person_id], "also": group.id},
+                )
+                continue
+            taken[person_id] = group.id
+            kept.append(person_id)
+        clubs[group.id] = kept
+    return clubs
+
+
+def spoken_for(session: Session, *, groups: Sequence[LiveGroup] | None = None) -> set[int]:
+    """People in a proposal still awaiting review: a new round leaves them to that review."""
+    return {
+        person_id
+        for group in (groups if groups is not None else live_groups(session))
+        if group.status == PROPOSED
+        for person_id in group.members
+    }
+
+
+def join_club(
+    session: Session, *, club_id: int, person_ids: Sequence[int], at: datetime
+) -> list[int]:
+    """Newcomers join a running club (its members, thread and check-ins stay as they are).
+    Returns who actually joined (not already a member)."""
+    present = set(members_of(session, group_ids=[club_id])[club_id])
+    joined = [p for p in dict.fromkeys(person_ids) if p not in present]
+    for person_id in joined:
+        session.add(GroupMember(group_id=club_id, person_id=person_id, added_at=at))
+    session.flush()
+    return joined
 
 
 def block_pair(session: Session, *, a: int, b: int, reason: str) -> None:

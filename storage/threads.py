@@ -7,17 +7,30 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from storage.models import GroupMember, GroupPost, MatchGroup
+from storage.rounds import ENDED, RUNNING
 
-#: Groups whose members have been introduced to each other.
-INTRODUCED = ("approved", "introduced")
+#: Groups whose members have been introduced to each other (and that may have ended since:
+#: a club that stopped, a pair that has new maatjes; their thread stays theirs).
+INTRODUCED = (*RUNNING, *ENDED)
 
 
-def groups_of_person(session: Session, *, person_id: int) -> Sequence[MatchGroup]:
-    """The introduced groups someone belongs to, newest first."""
+def has_thread(group: MatchGroup) -> bool:
+    return group.status in INTRODUCED and group.introduced_at is not None
+
+
+def groups_of_person(
+    session: Session, *, person_id: int, ended: bool = False
+) -> Sequence[MatchGroup]:
+    """The running groups someone belongs to (with ``ended``: also those that ran and ended,
+    whose thread they can still read), newest first."""
     return session.exec(
         select(MatchGroup)
         .join(GroupMember, col(GroupMember.group_id) == col(MatchGroup.id))
-        .where(GroupMember.person_id == person_id, col(MatchGroup.status).in_(INTRODUCED))
+        .where(
+            GroupMember.person_id == person_id,
+            col(MatchGroup.status).in_(INTRODUCED if ended else RUNNING),
+            col(MatchGroup.introduced_at).is_not(None),
+        )
         .order_by(col(MatchGroup.id).desc())
     ).all()
 

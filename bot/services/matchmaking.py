@@ -54,6 +54,14 @@ def weights_from(settings: Settings) -> Weights:
 
 
 @dataclass(frozen=True)
+class Taken:
+    """Who a new round finds already placed: in proposals under review, and running clubs."""
+
+    proposed: set[int]
+    clubs: dict[int, list[int]]
+
+
+@dataclass(frozen=True)
 class Plan:
     """A proposal before it is stored: who, in which groups, why, with what score."""
 
@@ -148,12 +156,30 @@ class Matchmaker:
         today = now.date()
         return [p for p in everyone if not people.is_paused(p, today=today)]
 
-    def unplaced(self, session: Session, placed: set[int]) -> list[int]:
-        """Candidates for a round who are in none of its groups."""
+    def free(self, session: Session, *, kind: str, now: datetime) -> tuple[list[Person], Taken]:
+        """Candidates a new round may place: not in a proposal awaiting review, and for clubs
+        not in a running club (that club takes newcomers instead; a club gone quiet frees its
+        members). Also returns the running clubs as they stand."""
+        live = rounds.live_groups(session)
+        taken = rounds.spoken_for(session, groups=live)
+        clubs: dict[int, list[int]] = {}
+        if kind != "pairs":
+            quiet = set(checkins.quiet_groups(session))  # stopped meeting: members are free
+            clubs = {
+                gid: members
+                for gid, members in rounds.running_clubs(session, groups=live).items()
+                if gid not in quiet
+            }
+        persons = [p for p in self.candidates(session, now=now) if p.id not in taken]
+        return persons, Taken(proposed=taken, clubs=clubs)
+
+    def unplaced(self, session: Session, placed: set[int], *, kind: str) -> list[int]:
+        """Whom a coordinator may bring into a round under review: candidates in none of its
+        groups, in no other proposal and (for clubs) in no running club."""
+        persons, taken = self.free(session, kind=kind, now=self.clock())
+        in_club = {p for members in taken.clubs.values() for p in members}
         return [
-            p.id
-            for p in self.candidates(session, now=self.clock())
-            if p.id is not None and p.id not in placed
+            p.id for p in persons if p.id is not None and p.id not in placed and p.id not in in_club
         ]
 
     def _score(
@@ -186,7 +212,7 @@ class Matchmaker:
 
     def plan(self, session: Session, *, kind: str) -> Plan:
         now = self.clock()
-        persons = self.candidates(session, now=now)
+        persons, taken = self.free(session, kind=kind, now=now)
         weights = weights_from(self.settings)
         profiles, vectors, scores = self._score(session, persons, now=now)
         index = {p.id: i for i, p in enumerate(persons)}
@@ -201,10 +227,7 @@ class Matchmaker:
             groups = [list(g) for g in pair_up(scores, forbidden=forbidden) if len(g) > 1]
             extends = [None] * len(groups)
         else:
-            quiet = set(checkins.quiet_groups(session))  # stopped meeting: members are free
-            for gid, members in rounds.active_clubs(session).items():
-                if gid in quiet:
-                    continue
+            for gid, members in taken.clubs.items():
                 present = [index[m] for m in members if m in index]
                 if present:
                     clubs[gid] = present

@@ -7,7 +7,7 @@ and the outbox only gets an introduction when a coordinator approved that group.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -15,18 +15,19 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
+from bot.core.intake import MATCHING
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
 from bot.services.accounts import Accounts
 from bot.services.teams import group_chat_link
 from bot.services.teams import principal_names as teams_principal_names
 from bot.settings import Settings
-from storage import audit, outbox, rounds
+from storage import audit, checkins, consents, outbox, rounds
 from storage.db import session_scope
-from storage.models import MatchGroup, MatchRound, Person
+from storage.models import Consent, MatchGroup, MatchRound, Person
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Proposer(Protocol):
 
     def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment: ...
 
-    def unplaced(self, session: Session, placed: set[int]) -> list[int]: ...
+    def unplaced(self, session: Session, placed: set[int], *, kind: str) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,9 @@ class RoundService:
             )
         except IntegrityError:  # another instance proposed this period's round first
             return None
+        except NotEnoughPeople:  # everyone has a club (or nobody is there yet): next time
+            log.info("scheduled round: nobody to place", extra={"slot": self.schedule_slot()})
+            return None
 
     def propose(
         self,
@@ -264,6 +268,7 @@ class RoundService:
         with session_scope(self.engine) as session:
             match_round = self._open_round(session, round_id)
             approved = []
+            clubs = []
             for group in self._targets(session, round_id, position):
                 group.status = "approved"
                 group.decided_at = now
@@ -277,8 +282,14 @@ class RoundService:
                     audited_as="approve",
                     at=now,
                 )
-                self._introduce(session, group, now=now)
+                club = self._club_grown_by(session, group)
+                if club is None:
+                    self._introduce(session, group, now=now)
+                else:
+                    self._grow(session, club, group, now=now)
+                clubs.append(club or group)
                 approved.append(group.position)
+            self._one_group_each(session, clubs, now=now)
             self._after_decision(session, match_round, now=now)
             return approved
 
@@ -328,7 +339,10 @@ class RoundService:
         match_round.introduced_at = now
         members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
         placed = {
-            p for g in groups if g.status in ("approved", "introduced") for p in members[g.id or 0]
+            p
+            for g in groups
+            if g.status in (*rounds.RUNNING, rounds.MERGED)
+            for p in members[g.id or 0]
         }
         proposed = {p for g in groups for p in members[g.id or 0]}
         assert match_round.id is not None
@@ -374,7 +388,7 @@ class RoundService:
         )
         members = {pos: members_by_id[g.id or 0] for pos, g in groups.items()}
         placed = {p for ids in members.values() for p in ids}
-        free = self.proposer.unplaced(session, placed)
+        free = self.proposer.unplaced(session, placed, kind=match_round.kind)
         assessment = self.proposer.assess(session, sorted(placed | set(free)))
         options = _alternatives(
             match_round.kind,
@@ -386,6 +400,7 @@ class RoundService:
             member=member,
             sizes=self._sizes(match_round.kind),
             groups_of=partial(_labels, session),
+            locked=_club_members(session, groups.values()),
         )
         return match_round, groups, members, assessment, options
 
@@ -446,7 +461,7 @@ class RoundService:
                 assert group.id is not None
                 rounds.set_members(session, group_id=group.id, person_ids=ids)
                 group.score = assessment.group_score(ids)
-                group.explanation = assessment.explain(ids)
+                group.explanation = _still_extending(session, group, assessment.explain(ids), ids)
                 group.kind = rounds.group_kind(len(ids), match_round.kind)
                 session.add(group)
             detail = {
@@ -475,6 +490,141 @@ class RoundService:
             return chosen
 
     # --- introductions and follow-up -----------------------------------------------------------
+
+    def _club_grown_by(self, session: Session, group: MatchGroup) -> MatchGroup | None:
+        """The running club an approved proposal grows, if it still runs."""
+        club_id = rounds.extended_club(group)
+        club = session.get(MatchGroup, club_id) if club_id is not None else None
+        if club is None or club.id == group.id or club.status not in rounds.RUNNING:
+            return None  # the club ended meanwhile: the proposal becomes a club of its own
+        return club
+
+    def _grow(
+        self, session: Session, club: MatchGroup, group: MatchGroup, *, now: datetime
+    ) -> None:
+        """An approved proposal that grows a running club: its newcomers join that club (one
+        club, with its thread, check-ins and history), only they are introduced, and the
+        members hear who joined. The proposal is kept, ``merged``, as the record of the review."""
+        assert club.id is not None and group.id is not None
+        proposed = rounds.members_of(session, group_ids=[group.id])[group.id]
+        joined = rounds.join_club(session, club_id=club.id, person_ids=proposed, at=now)
+        group.status = rounds.MERGED
+        group.introduced_at = None
+        session.add(group)
+        if not joined:  # the newcomers left the proposal meanwhile: the club stays as it is
+            return
+        members = rounds.members_of(session, group_ids=[club.id])[club.id]
+        consenting = set(  # who withdrew is not shown to newcomers and hears nothing more
+            session.exec(
+                consents.consenting_people(purpose=MATCHING).where(
+                    col(Consent.person_id).in_(members)
+                )
+            ).all()
+        )
+        people = [
+            p
+            for p in (session.get(Person, pid) for pid in members)
+            if p is not None and (p.id in consenting or p.id in joined)
+        ]
+        names = {p.id: p.name or "?" for p in people if p.id is not None}
+        upns = teams_principal_names(session, people)
+        newcomers = [p for p in people if p.id in joined]
+        for person in people:
+            assert person.id is not None
+            if person.id not in joined:
+                outbox.enqueue(
+                    session,
+                    dedupe_key=f"club_joined:{club.id}:{group.id}:{person.id}",
+                    recipient_id=person.id,
+                    kind="club_joined",
+                    payload={
+                        "messages": [to_dict(m) for m in club_joined(person, newcomers)],
+                        "group_id": club.id,
+                    },
+                )
+                continue
+            messages = introduction(
+                club,
+                person,
+                people,
+                names,
+                teams_upns=upns,
+                explanation=group.explanation,
+                person_link=self.settings.person_link,
+            )
+            outbox.enqueue(
+                session,
+                dedupe_key=f"introduction:{club.id}:{person.id}",
+                recipient_id=person.id,
+                kind="introduction",
+                payload={"messages": [to_dict(m) for m in messages], "group_id": club.id},
+            )
+            outbox.enqueue(
+                session,
+                dedupe_key=f"follow_up:{club.id}:{person.id}",
+                recipient_id=person.id,
+                kind="follow_up",
+                payload={
+                    "messages": [to_dict(m) for m in follow_up(club, person, people)],
+                    "group_id": club.id,
+                },
+                not_before=now + timedelta(days=self.settings.follow_up_days),
+            )
+        audit.record(
+            session,
+            actor="maatjes",
+            action="grow_club",
+            object_type="group",
+            object_id=club.id,
+            result="ok",
+            origin="service",
+            detail={"proposal": group.id, "joined": len(joined), "members": len(members)},
+            at=now,
+        )
+
+    def _one_group_each(
+        self, session: Session, approved: Sequence[MatchGroup], *, now: datetime
+    ) -> None:
+        """Whoever is in a group just approved is in no other running group of its sort: a
+        club that went quiet and whose members were matched anew is dissolved, and a new
+        maatje takes over from last round's (that pair is superseded). History stays."""
+        ids = {g.id for g in approved if g.id is not None}
+        if not ids:
+            return
+        members = rounds.members_of(session, group_ids=list(ids))
+        in_club = {p for g in approved if g.kind == "club" for p in members[g.id or 0]}
+        in_pair = {p for g in approved if g.kind != "club" for p in members[g.id or 0]}
+        quiet = set(checkins.quiet_groups(session)) if in_club else set()
+        for other in rounds.live_groups(session):
+            if other.id in ids or other.status not in rounds.RUNNING:
+                continue
+            if other.kind == "club":
+                if not in_club.intersection(other.members):
+                    continue
+                if other.id not in quiet:  # only data written before clubs grew in place
+                    log.warning("members in two running clubs", extra={"club": other.id})
+                    continue
+                self._end(session, other.id, rounds.DISSOLVED, now=now)
+            elif in_pair.intersection(other.members):
+                self._end(session, other.id, rounds.SUPERSEDED, now=now)
+
+    def _end(self, session: Session, group_id: int, status: str, *, now: datetime) -> None:
+        ended = session.get(MatchGroup, group_id)
+        assert ended is not None
+        ended.status = status
+        ended.decided_at = now
+        session.add(ended)
+        checkins.cancel_scheduled(session, group_id=group_id, at=now)
+        audit.record(
+            session,
+            actor="maatjes",
+            action="dissolve" if status == rounds.DISSOLVED else "supersede",
+            object_type="group",
+            object_id=group_id,
+            result="ok",
+            origin="service",
+            at=now,
+        )
 
     def _introduce(self, session: Session, group: MatchGroup, *, now: datetime) -> None:
         assert group.id is not None
@@ -565,9 +715,12 @@ def introduction(
     names: dict[int, str],
     *,
     teams_upns: dict[int, str] | None = None,
+    explanation: dict[str, Any] | None = None,
     person_link: Callable[[str], str],
 ) -> list[Any]:
-    """``person_link`` makes a link to one of our pages absolute (Settings.person_link)."""
+    """The introduction to ``group`` (for a newcomer to a club, with the ``explanation`` of the
+    proposal that brought them in); ``person_link`` makes a link to one of our pages absolute
+    (Settings.person_link)."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     fields = tuple(
@@ -588,8 +741,8 @@ def introduction(
     ]
     if group.kind == "trio":
         messages.append(Text(t("intro.trio_note")))
-    explanation = render_explanation(group.explanation, names, t)
-    messages += [Text(t("intro.why", explanation=explanation)), Text(t("intro.first_question"))]
+    why = render_explanation(group.explanation if explanation is None else explanation, names, t)
+    messages += [Text(t("intro.why", explanation=why)), Text(t("intro.first_question"))]
     if person.platform == "local":  # the web chat's group conversation
         messages.append(Text(t("intro.thread", url=person_link(f"/groups/{group.id}"))))
     if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
@@ -604,6 +757,31 @@ def introduction(
                 )
             )
     return messages
+
+
+def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
+    """The notice to a club's members that newcomers joined them."""
+    t = translator(person.language)
+    names = [m.name or "?" for m in newcomers]
+    joined = (
+        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
+    )
+    fields = tuple(
+        CardField(
+            label=other.name or "?",
+            value=t(
+                "intro.member",
+                organisation=other.organisation or "—",
+                group=t(f"vocab.group.{other.group}") if other.group else "—",
+                region=t(f"vocab.region.{other.region}") if other.region else "—",
+            ),
+        )
+        for other in newcomers
+    )
+    return [
+        Card(title=t("club_joined.text", names=joined), fields=fields),
+        Text(t("club_joined.welcome")),
+    ]
 
 
 def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
@@ -690,6 +868,27 @@ def alternative_names(
     return {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
 
 
+def _club_members(session: Session, groups: Iterable[MatchGroup]) -> set[int]:
+    """Members of the running clubs these proposals grow: they stay in their club (a review
+    changes only who joins it)."""
+    clubs = {c for c in (rounds.extended_club(g) for g in groups) if c is not None}
+    running = [
+        c for c in clubs if getattr(session.get(MatchGroup, c), "status", None) in rounds.RUNNING
+    ]
+    return {p for ids in rounds.members_of(session, group_ids=running).values() for p in ids}
+
+
+def _still_extending(
+    session: Session, group: MatchGroup, explanation: dict[str, Any], ids: Sequence[int]
+) -> dict[str, Any]:
+    """A changed proposal that grows a club keeps saying which club, and who is new in it."""
+    club = rounds.extended_club(group)
+    if club is None:
+        return explanation
+    present = set(rounds.members_of(session, group_ids=[club])[club])
+    return {**explanation, "extends": club, "newcomers": sorted(p for p in ids if p not in present)}
+
+
 def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
     return {pid: getattr(session.get(Person, pid), "group", None) for pid in ids}
 
@@ -705,16 +904,20 @@ def _alternatives(
     member: int,
     sizes: tuple[int, int],
     groups_of: Callable[[Sequence[int]], dict[int, str | None]],
+    locked: Set[int] = frozenset(),
 ) -> list[Alternative]:
     """Every valid swap, replacement and move of ``member``, best effect on the total first.
 
-    Only groups still awaiting a decision change; clubs keep their regio–rijk mix if they had it.
+    Only groups still awaiting a decision change; clubs keep their regio–rijk mix if they had it;
+    ``locked`` people (members of a club a proposal grows) stay where they are.
     """
     group = groups.get(position)
     if group is None or member not in members.get(position, []):
         raise UnknownRound(f"{position}/{member}")
     if group.status != "proposed":
         raise RoundClosed(group.status)
+    if member in locked:
+        return []
     low, high = sizes
     everyone = [p for ids in members.values() for p in ids] + list(free)
     label = groups_of(everyone)
@@ -734,6 +937,8 @@ def _alternatives(
         if pos == position or groups[pos].status != "proposed":
             continue
         for other in ids:  # swap member ↔ other
+            if other in locked:
+                continue
             mine_after = [*rest, other]
             theirs_after = [p for p in ids if p != other] + [member]
             if not (keeps_mix(mine, mine_after) and keeps_mix(ids, theirs_after)):

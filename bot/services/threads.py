@@ -51,7 +51,7 @@ class GroupThreads:
             person is None
             or person.id is None
             or group is None
-            or group.status not in threads.INTRODUCED
+            or not threads.has_thread(group)
             or not threads.is_member(session, group_id=group_id, person_id=person.id)
         ):
             return None, None
@@ -63,7 +63,7 @@ class GroupThreads:
             person = self._person(session, account)
             if person is None or person.id is None:
                 return []
-            found = threads.groups_of_person(session, person_id=person.id)
+            found = threads.groups_of_person(session, person_id=person.id, ended=True)
             members = rounds.members_of(session, group_ids=[g.id for g in found if g.id])
             counts = threads.post_counts(session, group_ids=list(members))
             result = []
