@@ -149,7 +149,7 @@ def test_a_club_that_takes_newcomers_stays_one_club(database_url: str, engine: E
         assert "Jullie clubje wordt groter" in str(notice.payload)
         # one club: check-ins are planned once, for the club; its thread lists the newcomers
         assert not {g.id for g in grown} & {g.id for g in checkins.groups_without_plan(session)}
-    threads = GroupThreads(engine)
+    threads = GroupThreads(engine, link=Settings(_env_file=None).person_link)
     mine = threads.groups(Account("local", "nieuw0"))
     assert len(mine) == 1 and mine[0]["id"] in extended
     # the third round proposes: everyone is in a club, so it says so (no crash)
@@ -288,7 +288,7 @@ def test_a_new_maatje_takes_over_from_last_rounds(database_url: str, engine: Eng
         first_pair = next(iter(pairs.values()))
         key = session.get(Person, first_pair[0])
         assert key is not None
-    threads = GroupThreads(engine)
+    threads = GroupThreads(engine, link=Settings(_env_file=None).person_link)
     listed = {g["id"] for g in threads.groups(Account("local", key.platform_user_id))}
     assert set(ended) & listed, "last round's thread stays readable"
     assert len(listed) == 2
