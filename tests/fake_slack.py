@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from hashlib import sha1
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.locales: dict[str, str] = {}
+        self.members: dict[str, set[str]] = {}  # who is in each group DM and private channel
         self.acks: list[dict[str, Any]] = []
         self.socket_connections = 0
         self.holds: dict[str, threading.Event] = {}
@@ -210,10 +212,32 @@ class FakeSlack:
             }
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")
-            channel = f"D{users[0]}" if len(users) == 1 else "G" + "".join(sorted(users))[:20]
+            if len(users) == 1:
+                return {**ok, "channel": {"id": f"D{users[0]}"}}
+            # like Slack: the same people always get the same group DM, and it is fixed
+            joined = "".join(sorted(set(users)))
+            channel = "G" + (joined if len(joined) <= 24 else sha1(joined.encode()).hexdigest()[:16].upper())
+            with self._lock:
+                self.members.setdefault(channel, {BOT_USER, *users})
             return {**ok, "channel": {"id": channel}}
         if method == "conversations.create":
-            return {**ok, "channel": {"id": f"C{uuid.uuid4().hex[:8].upper()}", "is_private": True}}
+            channel = f"C{uuid.uuid4().hex[:8].upper()}"
+            with self._lock:
+                self.members[channel] = {BOT_USER}
+            return {**ok, "channel": {"id": channel, "is_private": True}}
+        if method == "conversations.invite":
+            channel, users = str(args.get("channel")), set(str(args.get("users", "")).split(","))
+            force = str(args.get("force", "")).lower() in ("1", "true")
+            with self._lock:
+                present = self.members.get(channel)
+                if present is None:
+                    return {"ok": False, "error": "channel_not_found"}
+                if channel.startswith("G"):
+                    return {"ok": False, "error": "method_not_supported_for_channel_type"}
+                if users & present and (not force or users <= present):
+                    return {"ok": False, "error": "already_in_channel"}
+                present |= users
+            return {**ok, "channel": {"id": channel}}
         if method in ("chat.postMessage", "chat.update"):
             with self._lock:
                 self._ts += 1

@@ -558,6 +558,135 @@ def test_a_large_club_gets_a_private_channel(driver: SlackDriver) -> None:
     assert len(welcome) == 1, "the club is greeted once"
 
 
+# --- a club that grows keeps one Slack conversation with everyone ---------------------------------
+
+
+def _introduced_club(driver: SlackDriver, users: list[str]) -> int:
+    """A club of these Slack members, approved and introduced (its conversation made)."""
+    ids = [_seed_person(driver, u, f"Lid {u}", "regionaal") for u in users]
+    round_id = _seed_round(driver, [ids])
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.delivered == len(users)
+    return _group_ids(driver, round_id)[0]
+
+
+def _grow_club(driver: SlackDriver, club_id: int, newcomers: list[str]) -> None:
+    """A later round proposes the club with newcomers; a coordinator approves it."""
+    with Session(driver.maatjes.engine) as session:
+        members = rounds.members_of(session, group_ids=[club_id])[club_id]
+    ids = [_seed_person(driver, u, f"Nieuw {u}", "rijk") for u in newcomers]
+    with session_scope(driver.maatjes.engine) as session:
+        made = rounds.create_round(
+            session,
+            kind="clubs",
+            origin="cli",
+            proposed_by="cli:operator",
+            embedder="test",
+            weights={},
+            groups=[rounds.NewGroup([*members, *ids], 0.7, {"extends": club_id})],
+        )
+        round_id = made.id
+    assert round_id is not None
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+
+
+def _conversation(driver: SlackDriver, club_id: int) -> SlackGroupChannel:
+    with Session(driver.maatjes.engine) as session:
+        stored = session.get(SlackGroupChannel, club_id)
+        assert stored is not None
+        return stored
+
+
+def _deliver_again(driver: SlackDriver) -> None:
+    """Every message delivered once more, as after a crash before it was marked sent."""
+    with session_scope(driver.maatjes.engine) as session:
+        for message in session.exec(select(OutboxMessage)).all():
+            message.status, message.not_before = "pending", utcnow()
+            session.add(message)
+    assert driver.maatjes.delivery.deliver_due().failed == 0
+
+
+def test_a_group_dm_club_that_grows_moves_to_a_group_dm_with_everyone(
+    driver: SlackDriver,
+) -> None:
+    users = ["UGROWA", "UGROWB", "UGROWC"]
+    club_id = _introduced_club(driver, users)
+    first = _conversation(driver, club_id)
+    assert first.kind == "mpim" and driver.fake.members[first.channel_id] >= set(users)
+
+    _grow_club(driver, club_id, ["UGROWD"])
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.delivered == 4  # an introduction, three notices
+    everyone = {*users, "UGROWD"}
+    grown = _conversation(driver, club_id)
+    assert grown.kind == "mpim" and grown.channel_id != first.channel_id
+    assert driver.fake.members[grown.channel_id] >= everyone, "the newcomer is in it"
+    greeting = driver.fake.of_channel(grown.channel_id)
+    assert len(greeting) == 1 and "<@UGROWD>" in texts(greeting[0])
+    assert len(driver.fake.of_channel(first.channel_id)) == 1, "the old one stays as it was"
+    for user in everyone:  # the newcomer's introduction and the members' notices link it
+        assert f"<#{grown.channel_id}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
+
+    opened = len(driver.fake.of("conversations.open"))
+    _deliver_again(driver)
+    assert _conversation(driver, club_id).channel_id == grown.channel_id
+    assert len(driver.fake.of_channel(grown.channel_id)) == 1, "greeted once"
+    assert len(driver.fake.of("conversations.open")) == opened, "no second conversation"
+    assert not driver.fake.of("conversations.create")
+
+
+def test_a_private_channel_club_that_grows_invites_the_newcomer(driver: SlackDriver) -> None:
+    users = [f"UCHAN{i}" for i in range(9)]
+    club_id = _introduced_club(driver, users)
+    channel = _conversation(driver, club_id).channel_id
+    assert driver.fake.members[channel] >= set(users)
+    assert len(driver.fake.of_channel(channel)) == 1
+
+    _grow_club(driver, club_id, ["UCHANX"])
+    driver.fake.fail("conversations.invite", error="internal_error")  # Slack hiccups once
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.retried == 1
+    assert driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(minutes=5)).failed == 0
+    assert _conversation(driver, club_id).channel_id == channel, "the same channel"
+    assert "UCHANX" in driver.fake.members[channel]
+    greetings = driver.fake.of_channel(channel)
+    assert len(greetings) == 2 and "<@UCHANX>" in texts(greetings[-1])
+    intro = driver.posts("UCHANX")[-1]
+    assert f"<#{channel}>" in json.dumps(intro.args["blocks"])
+
+    _deliver_again(driver)
+    assert len(driver.fake.of_channel(channel)) == 2, "greeted once"
+    assert len(driver.fake.of("conversations.create")) == 1
+
+
+def test_a_club_that_grows_past_eight_moves_to_a_private_channel(driver: SlackDriver) -> None:
+    users = [f"USEVEN{i}" for i in range(7)]
+    club_id = _introduced_club(driver, users)
+    group_dm = _conversation(driver, club_id).channel_id
+
+    _grow_club(driver, club_id, ["USEVENX", "USEVENY"])
+    assert driver.maatjes.delivery.deliver_due().failed == 0
+    moved = _conversation(driver, club_id)
+    assert moved.kind == "private" and moved.channel_id != group_dm
+    created = driver.fake.of("conversations.create")
+    assert len(created) == 1 and created[0].args["is_private"] in (True, "true", "1")
+    assert driver.fake.members[moved.channel_id] >= {*users, "USEVENX", "USEVENY"}
+    greeting = driver.fake.of_channel(moved.channel_id)
+    assert len(greeting) == 1
+    assert "<@USEVENX>" in texts(greeting[0]) and "<@USEVENY>" in texts(greeting[0])
+    for user in [*users, "USEVENX", "USEVENY"]:
+        assert f"<#{moved.channel_id}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
+
+    _deliver_again(driver)
+    assert len(driver.fake.of("conversations.create")) == 1, "no second channel"
+    assert len(driver.fake.of_channel(moved.channel_id)) == 1, "greeted once"
+
+
 def test_an_introduction_goes_out_even_when_slack_refuses_the_group_conversation(
     driver: SlackDriver,
 ) -> None:
