@@ -48,6 +48,7 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []
         self.socket_connections = 0
         self.holds: dict[str, threading.Event] = {}
+        self.waiting: dict[str, int] = {}  # calls that reached a hold
         self._envelopes: asyncio.Queue[dict[str, Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -111,6 +112,14 @@ class FakeSlack:
         gate = self.holds[method] = threading.Event()
         return gate
 
+    def wait_held(self, method: str, count: int, *, timeout: float = 10.0) -> None:
+        """Wait until ``count`` calls of a held method are waiting at the hold."""
+        deadline = time.monotonic() + timeout
+        while self.waiting.get(method, 0) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} × {method} held")
+            time.sleep(0.02)
+
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -172,6 +181,8 @@ class FakeSlack:
                 args.update(dict(parse_qsl(raw.decode("utf-8"))))
         gate = self.holds.get(method)
         if gate is not None:
+            with self._lock:
+                self.waiting[method] = self.waiting.get(method, 0) + 1
             await asyncio.get_running_loop().run_in_executor(None, gate.wait, 30)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else args.get("token")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -181,6 +182,14 @@ def texts(call: Call) -> str:
 @pytest.fixture
 def driver(tmp_path: Path, fake: FakeSlack) -> Iterator[SlackDriver]:
     with TestClient(create_app(slack_settings(tmp_path, fake)), base_url="http://127.0.0.1") as c:
+        yield SlackDriver(c, fake)
+
+
+@pytest.fixture
+def db_driver(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[SlackDriver]:
+    """The driver on SQLite and on PostgreSQL."""
+    settings = slack_settings(tmp_path, fake, database_url=database_url)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
         yield SlackDriver(c, fake)
 
 
@@ -612,8 +621,9 @@ def _deliver_again(driver: SlackDriver) -> None:
 
 
 def test_a_group_dm_club_that_grows_moves_to_a_group_dm_with_everyone(
-    driver: SlackDriver,
+    db_driver: SlackDriver,
 ) -> None:
+    driver = db_driver
     users = ["UGROWA", "UGROWB", "UGROWC"]
     club_id = _introduced_club(driver, users)
     first = _conversation(driver, club_id)
@@ -640,7 +650,8 @@ def test_a_group_dm_club_that_grows_moves_to_a_group_dm_with_everyone(
     assert not driver.fake.of("conversations.create")
 
 
-def test_a_private_channel_club_that_grows_invites_the_newcomer(driver: SlackDriver) -> None:
+def test_a_private_channel_club_that_grows_invites_the_newcomer(db_driver: SlackDriver) -> None:
+    driver = db_driver
     users = [f"UCHAN{i}" for i in range(9)]
     club_id = _introduced_club(driver, users)
     channel = _conversation(driver, club_id).channel_id
@@ -664,7 +675,8 @@ def test_a_private_channel_club_that_grows_invites_the_newcomer(driver: SlackDri
     assert len(driver.fake.of("conversations.create")) == 1
 
 
-def test_a_club_that_grows_past_eight_moves_to_a_private_channel(driver: SlackDriver) -> None:
+def test_a_club_that_grows_past_eight_moves_to_a_private_channel(db_driver: SlackDriver) -> None:
+    driver = db_driver
     users = [f"USEVEN{i}" for i in range(7)]
     club_id = _introduced_club(driver, users)
     group_dm = _conversation(driver, club_id).channel_id
@@ -685,6 +697,36 @@ def test_a_club_that_grows_past_eight_moves_to_a_private_channel(driver: SlackDr
     _deliver_again(driver)
     assert len(driver.fake.of("conversations.create")) == 1, "no second channel"
     assert len(driver.fake.of_channel(moved.channel_id)) == 1, "greeted once"
+
+
+def test_two_instances_growing_a_club_at_once_make_one_conversation_and_one_greeting(
+    db_driver: SlackDriver,
+) -> None:
+    driver = db_driver
+    users = ["URACEA", "URACEB", "URACEC"]
+    club_id = _introduced_club(driver, users)
+    first = _conversation(driver, club_id).channel_id
+    _grow_club(driver, club_id, ["URACED"])
+    gate = driver.fake.hold("conversations.open")
+    reports: dict[str, Any] = {}
+
+    def instance(worker: str) -> None:
+        reports[worker] = driver.maatjes.delivery.deliver_due(worker=worker, batch=1)
+
+    workers = [threading.Thread(target=instance, args=(w,)) for w in ("one", "two")]
+    for worker in workers:
+        worker.start()
+    driver.fake.wait_held("conversations.open", 2)  # both are growing the club now
+    gate.set()
+    for worker in workers:
+        worker.join(30)
+    assert sum(r.delivered for r in reports.values()) == 4
+    assert sum(r.failed for r in reports.values()) == 0
+    grown = _conversation(driver, club_id).channel_id
+    assert grown != first and driver.fake.members[grown] >= {*users, "URACED"}
+    assert len(driver.fake.of_channel(grown)) == 1, "greeted once"
+    for user in [*users, "URACED"]:
+        assert f"<#{grown}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
 
 
 def test_an_introduction_goes_out_even_when_slack_refuses_the_group_conversation(
