@@ -227,7 +227,9 @@ class FakeSlack:
                 return {**ok, "channel": {"id": f"D{users[0]}"}}
             # like Slack: the same people always get the same group DM, and it is fixed
             joined = "".join(sorted(set(users)))
-            channel = "G" + (joined if len(joined) <= 24 else sha1(joined.encode()).hexdigest()[:16].upper())
+            channel = "G" + (
+                joined if len(joined) <= 24 else sha1(joined.encode()).hexdigest()[:16].upper()
+            )
             with self._lock:
                 self.members.setdefault(channel, {BOT_USER, *users})
             return {**ok, "channel": {"id": channel}}

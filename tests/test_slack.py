@@ -729,6 +729,51 @@ def test_two_instances_growing_a_club_at_once_make_one_conversation_and_one_gree
         assert f"<#{grown}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
 
 
+def test_conversations_made_before_clubs_grew_record_the_members_they_were_made_with(
+    engine: Any,
+) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config, migrate
+
+    with session_scope(engine) as session:
+        ids = []
+        for platform, user in (
+            ("slack", "UOLD1"),
+            ("slack", "UOLD2"),
+            ("web", "w"),
+            ("slack", "UL"),
+        ):
+            person = people.get_or_create_person(
+                session, platform=platform, platform_user_id=user, language="nl"
+            )
+            assert person.id is not None
+            ids.append(person.id)
+        made = rounds.create_round(
+            session,
+            kind="clubs",
+            origin="cli",
+            proposed_by="cli:operator",
+            embedder="test",
+            weights={},
+            groups=[rounds.NewGroup(ids[:3], 0.7, {})],
+        )
+        club = rounds.groups_of(session, round_id=made.id or 0)[0]
+        assert club.id is not None
+        club_id = club.id
+        made_at = utcnow()
+        session.add(
+            SlackGroupChannel(group_id=club_id, channel_id="GOLD", kind="mpim", created_at=made_at)
+        )
+        # joined later, under the code that did not add newcomers to the conversation
+        rounds.join_club(session, club_id=club_id, person_ids=[ids[3]], at=made_at + timedelta(1))
+    command.downgrade(alembic_config(engine), "0011")
+    migrate(engine)
+    with Session(engine) as session:
+        stored = session.get(SlackGroupChannel, club_id)
+        assert stored is not None and stored.members == "UOLD1,UOLD2"
+
+
 def test_an_introduction_goes_out_even_when_slack_refuses_the_group_conversation(
     driver: SlackDriver,
 ) -> None:
