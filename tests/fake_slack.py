@@ -12,9 +12,9 @@ import json
 import threading
 import time
 import uuid
-from hashlib import sha1
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import sha1
 from typing import Any
 from urllib.parse import parse_qsl
 
