@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, select
 
 from storage.db import insert_for
@@ -181,9 +181,14 @@ def grow_group_channel(
     """Move a group's conversation on to a larger member set, with its greeting pending again.
     Only from the member set ``was`` (compare and set), so of several instances growing it at
     once exactly one does; the others read what it stored."""
+    held = col(SlackGroupChannel.members)
     result = session.execute(
         update(SlackGroupChannel)
-        .where(col(SlackGroupChannel.group_id) == group_id, col(SlackGroupChannel.members) == was)
+        .where(
+            col(SlackGroupChannel.group_id) == group_id,
+            # none recorded: written by a version that did not keep members (during an upgrade)
+            or_(held == was, held.is_(None)) if was == "" else held == was,
+        )
         .values(
             channel_id=channel_id,
             kind=kind,

@@ -821,7 +821,7 @@ class SlackAdapter:
                 channel, kind = stored.channel, "private"
             else:
                 channel, kind = self._new_conversation(client, group_id, users)
-                previous = stored.channel
+                previous = stored.channel if channel != stored.channel else previous
             # a greeting not out yet is folded into this one (the first welcome covers all)
             pending = stored.joined if not stored.greeted else ()
             joined = None if pending is None else sorted({*pending, *newcomers})
