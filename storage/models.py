@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -494,7 +503,10 @@ class SlackMember(SQLModel, table=True):
 
 class SlackGroupChannel(SQLModel, table=True):
     """The Slack conversation of an introduced group: a group DM (up to 8 people) or a private
-    channel. One per group, made once; ``greeted_at`` marks the group's welcome as posted."""
+    channel. One per group; ``greeted_at`` marks its greeting as posted. A club that grows keeps
+    it current: ``members`` are the Slack users it holds (sorted, comma-separated), ``joined``
+    who the pending greeting welcomes (none: the first welcome), ``previous_channel`` the group
+    DM it replaced (a group DM cannot take people in)."""
 
     __tablename__ = "slack_group_channel"
 
@@ -507,3 +519,6 @@ class SlackGroupChannel(SQLModel, table=True):
     kind: str = Field(max_length=16)  # mpim | private
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     greeted_at: datetime | None = _when(nullable=True)
+    members: str | None = Field(default=None, sa_type=Text(), nullable=True)
+    joined: str | None = Field(default=None, sa_type=Text(), nullable=True)
+    previous_channel: str | None = Field(default=None, max_length=32, nullable=True)

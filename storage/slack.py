@@ -3,10 +3,11 @@ each introduced group's Slack conversation. Plain functions over a session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, select
 
 from storage.db import insert_for
@@ -144,12 +145,20 @@ def group_channel(session: Session, *, group_id: int) -> SlackGroupChannel | Non
     return session.get(SlackGroupChannel, group_id)
 
 
-def record_group_channel(session: Session, *, group_id: int, channel_id: str, kind: str) -> str:
+def record_group_channel(
+    session: Session, *, group_id: int, channel_id: str, kind: str, members: Sequence[str]
+) -> str:
     """Store a group's conversation unless one exists; returns the channel in use either way."""
     insert = insert_for(session)
     session.execute(
         insert(SlackGroupChannel)
-        .values(group_id=group_id, channel_id=channel_id, kind=kind, created_at=utcnow())
+        .values(
+            group_id=group_id,
+            channel_id=channel_id,
+            kind=kind,
+            members=users_key(members),
+            created_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["group_id"])
     )
     stored = session.get(SlackGroupChannel, group_id)
@@ -158,15 +167,64 @@ def record_group_channel(session: Session, *, group_id: int, channel_id: str, ki
     return stored.channel_id
 
 
-def claim_greeting(session: Session, *, group_id: int, at: datetime | None = None) -> bool:
-    """True for the one caller that may post the group's welcome."""
+def grow_group_channel(
+    session: Session,
+    *,
+    group_id: int,
+    was: str,
+    channel_id: str,
+    kind: str,
+    members: Sequence[str],
+    joined: Sequence[str] | None,
+    previous_channel: str | None,
+) -> bool:
+    """Move a group's conversation on to a larger member set, with its greeting pending again.
+    Only from the member set ``was`` (compare and set), so of several instances growing it at
+    once exactly one does; the others read what it stored."""
+    held = col(SlackGroupChannel.members)
     result = session.execute(
         update(SlackGroupChannel)
         .where(
-            col(SlackGroupChannel.group_id) == group_id, col(SlackGroupChannel.greeted_at).is_(None)
+            col(SlackGroupChannel.group_id) == group_id,
+            # none recorded: written by a version that did not keep members (during an upgrade)
+            or_(held == was, held.is_(None)) if was == "" else held == was,
         )
-        .values(greeted_at=at or utcnow())
+        .values(
+            channel_id=channel_id,
+            kind=kind,
+            members=users_key(members),
+            joined=users_key(joined) if joined is not None else None,
+            previous_channel=previous_channel,
+            greeted_at=None,
+        )
     )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def users_key(users: Iterable[str]) -> str:
+    """A set of Slack user ids as stored (and compared): sorted, comma-separated."""
+    return ",".join(sorted(set(users)))
+
+
+def users_of(key: str | None) -> list[str]:
+    return [u for u in (key or "").split(",") if u]
+
+
+def claim_greeting(
+    session: Session,
+    *,
+    group_id: int,
+    members: Sequence[str] | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """True for the one caller that may post the group's greeting (of the conversation for
+    these members: one who read it before it grew does not greet the old one)."""
+    statement = update(SlackGroupChannel).where(
+        col(SlackGroupChannel.group_id) == group_id, col(SlackGroupChannel.greeted_at).is_(None)
+    )
+    if members is not None:
+        statement = statement.where(col(SlackGroupChannel.members) == users_key(members))
+    result = session.execute(statement.values(greeted_at=at or utcnow()))
     return bool(getattr(result, "rowcount", 0))
 
 

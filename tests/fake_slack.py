@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import sha1
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,9 +44,11 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.locales: dict[str, str] = {}
+        self.members: dict[str, set[str]] = {}  # who is in each group DM and private channel
         self.acks: list[dict[str, Any]] = []
         self.socket_connections = 0
         self.holds: dict[str, threading.Event] = {}
+        self.waiting: dict[str, int] = {}  # calls that reached a hold
         self._envelopes: asyncio.Queue[dict[str, Any]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -109,6 +112,14 @@ class FakeSlack:
         gate = self.holds[method] = threading.Event()
         return gate
 
+    def wait_held(self, method: str, count: int, *, timeout: float = 10.0) -> None:
+        """Wait until ``count`` calls of a held method are waiting at the hold."""
+        deadline = time.monotonic() + timeout
+        while self.waiting.get(method, 0) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} × {method} held")
+            time.sleep(0.02)
+
     def of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -170,6 +181,8 @@ class FakeSlack:
                 args.update(dict(parse_qsl(raw.decode("utf-8"))))
         gate = self.holds.get(method)
         if gate is not None:
+            with self._lock:
+                self.waiting[method] = self.waiting.get(method, 0) + 1
             await asyncio.get_running_loop().run_in_executor(None, gate.wait, 30)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth else args.get("token")
@@ -210,10 +223,34 @@ class FakeSlack:
             }
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")
-            channel = f"D{users[0]}" if len(users) == 1 else "G" + "".join(sorted(users))[:20]
+            if len(users) == 1:
+                return {**ok, "channel": {"id": f"D{users[0]}"}}
+            # like Slack: the same people always get the same group DM, and it is fixed
+            joined = "".join(sorted(set(users)))
+            channel = "G" + (
+                joined if len(joined) <= 24 else sha1(joined.encode()).hexdigest()[:16].upper()
+            )
+            with self._lock:
+                self.members.setdefault(channel, {BOT_USER, *users})
             return {**ok, "channel": {"id": channel}}
         if method == "conversations.create":
-            return {**ok, "channel": {"id": f"C{uuid.uuid4().hex[:8].upper()}", "is_private": True}}
+            channel = f"C{uuid.uuid4().hex[:8].upper()}"
+            with self._lock:
+                self.members[channel] = {BOT_USER}
+            return {**ok, "channel": {"id": channel, "is_private": True}}
+        if method == "conversations.invite":
+            channel, users = str(args.get("channel")), set(str(args.get("users", "")).split(","))
+            force = str(args.get("force", "")).lower() in ("1", "true")
+            with self._lock:
+                present = self.members.get(channel)
+                if present is None:
+                    return {"ok": False, "error": "channel_not_found"}
+                if channel.startswith("G"):
+                    return {"ok": False, "error": "method_not_supported_for_channel_type"}
+                if users & present and (not force or users <= present):
+                    return {"ok": False, "error": "already_in_channel"}
+                present |= users
+            return {**ok, "channel": {"id": channel}}
         if method in ("chat.postMessage", "chat.update"):
             with self._lock:
                 self._ts += 1

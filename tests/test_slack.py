@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -181,6 +182,14 @@ def texts(call: Call) -> str:
 @pytest.fixture
 def driver(tmp_path: Path, fake: FakeSlack) -> Iterator[SlackDriver]:
     with TestClient(create_app(slack_settings(tmp_path, fake)), base_url="http://127.0.0.1") as c:
+        yield SlackDriver(c, fake)
+
+
+@pytest.fixture
+def db_driver(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[SlackDriver]:
+    """The driver on SQLite and on PostgreSQL."""
+    settings = slack_settings(tmp_path, fake, database_url=database_url)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
         yield SlackDriver(c, fake)
 
 
@@ -556,6 +565,213 @@ def test_a_large_club_gets_a_private_channel(driver: SlackDriver) -> None:
         assert stored is not None and stored.kind == "private"
     welcome = driver.fake.of_channel(stored.channel_id)
     assert len(welcome) == 1, "the club is greeted once"
+
+
+# --- a club that grows keeps one Slack conversation with everyone ---------------------------------
+
+
+def _introduced_club(driver: SlackDriver, users: list[str]) -> int:
+    """A club of these Slack members, approved and introduced (its conversation made)."""
+    ids = [_seed_person(driver, u, f"Lid {u}", "regionaal") for u in users]
+    round_id = _seed_round(driver, [ids])
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.delivered == len(users)
+    return _group_ids(driver, round_id)[0]
+
+
+def _grow_club(driver: SlackDriver, club_id: int, newcomers: list[str]) -> None:
+    """A later round proposes the club with newcomers; a coordinator approves it."""
+    with Session(driver.maatjes.engine) as session:
+        members = rounds.members_of(session, group_ids=[club_id])[club_id]
+    ids = [_seed_person(driver, u, f"Nieuw {u}", "rijk") for u in newcomers]
+    with session_scope(driver.maatjes.engine) as session:
+        made = rounds.create_round(
+            session,
+            kind="clubs",
+            origin="cli",
+            proposed_by="cli:operator",
+            embedder="test",
+            weights={},
+            groups=[rounds.NewGroup([*members, *ids], 0.7, {"extends": club_id})],
+        )
+        round_id = made.id
+    assert round_id is not None
+    driver.maatjes.rounds.approve(
+        round_id, position=1, actor=f"slack:{COORDINATOR}", origin="slack"
+    )
+
+
+def _conversation(driver: SlackDriver, club_id: int) -> SlackGroupChannel:
+    with Session(driver.maatjes.engine) as session:
+        stored = session.get(SlackGroupChannel, club_id)
+        assert stored is not None
+        return stored
+
+
+def _deliver_again(driver: SlackDriver) -> None:
+    """Every message delivered once more, as after a crash before it was marked sent."""
+    with session_scope(driver.maatjes.engine) as session:
+        for message in session.exec(select(OutboxMessage)).all():
+            message.status, message.not_before = "pending", utcnow()
+            session.add(message)
+    assert driver.maatjes.delivery.deliver_due().failed == 0
+
+
+def test_a_group_dm_club_that_grows_moves_to_a_group_dm_with_everyone(
+    db_driver: SlackDriver,
+) -> None:
+    driver = db_driver
+    users = ["UGROWA", "UGROWB", "UGROWC"]
+    club_id = _introduced_club(driver, users)
+    first = _conversation(driver, club_id)
+    assert first.kind == "mpim" and driver.fake.members[first.channel_id] >= set(users)
+
+    _grow_club(driver, club_id, ["UGROWD"])
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.delivered == 4  # an introduction, three notices
+    everyone = {*users, "UGROWD"}
+    grown = _conversation(driver, club_id)
+    assert grown.kind == "mpim" and grown.channel_id != first.channel_id
+    assert driver.fake.members[grown.channel_id] >= everyone, "the newcomer is in it"
+    greeting = driver.fake.of_channel(grown.channel_id)
+    assert len(greeting) == 1 and "<@UGROWD>" in texts(greeting[0])
+    assert len(driver.fake.of_channel(first.channel_id)) == 1, "the old one stays as it was"
+    for user in everyone:  # the newcomer's introduction and the members' notices link it
+        assert f"<#{grown.channel_id}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
+
+    opened = len(driver.fake.of("conversations.open"))
+    _deliver_again(driver)
+    assert _conversation(driver, club_id).channel_id == grown.channel_id
+    assert len(driver.fake.of_channel(grown.channel_id)) == 1, "greeted once"
+    assert len(driver.fake.of("conversations.open")) == opened, "no second conversation"
+    assert not driver.fake.of("conversations.create")
+
+
+def test_a_private_channel_club_that_grows_invites_the_newcomer(db_driver: SlackDriver) -> None:
+    driver = db_driver
+    users = [f"UCHAN{i}" for i in range(9)]
+    club_id = _introduced_club(driver, users)
+    channel = _conversation(driver, club_id).channel_id
+    assert driver.fake.members[channel] >= set(users)
+    assert len(driver.fake.of_channel(channel)) == 1
+
+    _grow_club(driver, club_id, ["UCHANX"])
+    driver.fake.fail("conversations.invite", error="internal_error")  # Slack hiccups once
+    report = driver.maatjes.delivery.deliver_due()
+    assert report.failed == 0 and report.retried == 1
+    assert driver.maatjes.delivery.deliver_due(now=utcnow() + timedelta(minutes=5)).failed == 0
+    assert _conversation(driver, club_id).channel_id == channel, "the same channel"
+    assert "UCHANX" in driver.fake.members[channel]
+    greetings = driver.fake.of_channel(channel)
+    assert len(greetings) == 2 and "<@UCHANX>" in texts(greetings[-1])
+    intro = driver.posts("UCHANX")[-1]
+    assert f"<#{channel}>" in json.dumps(intro.args["blocks"])
+
+    _deliver_again(driver)
+    assert len(driver.fake.of_channel(channel)) == 2, "greeted once"
+    assert len(driver.fake.of("conversations.create")) == 1
+
+
+def test_a_club_that_grows_past_eight_moves_to_a_private_channel(db_driver: SlackDriver) -> None:
+    driver = db_driver
+    users = [f"USEVEN{i}" for i in range(7)]
+    club_id = _introduced_club(driver, users)
+    group_dm = _conversation(driver, club_id).channel_id
+
+    _grow_club(driver, club_id, ["USEVENX", "USEVENY"])
+    assert driver.maatjes.delivery.deliver_due().failed == 0
+    moved = _conversation(driver, club_id)
+    assert moved.kind == "private" and moved.channel_id != group_dm
+    created = driver.fake.of("conversations.create")
+    assert len(created) == 1 and created[0].args["is_private"] in (True, "true", "1")
+    assert driver.fake.members[moved.channel_id] >= {*users, "USEVENX", "USEVENY"}
+    greeting = driver.fake.of_channel(moved.channel_id)
+    assert len(greeting) == 1
+    assert "<@USEVENX>" in texts(greeting[0]) and "<@USEVENY>" in texts(greeting[0])
+    for user in [*users, "USEVENX", "USEVENY"]:
+        assert f"<#{moved.channel_id}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
+
+    _deliver_again(driver)
+    assert len(driver.fake.of("conversations.create")) == 1, "no second channel"
+    assert len(driver.fake.of_channel(moved.channel_id)) == 1, "greeted once"
+
+
+def test_two_instances_growing_a_club_at_once_make_one_conversation_and_one_greeting(
+    db_driver: SlackDriver,
+) -> None:
+    driver = db_driver
+    users = ["URACEA", "URACEB", "URACEC"]
+    club_id = _introduced_club(driver, users)
+    first = _conversation(driver, club_id).channel_id
+    _grow_club(driver, club_id, ["URACED"])
+    gate = driver.fake.hold("conversations.open")
+    reports: dict[str, Any] = {}
+
+    def instance(worker: str) -> None:
+        reports[worker] = driver.maatjes.delivery.deliver_due(worker=worker, batch=1)
+
+    workers = [threading.Thread(target=instance, args=(w,)) for w in ("one", "two")]
+    for worker in workers:
+        worker.start()
+    driver.fake.wait_held("conversations.open", 2)  # both are growing the club now
+    gate.set()
+    for worker in workers:
+        worker.join(30)
+    assert sum(r.delivered for r in reports.values()) == 4
+    assert sum(r.failed for r in reports.values()) == 0
+    grown = _conversation(driver, club_id).channel_id
+    assert grown != first and driver.fake.members[grown] >= {*users, "URACED"}
+    assert len(driver.fake.of_channel(grown)) == 1, "greeted once"
+    for user in [*users, "URACED"]:
+        assert f"<#{grown}>" in json.dumps(driver.posts(user)[-1].args["blocks"])
+
+
+def test_conversations_made_before_clubs_grew_record_the_members_they_were_made_with(
+    engine: Any,
+) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config, migrate
+
+    with session_scope(engine) as session:
+        ids = []
+        for platform, user in (
+            ("slack", "UOLD1"),
+            ("slack", "UOLD2"),
+            ("web", "w"),
+            ("slack", "UL"),
+        ):
+            person = people.get_or_create_person(
+                session, platform=platform, platform_user_id=user, language="nl"
+            )
+            assert person.id is not None
+            ids.append(person.id)
+        made = rounds.create_round(
+            session,
+            kind="clubs",
+            origin="cli",
+            proposed_by="cli:operator",
+            embedder="test",
+            weights={},
+            groups=[rounds.NewGroup(ids[:3], 0.7, {})],
+        )
+        club = rounds.groups_of(session, round_id=made.id or 0)[0]
+        assert club.id is not None
+        club_id = club.id
+        made_at = utcnow()
+        session.add(
+            SlackGroupChannel(group_id=club_id, channel_id="GOLD", kind="mpim", created_at=made_at)
+        )
+        # joined later, under the code that did not add newcomers to the conversation
+        rounds.join_club(session, club_id=club_id, person_ids=[ids[3]], at=made_at + timedelta(1))
+    command.downgrade(alembic_config(engine), "0011")
+    migrate(engine)
+    with Session(engine) as session:
+        stored = session.get(SlackGroupChannel, club_id)
+        assert stored is not None and stored.members == "UOLD1,UOLD2"
 
 
 def test_an_introduction_goes_out_even_when_slack_refuses_the_group_conversation(

@@ -17,6 +17,8 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -51,6 +53,20 @@ CREDENTIALS: Final = (
     "incoming_webhook_url",
 )
 SEALED: Final = "sealed:v1:"
+
+
+@dataclass(frozen=True)
+class GroupConversation:
+    """A group's Slack conversation: the channel, ``mpim`` or ``private``, the Slack users it
+    holds, who its pending greeting welcomes (None: the first welcome) and whether that greeting
+    is out."""
+
+    channel: str
+    kind: str
+    members: tuple[str, ...]
+    joined: tuple[str, ...] | None
+    previous_channel: str | None
+    greeted: bool
 
 
 class TokenSeal:
@@ -274,20 +290,55 @@ class SlackDirectory:
                 if p is not None and p.platform == PLATFORM
             ]
 
-    def group_channel(self, group_id: int) -> str | None:
+    def group_conversation(self, group_id: int) -> GroupConversation | None:
+        """The group's Slack conversation as stored: where it is and whom it holds."""
         with Session(self.engine) as session:
             found = slack.group_channel(session, group_id=group_id)
-            return found.channel_id if found is not None else None
-
-    def record_group_channel(self, group_id: int, channel_id: str, kind: str) -> str:
-        with session_scope(self.engine) as session:
-            return slack.record_group_channel(
-                session, group_id=group_id, channel_id=channel_id, kind=kind
+            if found is None:
+                return None
+            return GroupConversation(
+                channel=found.channel_id,
+                kind=found.kind,
+                members=tuple(slack.users_of(found.members)),
+                joined=tuple(slack.users_of(found.joined)) if found.joined is not None else None,
+                previous_channel=found.previous_channel,
+                greeted=found.greeted_at is not None,
             )
 
-    def claim_greeting(self, group_id: int) -> bool:
+    def record_group_channel(
+        self, group_id: int, channel_id: str, kind: str, members: Sequence[str]
+    ) -> str:
         with session_scope(self.engine) as session:
-            return slack.claim_greeting(session, group_id=group_id)
+            return slack.record_group_channel(
+                session, group_id=group_id, channel_id=channel_id, kind=kind, members=members
+            )
+
+    def grow_group_channel(
+        self,
+        group_id: int,
+        *,
+        was: Sequence[str],
+        channel_id: str,
+        kind: str,
+        members: Sequence[str],
+        joined: Sequence[str] | None,
+        previous_channel: str | None,
+    ) -> bool:
+        with session_scope(self.engine) as session:
+            return slack.grow_group_channel(
+                session,
+                group_id=group_id,
+                was=slack.users_key(was),
+                channel_id=channel_id,
+                kind=kind,
+                members=members,
+                joined=joined,
+                previous_channel=previous_channel,
+            )
+
+    def claim_greeting(self, group_id: int, members: Sequence[str]) -> bool:
+        with session_scope(self.engine) as session:
+            return slack.claim_greeting(session, group_id=group_id, members=members)
 
     def release_greeting(self, group_id: int) -> None:
         with session_scope(self.engine) as session:

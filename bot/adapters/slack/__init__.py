@@ -67,6 +67,12 @@ INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
 #: conversations.open takes up to 8 people; larger groups get a private channel.
 GROUP_DM_UP_TO: Final = 8
+SLACK_ID: Final = re.compile(r"[UW][A-Z0-9]{2,31}")
+#: Outbox messages about a group that link its Slack conversation (and bring it up to date).
+GROUP_NOTICES: Final = {
+    "introduction": "slack.intro.conversation",
+    "club_joined": "slack.club_joined.conversation",
+}
 #: Wait in-process for a rate limit up to this many seconds; longer goes back to the outbox.
 SHORT_WAIT: Final = 5.0
 LOCALE_TTL: Final = 3600.0
@@ -105,6 +111,28 @@ log = logging.getLogger(__name__)
 # --- what the adapter needs from the rest of Maatjes ---------------------------------------------
 
 
+class GroupConversation(Protocol):
+    """A group's Slack conversation as stored (see bot.services.slack_state)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...  # mpim | private
+
+    @property
+    def members(self) -> tuple[str, ...]: ...  # the Slack users it holds
+
+    @property
+    def joined(self) -> tuple[str, ...] | None: ...  # whom the pending greeting welcomes
+
+    @property
+    def previous_channel(self) -> str | None: ...
+
+    @property
+    def greeted(self) -> bool: ...
+
+
 class SlackStore(Protocol):
     """Our database as Slack needs it (implemented in bot.services.slack_state)."""
 
@@ -123,11 +151,25 @@ class SlackStore(Protocol):
 
     def group_members(self, group_id: int) -> list[dict[str, str]]: ...
 
-    def group_channel(self, group_id: int) -> str | None: ...
+    def group_conversation(self, group_id: int) -> GroupConversation | None: ...
 
-    def record_group_channel(self, group_id: int, channel_id: str, kind: str) -> str: ...
+    def record_group_channel(
+        self, group_id: int, channel_id: str, kind: str, members: Sequence[str]
+    ) -> str: ...
 
-    def claim_greeting(self, group_id: int) -> bool: ...
+    def grow_group_channel(
+        self,
+        group_id: int,
+        *,
+        was: Sequence[str],
+        channel_id: str,
+        kind: str,
+        members: Sequence[str],
+        joined: Sequence[str] | None,
+        previous_channel: str | None,
+    ) -> bool: ...
+
+    def claim_greeting(self, group_id: int, members: Sequence[str]) -> bool: ...
 
     def release_greeting(self, group_id: int) -> None: ...
 
@@ -708,15 +750,15 @@ class SlackAdapter:
             t = translator(person.language)
             extra: list[dict[str, Any]] = []
             group_id = payload.get("group_id")
-            if kind == "introduction" and isinstance(group_id, int):
-                conversation = self._group_conversation_or_none(client, group_id)
+            if kind in GROUP_NOTICES and isinstance(group_id, int):
+                conversation = self._group_conversation_or_none(client, group_id, user)
                 if conversation is not None:
                     extra = [
                         {
                             "type": "section",
                             "text": {
                                 "type": "mrkdwn",
-                                "text": t("slack.intro.conversation", channel=f"<#{conversation}>"),
+                                "text": t(GROUP_NOTICES[kind], channel=f"<#{conversation}>"),
                             },
                         }
                     ]
@@ -736,11 +778,14 @@ class SlackAdapter:
         self.store.remember(user, team_id=where[0], enterprise_id=where[1], dm_channel=channel)
         return channel
 
-    def _group_conversation_or_none(self, client: WebClient, group_id: int) -> str | None:
-        """The group conversation; when Slack refuses to make one for good, the personal
-        introduction still goes out (it names everyone), only without the link."""
+    def _group_conversation_or_none(
+        self, client: WebClient, group_id: int, recipient: str
+    ) -> str | None:
+        """The group conversation, when it holds the recipient; when Slack refuses to make one
+        for good, the personal introduction still goes out (it names everyone), only without
+        the link."""
         try:
-            return self._group_conversation(client, group_id)
+            return self._group_conversation(client, group_id, recipient)
         except SlackApiError as error:
             problem = _slack_error(error)
             if isinstance(problem, DeliveryRefused):
@@ -751,54 +796,110 @@ class SlackAdapter:
                 return None
             raise
 
-    def _group_conversation(self, client: WebClient, group_id: int) -> str | None:
-        """The group's one Slack conversation, made and greeted once, whoever delivers first."""
-        channel = self.store.group_channel(group_id)
+    def _group_conversation(self, client: WebClient, group_id: int, recipient: str) -> str | None:
+        """The group's Slack conversation, holding every member of the group on Slack, whoever
+        delivers first. Made and greeted once; when the club grows, newcomers are invited to its
+        private channel, or (a group DM cannot take anyone in) the club moves to a group DM of
+        everyone, or a private channel beyond eight, greeted once more naming who joined. Each
+        step is stored compare-and-set, so retries and other instances make nothing twice."""
         members = self.store.group_members(group_id)
-        if channel is None:
-            users = [m["user_id"] for m in members]
-            if len(users) < 2:
-                return None  # only one member on Slack: the introduction says who to contact
-            homes = {(w[0], w[1]) if w else None for w in map(self.store.whereabouts, users)}
-            organisations = {h[1] if h else None for h in homes}
-            if len(homes) > 1 and (None in organisations or len(organisations) > 1):
-                return None  # different workspaces (outside one Enterprise Grid): no shared DM
-            if len(users) <= GROUP_DM_UP_TO:
-                opened = client.conversations_open(users=",".join(users))
-                channel, kind = str(opened["channel"]["id"]), "mpim"
+        users = sorted({m["user_id"] for m in members})
+        for _ in range(4):
+            stored = self.store.group_conversation(group_id)
+            if stored is None:
+                if len(users) < 2 or not self._one_home(users):
+                    return None  # the introduction says who to contact
+                channel, kind = self._new_conversation(client, group_id, users)
+                # recorded at once (before inviting), so a crash leaves no channel nobody knows of
+                self.store.record_group_channel(group_id, channel, kind, users)
+                continue
+            newcomers = [u for u in users if u not in stored.members]
+            if not newcomers or not self._one_home(users):
+                break
+            previous = stored.previous_channel if not stored.greeted else None
+            if stored.kind == "private":
+                channel, kind = stored.channel, "private"
             else:
-                try:
-                    created = client.conversations_create(
-                        name=f"maatjes-club-{group_id}", is_private=True
-                    )
-                except SlackApiError as error:
-                    if error.response.get("error") == "name_taken":
-                        raise RetryLater(
-                            "group channel being made elsewhere", after=timedelta(seconds=30)
-                        ) from None
-                    raise
-                channel, kind = str(created["channel"]["id"]), "private"
-            # recorded at once (before inviting), so a crash leaves no channel nobody knows of
-            channel = self.store.record_group_channel(group_id, channel, kind)
-        if self.store.claim_greeting(group_id):
-            languages = {m["language"] for m in members}
-            t = translator("en" if languages == {"en"} else "nl")
+                channel, kind = self._new_conversation(client, group_id, users)
+                previous = stored.channel if channel != stored.channel else previous
+            # a greeting not out yet is folded into this one (the first welcome covers all)
+            pending = stored.joined if not stored.greeted else ()
+            joined = None if pending is None else sorted({*pending, *newcomers})
+            self.store.grow_group_channel(
+                group_id,
+                was=stored.members,
+                channel_id=channel,
+                kind=kind,
+                members=users,
+                joined=joined,
+                previous_channel=previous,
+            )
+        else:
+            raise RetryLater("group conversation changing elsewhere", after=timedelta(seconds=30))
+        if not stored.greeted and self.store.claim_greeting(group_id, stored.members):
             try:
-                if len(members) > GROUP_DM_UP_TO:  # a private channel: invite, then greet
-                    self._invite(client, channel, [m["user_id"] for m in members])
-                for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
-                    _post_message(client, channel, message.blocks, message.text)
+                self._greet(client, stored, members)
             except SlackApiError:
                 self.store.release_greeting(group_id)
                 raise
-        return channel
+        return stored.channel if recipient in stored.members else None
+
+    def _one_home(self, users: Sequence[str]) -> bool:
+        """Whether these members can share a conversation: one workspace, or one Enterprise
+        Grid organisation."""
+        homes = {(w[0], w[1]) if w else None for w in map(self.store.whereabouts, users)}
+        organisations = {h[1] if h else None for h in homes}
+        return len(homes) == 1 or (None not in organisations and len(organisations) == 1)
 
     @staticmethod
-    def _invite(client: WebClient, channel: str, users: list[str]) -> None:
+    def _new_conversation(
+        client: WebClient, group_id: int, users: Sequence[str]
+    ) -> tuple[str, str]:
+        """A group DM of these people (Slack gives the same one for the same people), or, for
+        more than eight, the group's private channel (its members are invited when greeted)."""
+        if len(users) <= GROUP_DM_UP_TO:
+            opened = client.conversations_open(users=",".join(users))
+            return str(opened["channel"]["id"]), "mpim"
         try:
-            client.conversations_invite(channel=channel, users=",".join(users))
+            created = client.conversations_create(name=f"maatjes-club-{group_id}", is_private=True)
         except SlackApiError as error:
-            if error.response.get("error") != "already_in_channel":  # a retry after a crash
+            if error.response.get("error") == "name_taken":
+                raise RetryLater(
+                    "group channel being made elsewhere", after=timedelta(seconds=30)
+                ) from None
+            raise
+        return str(created["channel"]["id"]), "private"
+
+    def _greet(
+        self, client: WebClient, stored: GroupConversation, members: list[dict[str, str]]
+    ) -> None:
+        """The conversation's greeting: the first welcome, or who joined (and, when the club
+        moved here, that the earlier conversation stays as it was)."""
+        languages = {m["language"] for m in members}
+        t = translator("en" if languages == {"en"} else "nl")
+        if stored.kind == "private":  # a private channel: invite, then greet
+            first_here = stored.joined is None or stored.previous_channel is not None
+            invitees = stored.members if first_here or stored.joined is None else stored.joined
+            self._invite(client, stored.channel, invitees)
+        if stored.joined is None:
+            for message in kit.messages_of([Text(t("slack.group.welcome"))], t):
+                _post_message(client, stored.channel, message.blocks, message.text)
+            return
+        # mentions, so Slack shows each newcomer's own name (and they are notified)
+        names = [f"<@{u}>" for u in stored.joined if SLACK_ID.fullmatch(u)]
+        joined = ", ".join(names[:-1]) + f" {t('common.and')} " if len(names) > 1 else ""
+        joined += names[-1] if names else ""
+        key = "slack.group.moved" if stored.previous_channel is not None else "slack.group.joined"
+        text = kit.escape(t(key, names="\x00")).replace("\x00", joined)
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        _post_message(client, stored.channel, [section], text)
+
+    @staticmethod
+    def _invite(client: WebClient, channel: str, users: Sequence[str]) -> None:
+        try:  # force: whoever is in already (a retry after a crash) does not stop the others
+            client.conversations_invite(channel=channel, users=",".join(users), force=True)
+        except SlackApiError as error:
+            if error.response.get("error") != "already_in_channel":
                 raise
 
 
