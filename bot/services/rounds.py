@@ -543,32 +543,8 @@ class RoundService:
                     },
                 )
                 continue
-            messages = introduction(
-                club,
-                person,
-                people,
-                names,
-                teams_upns=upns,
-                explanation=group.explanation,
-                person_link=self.settings.person_link,
-            )
-            outbox.enqueue(
-                session,
-                dedupe_key=f"introduction:{club.id}:{person.id}",
-                recipient_id=person.id,
-                kind="introduction",
-                payload={"messages": [to_dict(m) for m in messages], "group_id": club.id},
-            )
-            outbox.enqueue(
-                session,
-                dedupe_key=f"follow_up:{club.id}:{person.id}",
-                recipient_id=person.id,
-                kind="follow_up",
-                payload={
-                    "messages": [to_dict(m) for m in follow_up(club, person, people)],
-                    "group_id": club.id,
-                },
-                not_before=now + timedelta(days=self.settings.follow_up_days),
+            self._welcome(
+                session, club, person, people, names, upns, now=now, explanation=group.explanation
             )
         audit.record(
             session,
@@ -626,6 +602,49 @@ class RoundService:
             at=now,
         )
 
+    def _welcome(
+        self,
+        session: Session,
+        group: MatchGroup,
+        person: Person,
+        people: Sequence[Person],
+        names: dict[int, str],
+        upns: dict[int, str],
+        *,
+        now: datetime,
+        explanation: dict[str, Any] | None = None,
+    ) -> None:
+        """One member's introduction to ``group`` and, ``follow_up_days`` later, the question
+        whether they met (the same for a new group and for a newcomer to a running club)."""
+        assert person.id is not None
+        messages = introduction(
+            group,
+            person,
+            people,
+            names,
+            teams_upns=upns,
+            explanation=explanation,
+            person_link=self.settings.person_link,
+        )
+        outbox.enqueue(
+            session,
+            dedupe_key=f"introduction:{group.id}:{person.id}",
+            recipient_id=person.id,
+            kind="introduction",
+            payload={"messages": [to_dict(m) for m in messages], "group_id": group.id},
+        )
+        outbox.enqueue(
+            session,
+            dedupe_key=f"follow_up:{group.id}:{person.id}",
+            recipient_id=person.id,
+            kind="follow_up",
+            payload={
+                "messages": [to_dict(m) for m in follow_up(group, person, people)],
+                "group_id": group.id,
+            },
+            not_before=now + timedelta(days=self.settings.follow_up_days),
+        )
+
     def _introduce(self, session: Session, group: MatchGroup, *, now: datetime) -> None:
         assert group.id is not None
         member_ids = rounds.members_of(session, group_ids=[group.id])[group.id]
@@ -633,28 +652,7 @@ class RoundService:
         names = {p.id: p.name or "?" for p in people if p.id is not None}
         upns = teams_principal_names(session, people)
         for person in people:
-            assert person.id is not None
-            messages = introduction(
-                group, person, people, names, teams_upns=upns, person_link=self.settings.person_link
-            )
-            outbox.enqueue(
-                session,
-                dedupe_key=f"introduction:{group.id}:{person.id}",
-                recipient_id=person.id,
-                kind="introduction",
-                payload={"messages": [to_dict(m) for m in messages], "group_id": group.id},
-            )
-            outbox.enqueue(
-                session,
-                dedupe_key=f"follow_up:{group.id}:{person.id}",
-                recipient_id=person.id,
-                kind="follow_up",
-                payload={
-                    "messages": [to_dict(m) for m in follow_up(group, person, people)],
-                    "group_id": group.id,
-                },
-                not_before=now + timedelta(days=self.settings.follow_up_days),
-            )
+            self._welcome(session, group, person, people, names, upns, now=now)
         group.status = "introduced"
         group.introduced_at = now
         session.add(group)
