@@ -721,18 +721,7 @@ def introduction(
     (Settings.person_link)."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
-    fields = tuple(
-        CardField(
-            label=other.name or "?",
-            value=t(
-                "intro.member",
-                organisation=other.organisation or "—",
-                group=t(f"vocab.group.{other.group}") if other.group else "—",
-                region=t(f"vocab.region.{other.region}") if other.region else "—",
-            ),
-        )
-        for other in others
-    )
+    fields = _member_fields(others, t)
     messages: list[Any] = [
         Text(t(f"intro.title.{group.kind}")),
         Card(title=t("intro.lead"), fields=fields),
@@ -757,14 +746,9 @@ def introduction(
     return messages
 
 
-def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
-    """The notice to a club's members that newcomers joined them."""
-    t = translator(person.language)
-    names = [m.name or "?" for m in newcomers]
-    joined = (
-        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
-    )
-    fields = tuple(
+def _member_fields(people: Sequence[Person], t: Callable[..., str]) -> tuple[CardField, ...]:
+    """Who someone is, one card field each: organisation, regio or rijk, region."""
+    return tuple(
         CardField(
             label=other.name or "?",
             value=t(
@@ -774,8 +758,18 @@ def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
                 region=t(f"vocab.region.{other.region}") if other.region else "—",
             ),
         )
-        for other in newcomers
+        for other in people
     )
+
+
+def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
+    """The notice to a club's members that newcomers joined them."""
+    t = translator(person.language)
+    names = [m.name or "?" for m in newcomers]
+    joined = (
+        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
+    )
+    fields = _member_fields(newcomers, t)
     return [
         Card(title=t("club_joined.text", names=joined), fields=fields),
         Text(t("club_joined.welcome")),
