@@ -27,10 +27,11 @@ def click(page: Page, label: str) -> None:
 
 
 def type_answer(page: Page, text: str) -> None:
-    # Enter sends, as people type. A mouse click on "Verstuur" right after filling was lost now
-    # and then in full runs (no request was made); the long answer below still sends by click.
+    # The page sends one turn at a time (a send while the last is on its way is not made), so
+    # wait for the server's answer before the next step, as a person waits for the reply.
     page.fill("#message", text)
-    page.press("#message", "Enter")
+    with page.expect_response(lambda r: r.url.endswith("/api/chat") and r.request.method == "POST"):
+        page.click("#send")
 
 
 def sign_in(page: Page, url: str, name: str) -> None:
