@@ -17,7 +17,8 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jwt
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -300,3 +302,40 @@ class FakeChannelKeys(_Served):
             "exp": now + expires_in,
         }
         return jwt.encode(claims, key or self._key, algorithm="RS256", headers={"kid": self.key_id})
+
+
+@dataclass
+class TeamsFakes:
+    keys: FakeChannelKeys
+    connector: FakeBotConnector
+    entra: FakeEntra
+
+
+@contextmanager
+def teams_fakes(
+    directory: Path, monkeypatch: pytest.MonkeyPatch, *, tenant: str, app_id: str, secret: str
+) -> Iterator[TeamsFakes]:
+    """The three Microsoft stand-ins on 127.0.0.1, with the SDK and MSAL pointed at them."""
+    import msal.authority
+    from microsoft_agents.hosting.core.authorization._entra_issuers import BOTFRAMEWORK_JWKS_URIS
+
+    keys = FakeChannelKeys().start()
+    connector = FakeBotConnector().start()
+    entra = FakeEntra(tenant, app_id, secret).start(directory)
+    try:
+        # The SDK fetches the Bot Framework channel's keys from a fixed URL: point it here.
+        monkeypatch.setitem(BOTFRAMEWORK_JWKS_URIS, BOT_FRAMEWORK_ISSUER, keys.jwks_url)
+        # MSAL asks login.microsoftonline.com whether an unknown authority host is genuine;
+        # the local stand-in is declared known instead, so MSAL talks to it directly.
+        monkeypatch.setattr(
+            msal.authority,
+            "WELL_KNOWN_AUTHORITY_HOSTS",
+            msal.authority.WELL_KNOWN_AUTHORITY_HOSTS | {"127.0.0.1"},
+        )
+        assert entra.ca_file is not None
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(entra.ca_file))
+        yield TeamsFakes(keys, connector, entra)
+    finally:
+        connector.close()
+        keys.close()
+        entra.close()

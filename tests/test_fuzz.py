@@ -469,77 +469,59 @@ class Everything:
 
 @pytest.fixture
 def everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Everything]:
-    import msal.authority
-    from microsoft_agents.hosting.core.authorization._entra_issuers import BOTFRAMEWORK_JWKS_URIS
-
-    from tests.fake_bot_connector import (
-        BOT_FRAMEWORK_ISSUER,
-        FakeBotConnector,
-        FakeChannelKeys,
-        FakeEntra,
-    )
+    from tests.fake_bot_connector import teams_fakes
     from tests.fake_slack import FakeSlack
     from tests.slack_support import SECRET as SLACK_SECRET
     from tests.test_teams import APP_ID, SECRET, TENANT
 
     slack = FakeSlack().start()
-    keys = FakeChannelKeys().start()
-    connector = FakeBotConnector().start()
-    entra = FakeEntra(TENANT, APP_ID, SECRET).start(tmp_path)
     try:
-        monkeypatch.setitem(BOTFRAMEWORK_JWKS_URIS, BOT_FRAMEWORK_ISSUER, keys.jwks_url)
-        monkeypatch.setattr(
-            msal.authority,
-            "WELL_KNOWN_AUTHORITY_HOSTS",
-            msal.authority.WELL_KNOWN_AUTHORITY_HOSTS | {"127.0.0.1"},
-        )
-        assert entra.ca_file is not None
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(entra.ca_file))
-        app = create_app(
-            Settings(  # type: ignore[call-arg]
-                _env_file=None,
-                data_dir=tmp_path / "data",
-                scheduler=False,
-                rate_limit="",
-                embedder="tfidf",
-                coordinators="local:tessa",
-                slack_bot_token="xoxb-test-token",
-                slack_signing_secret=SLACK_SECRET,
-                slack_api_url=slack.api_url,
-                teams_app_id=APP_ID,
-                teams_app_secret=SECRET,
-                teams_tenant_id=TENANT,
-                teams_authority=entra.authority,
+        with teams_fakes(tmp_path, monkeypatch, tenant=TENANT, app_id=APP_ID, secret=SECRET) as (
+            fakes
+        ):
+            keys, connector, entra = fakes.keys, fakes.connector, fakes.entra
+            app = create_app(
+                Settings(  # type: ignore[call-arg]
+                    _env_file=None,
+                    data_dir=tmp_path / "data",
+                    scheduler=False,
+                    rate_limit="",
+                    embedder="tfidf",
+                    coordinators="local:tessa",
+                    slack_bot_token="xoxb-test-token",
+                    slack_signing_secret=SLACK_SECRET,
+                    slack_api_url=slack.api_url,
+                    teams_app_id=APP_ID,
+                    teams_app_secret=SECRET,
+                    teams_tenant_id=TENANT,
+                    teams_authority=entra.authority,
+                )
             )
-        )
-        with TestClient(app, base_url="http://127.0.0.1") as client:
-            chat = TestClient(app, base_url="http://127.0.0.1")
-            assert chat.post("/session", json={"name": "Fuzz"}).status_code == 200
-            chat.post("/api/chat", json={"choice": "yes"})
-            Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
-            coordinator = TestClient(app, base_url="http://127.0.0.1")
-            form = coordinator.get("/dashboard/login").text
-            token = re.search(r'name="csrf" value="([^"]+)"', form)
-            assert token
-            login = {"username": "tessa", "password": "een lang wachtwoord", "csrf": token[1]}
-            signed_in = coordinator.post("/dashboard/login", data=login, follow_redirects=False)
-            assert signed_in.status_code == 303
-            sessions = [
-                "; ".join(f"{k}={v}" for k, v in c.cookies.items()) for c in (chat, coordinator)
-            ]
-            yield Everything(
-                client,
-                app,
-                keys.token(audience=APP_ID, service_url=connector.url),
-                connector.url,
-                sessions,
-            )
-        app.state.maatjes.engine.dispose()
+            with TestClient(app, base_url="http://127.0.0.1") as client:
+                chat = TestClient(app, base_url="http://127.0.0.1")
+                assert chat.post("/session", json={"name": "Fuzz"}).status_code == 200
+                chat.post("/api/chat", json={"choice": "yes"})
+                Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
+                coordinator = TestClient(app, base_url="http://127.0.0.1")
+                form = coordinator.get("/dashboard/login").text
+                token = re.search(r'name="csrf" value="([^"]+)"', form)
+                assert token
+                login = {"username": "tessa", "password": "een lang wachtwoord", "csrf": token[1]}
+                signed_in = coordinator.post("/dashboard/login", data=login, follow_redirects=False)
+                assert signed_in.status_code == 303
+                sessions = [
+                    "; ".join(f"{k}={v}" for k, v in c.cookies.items()) for c in (chat, coordinator)
+                ]
+                yield Everything(
+                    client,
+                    app,
+                    keys.token(audience=APP_ID, service_url=connector.url),
+                    connector.url,
+                    sessions,
+                )
+            app.state.maatjes.engine.dispose()
     finally:
         slack.stop()
-        connector.close()
-        keys.close()
-        entra.close()
 
 
 def _routes(app: FastAPI) -> list[tuple[str, list[str]]]:

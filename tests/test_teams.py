@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import msal.authority
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from microsoft_agents.hosting.core.authorization._entra_issuers import BOTFRAMEWORK_JWKS_URIS
 from sqlmodel import Session, select
 
 from bot.adapters.teams import cards
@@ -37,11 +35,11 @@ from storage.db import session_scope
 from storage.models import CheckIn, MatchGroup, Person, TeamsConversation
 from storage.types import utcnow
 from tests.fake_bot_connector import (
-    BOT_FRAMEWORK_ISSUER,
     Call,
     FakeBotConnector,
     FakeChannelKeys,
     FakeEntra,
+    teams_fakes,
 )
 
 APP_ID = "6d1f7c2a-5b1e-4c3d-9f00-0000000b0701"
@@ -130,21 +128,8 @@ def world(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
-    keys = FakeChannelKeys().start()
-    connector = FakeBotConnector().start()
-    entra = FakeEntra(TENANT, APP_ID, SECRET).start(tmp_path)
-    try:
-        # The SDK fetches the Bot Framework channel's keys from a fixed URL: point it here.
-        monkeypatch.setitem(BOTFRAMEWORK_JWKS_URIS, BOT_FRAMEWORK_ISSUER, keys.jwks_url)
-        # MSAL asks login.microsoftonline.com whether an unknown authority host is genuine;
-        # the local stand-in is declared known instead, so MSAL talks to it directly.
-        monkeypatch.setattr(
-            msal.authority,
-            "WELL_KNOWN_AUTHORITY_HOSTS",
-            msal.authority.WELL_KNOWN_AUTHORITY_HOSTS | {"127.0.0.1"},
-        )
-        assert entra.ca_file is not None
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(entra.ca_file))
+    with teams_fakes(tmp_path, monkeypatch, tenant=TENANT, app_id=APP_ID, secret=SECRET) as fakes:
+        connector, keys, entra = fakes.connector, fakes.keys, fakes.entra
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=database_url,
@@ -162,10 +147,6 @@ def world(
         with TestClient(app, base_url="http://127.0.0.1") as client:
             yield World(client, connector, keys, entra)
         app.state.maatjes.engine.dispose()
-    finally:
-        connector.close()
-        keys.close()
-        entra.close()
 
 
 # --- reading what the bot sent -------------------------------------------------------------------
