@@ -369,7 +369,7 @@ def test_a_non_ascii_csrf_token_is_a_polite_403_not_a_500(tmp_path: Path) -> Non
 
 
 def test_a_non_ascii_slack_oauth_state_is_refused_not_a_crash(tmp_path: Path) -> None:
-    from bot.services.slack_state import SignedStateStore
+    from bot.platforms.slack.store import SignedStateStore
 
     engine = make_engine(f"sqlite:///{tmp_path / 'maatjes.db'}")
     migrate(engine)

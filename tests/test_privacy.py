@@ -609,18 +609,18 @@ def test_the_log_filter_strips_secrets_and_free_text() -> None:
 def test_the_scheduler_runs_retention_daily_and_logs_are_redacted_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import logs, scheduler
+    from bot import jobs, logs
     from bot.app import build
 
     maatjes_ = build(Settings(_env_file=None, data_dir=tmp_path / "data"))  # type: ignore[call-arg]
-    running = scheduler.start(maatjes_)
+    running = jobs.start(maatjes_)
     try:
         job = running.get_job("retention")
         assert job is not None and "hour='3'" in str(job.trigger)
     finally:
         running.shutdown(wait=False)
     off = build(Settings(_env_file=None, data_dir=tmp_path / "data", retention=False))  # type: ignore[call-arg]
-    running = scheduler.start(off)
+    running = jobs.start(off)
     try:
         assert running.get_job("retention") is None
     finally:

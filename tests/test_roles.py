@@ -189,7 +189,7 @@ def test_only_admins_handle_privacy_requests_in_the_dashboard(client: TestClient
 
 
 def test_a_dashboard_login_expires(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import dashboard
+    from bot.http import dashboard
 
     assert login(client, "tessa") == 303
     assert client.get("/dashboard", follow_redirects=False).status_code == 200

@@ -49,7 +49,7 @@ def test_the_server_delivers_due_messages_by_itself(tmp_path: Path) -> None:
 def test_old_platform_event_ids_are_forgotten_daily(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from bot import scheduler
+    from bot import jobs
     from bot.app import build
     from storage import events
     from storage.db import session_scope
@@ -61,13 +61,13 @@ def test_old_platform_event_ids_are_forgotten_daily(tmp_path: Path) -> None:
         assert events.first_time(session, platform="slack", event_id="Ev-old")
         assert events.first_time(session, platform="teams", event_id="act-new")
         old = session.exec(select(PlatformEvent).where(PlatformEvent.event_id == "Ev-old")).one()
-        old.received_at = utcnow() - scheduler.EVENT_MEMORY - timedelta(minutes=1)
+        old.received_at = utcnow() - jobs.EVENT_MEMORY - timedelta(minutes=1)
         session.add(old)
-    assert scheduler.forget_old_events(maatjes) == 1
+    assert jobs.forget_old_events(maatjes) == 1
     with session_scope(maatjes.engine) as session:
         assert not events.first_time(session, platform="teams", event_id="act-new")
         assert events.first_time(session, platform="slack", event_id="Ev-old")
-    running = scheduler.start(maatjes)
+    running = jobs.start(maatjes)
     try:
         job = running.get_job("housekeeping")
         assert job is not None and "hour='3'" in str(job.trigger)

@@ -1057,7 +1057,7 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
 
 
 def test_socket_mode_receives_events_and_acknowledges_them(tmp_path: Path, fake: FakeSlack) -> None:
-    from bot import slack_setup
+    from bot.platforms.slack import setup as slack_setup
 
     app = create_app(slack_settings(tmp_path, fake))
     adapter = app.state.maatjes.slack
@@ -1222,7 +1222,7 @@ def _enqueue_text(driver: SlackDriver, person_id: int, text: str, *, key: str) -
 def test_the_manifest_matches_what_the_app_needs() -> None:
     import yaml
 
-    from bot.adapters import slack
+    from bot.platforms.slack import adapter as slack
 
     manifest = yaml.safe_load(
         (Path(__file__).resolve().parent.parent / "slack" / "manifest.yml").read_text("utf-8")
@@ -1296,7 +1296,7 @@ def test_socket_mode_without_an_app_token_says_what_is_missing(tmp_path: Path) -
 
 
 def test_oauth_states_are_signed_expire_and_work_once(engine: Any) -> None:
-    from bot.services.slack_state import SignedStateStore
+    from bot.platforms.slack.store import SignedStateStore
 
     store = SignedStateStore(engine, "state-secret")
     state = store.issue()
@@ -1335,7 +1335,7 @@ def test_installation_tokens_are_sealed_in_the_database(
 ) -> None:
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.services.slack_state import DatabaseInstallationStore, TokenSeal
+    from bot.platforms.slack.store import DatabaseInstallationStore, TokenSeal
     from storage import slack as slack_store
     from storage.models import SlackInstallation
 
@@ -1386,7 +1386,7 @@ def test_installation_tokens_are_sealed_in_the_database(
 def test_the_installation_store_keeps_workspaces_and_organisations_apart(engine: Any) -> None:
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.services.slack_state import DatabaseInstallationStore, TokenSeal
+    from bot.platforms.slack.store import DatabaseInstallationStore, TokenSeal
 
     store = DatabaseInstallationStore(engine, TokenSeal("een geheime sleutel"))
     store.save(
@@ -1428,9 +1428,9 @@ def test_the_installation_store_keeps_workspaces_and_organisations_apart(engine:
 
 
 def test_block_kit_rendering_respects_slack_limits() -> None:
-    from bot.adapters.slack import blocks as kit
     from bot.core.i18n import translator
     from bot.core.messages import Card, CardField, Choice, Question, Text
+    from bot.platforms.slack import blocks as kit
 
     t = translator("nl")
     long_text = "Een heel lang verhaal. " * 400  # ~9,200 characters

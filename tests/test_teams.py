@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, select
 
-from bot.adapters.teams import cards
 from bot.app import create_app
+from bot.platforms.teams import cards
+from bot.platforms.teams.store import TeamsDirectory, group_chat_link
 from bot.services.checkins import CheckInService
 from bot.services.rounds import CLI_ACTOR, RoundService
-from bot.services.teams import TeamsDirectory, group_chat_link
 from bot.settings import Settings
 from storage import consents, outbox, people, rounds
 from storage.db import session_scope

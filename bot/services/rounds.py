@@ -21,9 +21,9 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.intake import MATCHING
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
+from bot.platforms.teams.store import group_chat_link
+from bot.platforms.teams.store import principal_names as teams_principal_names
 from bot.services.accounts import Accounts
-from bot.services.teams import group_chat_link
-from bot.services.teams import principal_names as teams_principal_names
 from bot.settings import Settings
 from storage import audit, checkins, consents, outbox, rounds
 from storage.db import session_scope

@@ -22,9 +22,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import csrf
 from bot.core.i18n import normalise_language, translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
+from bot.http import csrf
 from bot.services.accounts import Accounts, identity
 from bot.services.community import community_stats, network
 from bot.services.privacy import PrivacyService
@@ -60,7 +60,7 @@ _MAX_ID = 2_147_483_647  # database integers: larger ids are refused (422), neve
 Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
 Number = Annotated[int, Path(ge=0, le=_MAX_ID)]
 templates = Jinja2Templates(
-    directory=str(__import__("pathlib").Path(__file__).parent / "web" / "templates")
+    directory=str(__import__("pathlib").Path(__file__).parent / "templates")
 )
 
 

@@ -18,15 +18,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from bot import csrf
 from bot.core.i18n import normalise_language, translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
+from bot.http import csrf
 from bot.settings import WebSignIn
 
 PLATFORM = "local"
-WEB_DIR = FilePath(__file__).resolve().parent.parent / "web"
+WEB_DIR = FilePath(__file__).resolve().parent.parent.parent / "http"
 MAX_ACCOUNT_NAME = 80
 MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
 MAX_CHOICES = 20

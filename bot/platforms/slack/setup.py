@@ -18,18 +18,18 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.adapters import slack
 from bot.core.intake import Intake
 from bot.core.ports import Conversations
-from bot.services.delivery import PostponedReplies
-from bot.services.home import Overview
-from bot.services.rounds import Access
-from bot.services.slack_state import (
+from bot.platforms.slack import adapter as slack
+from bot.platforms.slack.store import (
     DatabaseInstallationStore,
     SignedStateStore,
     SlackDirectory,
     TokenSeal,
 )
+from bot.services.delivery import PostponedReplies
+from bot.services.home import Overview
+from bot.services.rounds import Access
 from bot.settings import Settings
 from storage.models import Person
 

@@ -1,7 +1,7 @@
 """Teams, on the storage side: conversation references, seen activities, proactive delivery.
 
-The adapter (``bot.adapters.teams``) talks to Teams; this module keeps what it needs between
-requests and plugs its proactive sends into the outbox :class:`~bot.services.delivery.Delivery`.
+The adapter (``bot.platforms.teams.adapter``) talks to Teams; this module keeps what it needs
+between requests and plugs its proactive sends into the outbox (bot.services.delivery).
 """
 
 from __future__ import annotations

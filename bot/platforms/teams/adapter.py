@@ -40,10 +40,10 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from microsoft_agents.hosting.fastapi import CloudAdapter, jwt_authorization_decorator
 
-from bot.adapters.teams import cards
 from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.ports import Conversations, Replies, retry_after_seconds
+from bot.platforms.teams import cards
 
 PLATFORM = "teams"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"

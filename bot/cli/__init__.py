@@ -70,7 +70,7 @@ def run(
     bind_host, bind_port = settings.host, settings.port
     handler = None
     if socket_mode:
-        from bot import slack_setup
+        from bot.platforms.slack import setup as slack_setup
 
         assert settings.slack_app_token is not None
         adapter = application.state.maatjes.slack
@@ -96,8 +96,8 @@ def chat(
     ],
 ) -> None:
     """Talk to the bot in the terminal, with the same conversation as the web chat."""
-    from bot.adapters import console
     from bot.app import build
+    from bot.platforms import console
 
     maatjes = build(_settings())
     console.run(maatjes.conversations, name, stdin=sys.stdin, stdout=sys.stdout)
@@ -684,7 +684,7 @@ def bench_checkins(
 ) -> None:
     """Check-ins due for many groups, delivered by several processes through a rate-limited
     fake platform: time, throughput, duplicates and lost messages."""
-    from bot.bench import bench_checkins as run_bench
+    from bot.cli.bench import bench_checkins as run_bench
 
     result = run_bench(
         groups=groups, workers=workers, rate=rate, database_url=database_url, out=typer.echo
@@ -701,7 +701,7 @@ def bench_login(
 ) -> None:
     """The chat's latency (p50/p95/max, 5xx) on the real server, alone and while clients guess
     a coordinator's dashboard password; and how many guesses were refused with 429."""
-    from bot.bench import bench_login as run_bench
+    from bot.cli.bench import bench_login as run_bench
 
     run_bench(chatters=chatters, guessers=guessers, seconds=seconds, out=typer.echo)
 
@@ -716,7 +716,7 @@ def teams_package(
     ] = "1.0.0",
 ) -> None:
     """Build the Microsoft Teams app package (manifest with the bot id, icons) to upload."""
-    from bot import teams_package as package
+    from bot.platforms.teams import package
 
     settings = _settings()
     if not settings.teams_app_id:

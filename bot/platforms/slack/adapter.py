@@ -41,7 +41,6 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.adapters.slack import blocks as kit
 from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, Outbound, Text, from_dict
 from bot.core.ports import (
@@ -51,6 +50,7 @@ from bot.core.ports import (
     RetryLater,
     retry_after_seconds,
 )
+from bot.platforms.slack import blocks as kit
 
 PLATFORM: Final = "slack"
 SCOPES: Final = (
@@ -112,7 +112,7 @@ log = logging.getLogger(__name__)
 
 
 class GroupConversation(Protocol):
-    """A group's Slack conversation as stored (see bot.services.slack_state)."""
+    """A group's Slack conversation as stored (see bot.platforms.slack.store)."""
 
     @property
     def channel(self) -> str: ...
@@ -134,7 +134,7 @@ class GroupConversation(Protocol):
 
 
 class SlackStore(Protocol):
-    """Our database as Slack needs it (implemented in bot.services.slack_state)."""
+    """Our database as Slack needs it (implemented in bot.platforms.slack.store)."""
 
     def first_time(self, event_id: str) -> bool: ...
 
