@@ -28,9 +28,10 @@ from bot.core.checkins import (
 )
 from bot.core.intake import CoreConfig, Intake
 from bot.core.messages import Account, Inbound, Question
+from bot.services.access import CLI_ACTOR
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
-from bot.services.rounds import CLI_ACTOR, RoundService
+from bot.services.rounds import RoundService
 from bot.settings import Settings
 from storage import checkins, outbox, people
 from storage.db import session_scope

@@ -23,13 +23,15 @@ from sqlmodel import Session, col, select
 from bot.app import create_app
 from bot.core.intake import MATCHING, CoreConfig, Intake
 from bot.core.messages import Account
+from bot.services.access import CLI_ACTOR
 from bot.services.accounts import Accounts
 from bot.services.checkins import CheckInService
 from bot.services.community import load_demo
 from bot.services.conversations import ConversationService
+from bot.services.errors import NotEnoughPeople
 from bot.services.matchmaking import Matchmaker
 from bot.services.privacy import PrivacyService
-from bot.services.rounds import CLI_ACTOR, NotEnoughPeople, RoundService
+from bot.services.rounds import RoundService
 from bot.services.threads import GroupThreads
 from bot.settings import Settings
 from matching.embedders import load_embedder

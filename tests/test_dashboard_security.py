@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from bot.app import create_app
 from bot.core.messages import Account, Inbound
+from bot.services.access import CLI_ACTOR
 from bot.services.accounts import Accounts
-from bot.services.rounds import CLI_ACTOR
 from bot.settings import Settings
 from storage import audit, people
 from storage.db import make_engine, migrate, session_scope
@@ -179,7 +179,7 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
     with Session(engine) as session:
         sanne = people.get_person(session, platform="local", platform_user_id="sanne")
         assert sanne is not None
-    from bot.services.rounds import NotAllowed
+    from bot.services.errors import NotAllowed
 
     with pytest.raises(NotAllowed):  # sanne asks the chat for a round: refused, tallied
         client.app.state.maatjes.rounds.propose(actor="unverified:local:sanne", origin="web")  # type: ignore[attr-defined]
@@ -539,7 +539,7 @@ def test_odd_logins_and_audit_filters_are_4xx_on_every_database(
 
 
 def test_refused_review_actions_are_tallied_too(client: TestClient) -> None:
-    from bot.services.rounds import NotAllowed
+    from bot.services.errors import NotAllowed
 
     service = client.app.state.maatjes.rounds  # type: ignore[attr-defined]
     for _ in range(1100):

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from bot.app import create_app
-from bot.services.rounds import CLI_ACTOR
+from bot.services.access import CLI_ACTOR
 from bot.settings import Settings
 from storage import outbox, rounds
 from storage.models import Person

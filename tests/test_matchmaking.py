@@ -15,17 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.core.intake import MATCHING, CoreConfig, Intake
+from bot.services.access import CLI_ACTOR
 from bot.services.community import load_demo
 from bot.services.conversations import ConversationService
+from bot.services.errors import NotAllowed, NotEnoughPeople, UnknownRound
 from bot.services.matchmaking import Matchmaker
-from bot.services.rounds import (
-    CLI_ACTOR,
-    NotAllowed,
-    NotEnoughPeople,
-    RoundService,
-    UnknownRound,
-    round_view,
-)
+from bot.services.round_views import round_view
+from bot.services.rounds import RoundService
 from bot.settings import Settings
 from matching.embedders import Vectors, load_embedder
 from storage import consents, people, rounds

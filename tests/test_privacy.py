@@ -27,12 +27,13 @@ from bot.core.intake import MATCHING, SHARING, CoreConfig, Intake
 from bot.core.messages import Account, Card, Inbound
 from bot.logs import JsonFormatter, RedactingFilter
 from bot.services import privacy as privacy_service
+from bot.services.access import CLI_ACTOR
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import REPLY, Delivery, InboxSender
 from bot.services.matchmaking import Matchmaker
 from bot.services.privacy import LinkExpired, LinkInvalid, PrivacyService
-from bot.services.rounds import CLI_ACTOR, RoundService
+from bot.services.rounds import RoundService
 from bot.services.throttle import TurnLimiter
 from bot.settings import Settings
 from storage import audit, consents, outbox, people, rounds, threads

@@ -11,9 +11,12 @@ from sqlmodel import Session, select
 
 from bot.core.intake import MATCHING
 from bot.core.messages import Account, Card, Inbound, Question, Text
+from bot.services.access import CLI_ACTOR
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
-from bot.services.rounds import CLI_ACTOR, NotAllowed, RoundClosed, RoundService, round_view
+from bot.services.errors import NotAllowed, RoundClosed
+from bot.services.round_views import round_view
+from bot.services.rounds import RoundService
 from bot.settings import Settings
 from storage import audit, consents, outbox, people, rounds
 from storage.db import session_scope

@@ -27,8 +27,9 @@ from sqlmodel import Session, select
 from bot.app import create_app
 from bot.platforms.teams import cards
 from bot.platforms.teams.store import TeamsDirectory, group_chat_link
+from bot.services.access import CLI_ACTOR
 from bot.services.checkins import CheckInService
-from bot.services.rounds import CLI_ACTOR, RoundService
+from bot.services.rounds import RoundService
 from bot.settings import Settings
 from storage import consents, outbox, people, rounds
 from storage.db import session_scope

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from bot.app import create_app
-from bot.services.rounds import CLI_ACTOR
+from bot.services.access import CLI_ACTOR
 from bot.settings import Settings
 from storage import outbox, rounds
 from tests.test_rounds import _community, _round

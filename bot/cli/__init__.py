@@ -223,7 +223,9 @@ def round_propose(
     """Propose a round for review; nobody is told anything until a coordinator approves."""
     from sqlmodel import Session
 
-    from bot.services.rounds import CLI_ACTOR, MatchingUnavailable, NotEnoughPeople, round_view
+    from bot.services.access import CLI_ACTOR
+    from bot.services.errors import MatchingUnavailable, NotEnoughPeople
+    from bot.services.round_views import round_view
 
     service = _rounds()
     try:
@@ -267,8 +269,8 @@ def match(
         return
     from sqlmodel import Session
 
+    from bot.services.errors import MatchingUnavailable
     from bot.services.matchmaking import Matchmaker, plan_view
-    from bot.services.rounds import MatchingUnavailable
 
     settings = _settings()
     chosen = kind or settings.round_kind
@@ -305,7 +307,8 @@ def round_show(
     """Show a round's groups with members, explanation and score."""
     from sqlmodel import Session
 
-    from bot.services.rounds import UnknownRound, round_view
+    from bot.services.errors import UnknownRound
+    from bot.services.round_views import round_view
 
     service = _rounds()
     with Session(service.engine) as session:
@@ -325,7 +328,7 @@ def round_approve(
     ] = None,
 ) -> None:
     """Approve one group, or all remaining groups, and introduce them."""
-    from bot.services.rounds import CLI_ACTOR
+    from bot.services.access import CLI_ACTOR
 
     approved = _review(lambda s: s.approve(round_id, position=group, actor=CLI_ACTOR, origin="cli"))
     typer.echo(f"approved groups: {', '.join(map(str, approved)) or 'none'}")
@@ -338,7 +341,7 @@ def round_reject(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with the decision).")],
 ) -> None:
     """Reject one group, with a reason."""
-    from bot.services.rounds import CLI_ACTOR
+    from bot.services.access import CLI_ACTOR
 
     _review(
         lambda s: s.reject(round_id, position=group, reason=reason, actor=CLI_ACTOR, origin="cli")
@@ -389,7 +392,7 @@ def round_swap(
     ] = None,
 ) -> None:
     """Swap a member with someone else, or move them to another group (see alternatives)."""
-    from bot.services.rounds import CLI_ACTOR
+    from bot.services.access import CLI_ACTOR
 
     if (with_person is None) == (to is None):
         typer.echo("maatjes: give either --with PERSON or --to GROUP", err=True)
@@ -409,7 +412,7 @@ def round_swap(
 
 
 def _review(action: Any) -> Any:
-    from bot.services.rounds import MatchingUnavailable, RoundClosed, UnknownRound
+    from bot.services.errors import MatchingUnavailable, RoundClosed, UnknownRound
 
     try:
         return action(_rounds())
@@ -540,8 +543,8 @@ def checkins_prompts(
     from sqlmodel import Session
 
     from bot.core.i18n import translator
+    from bot.services.access import CLI_ACTOR
     from bot.services.checkins import prompts
-    from bot.services.rounds import CLI_ACTOR
     from storage import checkins
     from storage.db import session_scope
 

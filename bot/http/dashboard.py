@@ -27,17 +27,16 @@ from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
 from bot.http import csrf
 from bot.services.accounts import Accounts, identity
 from bot.services.community import community_stats, network
-from bot.services.privacy import PrivacyService
-from bot.services.rounds import (
+from bot.services.errors import (
     MatchingUnavailable,
     NotAllowed,
     NotEnoughPeople,
     RoundClosed,
-    RoundService,
     UnknownRound,
-    alternative_names,
-    round_view,
 )
+from bot.services.privacy import PrivacyService
+from bot.services.round_views import alternative_names, round_view
+from bot.services.rounds import RoundService
 from storage import audit, checkins, outbox, rounds
 from storage.db import session_scope
 

@@ -27,9 +27,9 @@ from bot.platforms.slack.store import (
     SlackDirectory,
     TokenSeal,
 )
+from bot.services.access import Access
 from bot.services.delivery import PostponedReplies
 from bot.services.home import Overview
-from bot.services.rounds import Access
 from bot.settings import Settings
 from storage.models import Person
 
