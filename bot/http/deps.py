@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from bot.core.i18n import DEFAULT_LANGUAGE, normalise_language
-from bot.http import csrf
+from bot.http.csrf import valid as csrf_token_matches
 from bot.services.access import Access
 from bot.services.accounts import Accounts, identity
 
@@ -157,7 +157,7 @@ Coordinator = Annotated[SignedIn, Depends(coordinator)]
 
 def checked_form(request: Request, csrf: str = Form(default="", max_length=CSRF_FIELD)) -> None:
     """A form posted from one of this session's pages (its CSRF token matches)."""
-    if not valid_csrf(request, csrf):
+    if not csrf_token_matches(request, csrf):
         raise FormExpired
 
 
@@ -173,6 +173,3 @@ def admin(request: Request, who: Coordinator) -> SignedIn:
 
 
 Admin = Annotated[SignedIn, Depends(admin)]
-
-csrf_token = csrf.token
-valid_csrf = csrf.valid

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.http import deps
+from bot.http.csrf import valid as valid_csrf
 from bot.http.dashboard.pages import LOGIN, PREFIX, page, redirect_to
-from bot.http.deps import CSRF_FIELD, Csrf, dashboard_user, valid_csrf
+from bot.http.deps import CSRF_FIELD, Csrf, dashboard_user
 from bot.services.access import Access
 from bot.services.accounts import Accounts, identity
 from bot.services.audit_trail import RefusedLogins

@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.core.i18n import translator
 from bot.core.vocabulary import GROUPS, PHASES, REGIONS, THEMES
+from bot.http.csrf import token as csrf_token
 from bot.http.deps import (
     FormExpired,
     NotSignedIn,
     Refused,
-    csrf_token,
     dashboard_language,
     dashboard_user,
     is_admin,
