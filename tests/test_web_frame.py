@@ -217,3 +217,18 @@ def test_without_the_privacy_service_the_privacy_page_says_so(tmp_path: Path) ->
         assert client.get("/dashboard/privacy", follow_redirects=False).status_code == 303
         assert login(client, "root", "het beheerderswachtwoord") == 303
         assert client.get("/dashboard/privacy").status_code == 503
+
+
+def test_signed_out_requests_go_to_the_login_page_whatever_they_carry(
+    dashboard: TestClient,
+) -> None:
+    """The sign-in is checked before any field: nobody learns a form's shape without a login."""
+    for method, path, form in (
+        ("GET", "/dashboard/rounds/0", None),
+        ("GET", "/dashboard/rounds/1/groups/-1/members/x", None),
+        ("POST", "/dashboard/rounds/1/reject", {"group": "x", "csrf": "é" * 2000}),
+        ("POST", "/dashboard/privacy/erase", {"person": "-1"}),
+    ):
+        response = dashboard.request(method, path, data=form, follow_redirects=False)
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"] == "/dashboard/login"
