@@ -4,23 +4,19 @@ Slack and Teams endpoints and the coordinator dashboard)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import jobs
-from bot.core.i18n import normalise_language, translator
 from bot.core.intake import CoreConfig, Intake
 from bot.http import dashboard
 from bot.http import privacy as privacy_routes
+from bot.http.main import create_web_app
 from bot.platforms.slack import setup as slack_setup
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.web import chat as web
@@ -39,16 +35,6 @@ from storage.files import private_directory
 log = logging.getLogger(__name__)
 
 SLACK_MAX_BODY = 1_000_000
-
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-}
 
 
 @dataclass
@@ -146,73 +132,6 @@ def _proposer(settings: Settings) -> Proposer | None:
     return proposer
 
 
-class BodyLimit:
-    """Refuse request bodies above a size with 413, before any of it is parsed.
-
-    A declared length is judged at once. Any other body (chunked) is read here up to the limit
-    and only then handed on, so an over-limit body is a 413 however it was sent: an error raised
-    while the app reads would be turned into a 400 (or worse) by whatever is parsing it."""
-
-    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
-        self.app = app
-        self.limit = limit
-        self.paths = paths or {}  # a different limit for some paths (Slack's payloads)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.paths.get(scope.get("path", ""), self.limit)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(scope, send)
-            return
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: nothing to answer
-                return
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                await _too_large(scope, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()  # after the body: wait for the disconnect, as servers do
-
-        await self.app(scope, replay, send)
-
-
-async def _too_large(scope: Scope, send: Send) -> None:
-    language = _language_from_headers(dict(scope.get("headers") or []))
-    response = JSONResponse({"error": translator(language)("web.error.too_large")}, status_code=413)
-    await response(scope, _no_receive, send)
-
-
-async def _no_receive() -> Message:  # pragma: no cover - a response never reads
-    return {"type": "http.disconnect"}
-
-
-def _language_from_headers(headers: dict[bytes, bytes]) -> str:
-    accept = headers.get(b"accept-language", b"").decode("latin-1")
-    for part in accept.split(","):
-        found = normalise_language(part.split(";")[0].strip())
-        if found:
-            return found
-    return "nl"
-
-
 def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = None) -> FastAPI:
     settings = settings or Settings()
     maatjes = maatjes or build(settings)
@@ -227,36 +146,15 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             if running is not None:
                 running.shutdown(wait=False)
 
-    app = FastAPI(
-        title="Maatjes",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url="/openapi.json",
+    # A button press on a long Slack message carries the whole message: allow Slack more.
+    larger = {"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)}
+    app = create_web_app(
+        settings,
+        healthy=lambda: is_reachable(maatjes.engine),
         lifespan=lifespan,
+        larger_bodies=larger,
     )
     app.state.maatjes = maatjes
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if settings.secure_cookies:  # served behind TLS: browsers must never fall back to http
-            response.headers.setdefault("strict-transport-security", "max-age=31536000")
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        language = _language_from_headers(dict(request.scope.get("headers") or []))
-        return JSONResponse({"error": translator(language)("web.error.invalid")}, status_code=422)
-
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        if is_reachable(maatjes.engine):
-            return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "database unreachable"}, status_code=503)
 
     threads = GroupThreads(
         maatjes.engine, link=settings.person_link, limiter=maatjes.conversations.limiter
@@ -276,19 +174,18 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         signin=settings.web_signin,
         exposed=settings.name_signin_exposed,
     )
-    app.include_router(
-        dashboard.router(
-            Accounts(
-                maatjes.engine,
-                throttle=LoginThrottle(
-                    per_address=settings.login_rate_limit,
-                    per_account=settings.login_account_rate_limit,
-                    lockout=settings.login_lockout,
-                ),
+    dashboard.mount(
+        app,
+        Accounts(
+            maatjes.engine,
+            throttle=LoginThrottle(
+                per_address=settings.login_rate_limit,
+                per_account=settings.login_account_rate_limit,
+                lockout=settings.login_lockout,
             ),
-            maatjes.rounds,
-            privacy=maatjes.privacy,
-        )
+        ),
+        maatjes.rounds,
+        maatjes.privacy,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))
@@ -296,15 +193,4 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         maatjes.teams.mount(app)  # POST /api/messages
     if maatjes.slack is not None:
         slack_setup.mount(app, maatjes.slack)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.session_secret(),
-        session_cookie="maatjes_session",
-        same_site="strict",
-        https_only=settings.secure_cookies,
-        max_age=60 * 60 * 24 * 30,
-    )
-    # A button press on a long Slack message carries the whole message: allow Slack more.
-    larger = {"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)}
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, paths=larger)
     return app

@@ -12,10 +12,11 @@ from __future__ import annotations
 import html
 import logging
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, Response
 
-from bot.core.i18n import normalise_language, translator
+from bot.core.i18n import translator
+from bot.http.deps import Language
 from bot.services.privacy import LinkExpired, LinkInvalid, LinkUsed, PrivacyService
 
 log = logging.getLogger(__name__)
@@ -23,19 +24,10 @@ log = logging.getLogger(__name__)
 PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 
 
-def _language(request: Request) -> str:
-    for part in request.headers.get("accept-language", "").split(","):
-        found = normalise_language(part.split(";")[0].strip())
-        if found:
-            return found
-    return "nl"
-
-
 def router(privacy: PrivacyService) -> APIRouter:
     api = APIRouter()
 
-    def page(request: Request, status: int, *paragraphs: str, form: str = "") -> Response:
-        language = _language(request)
+    def page(language: str, status: int, *paragraphs: str, form: str = "") -> Response:
         body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
         return HTMLResponse(
             f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
@@ -45,39 +37,39 @@ def router(privacy: PrivacyService) -> APIRouter:
             headers=PRIVATE_HEADERS,
         )
 
-    def problem(request: Request, error: LinkInvalid) -> Response:
-        t = translator(_language(request))
+    def problem(language: str, error: LinkInvalid) -> Response:
+        t = translator(language)
         if isinstance(error, LinkUsed):
-            return page(request, 410, t("privacy.link_used"))
+            return page(language, 410, t("privacy.link_used"))
         if isinstance(error, LinkExpired):
-            return page(request, 410, t("privacy.link_expired"))
-        return page(request, 404, t("privacy.link_invalid"))
+            return page(language, 410, t("privacy.link_expired"))
+        return page(language, 404, t("privacy.link_invalid"))
 
     @api.get("/privacy/export/{token}", response_model=None)
-    def landing(request: Request, token: str = Path(max_length=1000)) -> Response:
+    def landing(language: Language, token: str = Path(max_length=1000)) -> Response:
         try:
             privacy.read_link(token)
             if privacy.link_used(token):
                 raise LinkUsed
         except LinkInvalid as error:
-            return problem(request, error)
-        t = translator(_language(request))
+            return problem(language, error)
+        t = translator(language)
         # the form posts to this same address (form-action 'self'); no script is needed
         form = (
             '<form method="post"><button type="submit">'
             f"{html.escape(t('privacy.download.button'))}</button></form>"
         )
-        return page(request, 200, t("privacy.download.intro"), form=form)
+        return page(language, 200, t("privacy.download.intro"), form=form)
 
     @api.post("/privacy/export/{token}", response_model=None)
-    def download(request: Request, token: str = Path(max_length=1000)) -> Response:
+    def download(language: Language, token: str = Path(max_length=1000)) -> Response:
         try:
             person_id = privacy.spend_link(token)
         except LinkInvalid as error:
-            return problem(request, error)
+            return problem(language, error)
         data = privacy.export_bytes(person_id, origin="download")
         if data is None:  # erased between the check and now
-            return problem(request, LinkInvalid())
+            return problem(language, LinkInvalid())
         log.info("export downloaded", extra={"person_id": person_id})
         return Response(
             data,

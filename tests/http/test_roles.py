@@ -189,11 +189,11 @@ def test_only_admins_handle_privacy_requests_in_the_dashboard(client: TestClient
 
 
 def test_a_dashboard_login_expires(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.http import dashboard
+    from bot.http import deps
 
     assert login(client, "tessa") == 303
     assert client.get("/dashboard", follow_redirects=False).status_code == 200
-    later = dashboard._now() + 12 * 3600 + 60
-    monkeypatch.setattr(dashboard, "_now", lambda: later)
+    later = deps._now() + 12 * 3600 + 60
+    monkeypatch.setattr(deps, "_now", lambda: later)
     response = client.get("/dashboard", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/dashboard/login"

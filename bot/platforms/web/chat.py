@@ -10,30 +10,27 @@ keeps the profile and the conversation step, not a chat log.
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from bot.core.i18n import normalise_language, translator
+from bot.core.i18n import translator
 from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
 from bot.http import csrf
+from bot.http.deps import Language
+from bot.http.templates import STATIC_DIR, templates
 from bot.settings import WebSignIn
 
 PLATFORM = "local"
-WEB_DIR = FilePath(__file__).resolve().parent.parent.parent / "http"
 MAX_ACCOUNT_NAME = 80
 MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
 MAX_CHOICES = 20
 #: Ids in URLs are database integers: anything larger is refused (422), never sent to the database.
 GroupId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-
-templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
 
 class SignIn(BaseModel):
@@ -46,19 +43,13 @@ class ChatTurn(BaseModel):
     choices: list[str] | None = Field(default=None, max_length=MAX_CHOICES)
 
 
-def _page_language(request: Request, conversations: Conversations) -> str:
+def _page_language(request: Request, conversations: Conversations, asked: str) -> str:
+    """A signed-in person's own language; for anyone else ``asked`` (the Language dependency:
+    ``?lang=``, then the browser's)."""
     account = _account(request)
     if account is not None:
         return conversations.language_of(account)
-    asked = normalise_language(request.query_params.get("lang"))
-    if asked:
-        return asked
-    header = request.headers.get("accept-language", "")
-    for part in header.split(","):
-        found = normalise_language(part.split(";")[0].strip())
-        if found:
-            return found
-    return "nl"
+    return asked
 
 
 def _name_signin(request: Request) -> bool:
@@ -160,8 +151,8 @@ def router(conversations: Conversations) -> APIRouter:
     api = APIRouter()
 
     @api.get("/", response_class=HTMLResponse)
-    def chat_page(request: Request) -> Response:
-        language = _page_language(request, conversations)
+    def chat_page(request: Request, asked: Language) -> Response:
+        language = _page_language(request, conversations, asked)
         t = translator(language)
         texts = {
             key: t(f"web.{key}")
@@ -206,8 +197,8 @@ def router(conversations: Conversations) -> APIRouter:
         )
 
     @api.post("/session")
-    def sign_in(body: SignIn, request: Request) -> JSONResponse:
-        language = _page_language(request, conversations)
+    def sign_in(body: SignIn, request: Request, asked: Language) -> JSONResponse:
+        language = _page_language(request, conversations, asked)
         if not _name_signin(request):
             return _error(403, language, "web.signin.off_error")
         name = clean_text(body.name)
@@ -227,10 +218,10 @@ def router(conversations: Conversations) -> APIRouter:
         return JSONResponse({"signed_out": True})
 
     @api.get("/api/chat")
-    def resume(request: Request) -> JSONResponse:
+    def resume(request: Request, asked: Language) -> JSONResponse:
         account = _account(request)
         if account is None:
-            return _error(401, _page_language(request, conversations), "web.error.session")
+            return _error(401, asked, "web.error.session")
         messages = conversations.resume(account)
         return JSONResponse(
             {
@@ -240,10 +231,10 @@ def router(conversations: Conversations) -> APIRouter:
         )
 
     @api.post("/api/chat")
-    def chat(body: ChatTurn, request: Request) -> JSONResponse:
+    def chat(body: ChatTurn, request: Request, asked: Language) -> JSONResponse:
         account = _account(request)
         if account is None:
-            return _error(401, _page_language(request, conversations), "web.error.session")
+            return _error(401, asked, "web.error.session")
         inbound = Inbound(
             text=body.text,
             choice=body.choice,
@@ -277,4 +268,4 @@ def mount(
     app.include_router(router(conversations))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))
-    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,0 +1,48 @@
+"""The coordinator dashboard: server-rendered pages on the same app, for coordinators only.
+
+Login with a local account (Argon2 hash) whose ``local:NAME`` identity is a coordinator or admin;
+logins are throttled per client address and per account; every form carries a per-session CSRF
+token; every request checks the session against the account (logout and a new password end it)
+and the role again (bot.http.deps: Coordinator, Admin, Csrf). One module per resource: login,
+community (overview, network), rounds, privacy, audit.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.http.dashboard import audit, community, login, privacy, rounds
+from bot.http.dashboard.pages import PREFIX, install_refusals
+from bot.http.deps import DashboardSessions
+from bot.services.accounts import Accounts
+from bot.services.audit_trail import AuditTrail, RefusedLogins
+from bot.services.insights import Insights
+from bot.services.privacy import PrivacyService
+from bot.services.rounds import RoundService
+
+__all__ = ["PREFIX", "mount"]
+
+
+def mount(
+    app: FastAPI,
+    accounts: Accounts,
+    round_service: RoundService,
+    privacy_service: PrivacyService | None = None,
+) -> None:
+    """The dashboard's routes under /dashboard, the session check its dependencies use, and the
+    answers for requests they stop."""
+    engine = round_service.engine
+    lifetime = round_service.settings.dashboard_session_hours * 3600
+    app.state.dashboard_sessions = DashboardSessions(
+        accounts, round_service.access, lifetime=lifetime
+    )
+    trail = AuditTrail(engine)
+    refusals = RefusedLogins(engine)
+    insights = Insights(engine)
+    install_refusals(app, trail)
+    app.add_exception_handler(privacy.Unavailable, privacy.unavailable)
+    app.include_router(login.router(accounts, round_service.access, refusals))
+    app.include_router(community.router(insights))
+    app.include_router(rounds.router(round_service, insights))
+    app.include_router(privacy.router(privacy_service))
+    app.include_router(audit.router(trail, refusals))
