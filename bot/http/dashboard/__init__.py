@@ -16,7 +16,7 @@ from bot.http.dashboard.pages import PREFIX, install_refusals
 from bot.http.deps import DashboardSessions
 from bot.services.accounts import Accounts
 from bot.services.audit_trail import AuditTrail, RefusedLogins
-from bot.services.insights import Insights
+from bot.services.coordinator_views import CoordinatorViews
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import RoundService
 
@@ -38,11 +38,11 @@ def mount(
     )
     trail = AuditTrail(engine)
     refusals = RefusedLogins(engine)
-    insights = Insights(engine)
+    views = CoordinatorViews(engine)
     install_refusals(app, trail)
     app.add_exception_handler(privacy.Unavailable, privacy.unavailable)
     app.include_router(login.router(accounts, round_service.access, refusals))
-    app.include_router(community.router(insights))
-    app.include_router(rounds.router(round_service, insights))
+    app.include_router(community.router(views))
+    app.include_router(rounds.router(round_service, views))
     app.include_router(privacy.router(privacy_service))
     app.include_router(audit.router(trail, refusals))

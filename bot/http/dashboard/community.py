@@ -7,15 +7,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.http.dashboard.pages import PREFIX, page
 from bot.http.deps import Coordinator
-from bot.services.insights import Insights
+from bot.services.coordinator_views import CoordinatorViews
 
 
-def router(insights: Insights) -> APIRouter:
+def router(views: CoordinatorViews) -> APIRouter:
     api = APIRouter(prefix=PREFIX)
 
     @api.get("", response_class=HTMLResponse)
     def overview(request: Request, _: Coordinator) -> Response:
-        found = insights.overview()
+        found = views.overview()
         return page(
             request,
             "overview.html",
@@ -28,6 +28,6 @@ def router(insights: Insights) -> APIRouter:
 
     @api.get("/network", response_class=HTMLResponse)
     def network_page(request: Request, _: Coordinator) -> Response:
-        return page(request, "network.html", graph=insights.network())
+        return page(request, "network.html", graph=views.network())
 
     return api

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.http.dashboard.pages import MAX_ID, PREFIX, Id, Number, message, page, redirect_to
 from bot.http.deps import Coordinator, Csrf, DashboardLanguage, Refused
+from bot.services.coordinator_views import CoordinatorViews
 from bot.services.errors import (
     MatchingUnavailable,
     NotAllowed,
@@ -17,7 +18,6 @@ from bot.services.errors import (
     RoundClosed,
     UnknownRound,
 )
-from bot.services.insights import Insights
 from bot.services.rounds import RoundService
 
 ORIGIN = "dashboard"
@@ -32,7 +32,7 @@ def review_failure(request: Request, problem: Exception) -> Response:
     return message(request, "dashboard.error.no_round", 404)
 
 
-def router(round_service: RoundService, insights: Insights) -> APIRouter:
+def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
     api = APIRouter(prefix=f"{PREFIX}/rounds")
 
     def decide(request: Request, round_id: int, action: Callable[[], object]) -> Response:
@@ -46,7 +46,7 @@ def router(round_service: RoundService, insights: Insights) -> APIRouter:
 
     @api.get("", response_class=HTMLResponse)
     def round_list(request: Request, _: Coordinator) -> Response:
-        return page(request, "rounds.html", rounds=insights.recent_rounds())
+        return page(request, "rounds.html", rounds=views.recent_rounds())
 
     @api.post("")
     def propose(request: Request, who: Coordinator, _: Csrf) -> Response:
@@ -65,7 +65,7 @@ def router(round_service: RoundService, insights: Insights) -> APIRouter:
         request: Request, round_id: Id, _: Coordinator, language: DashboardLanguage
     ) -> Response:
         try:
-            view = insights.round(round_id, language=language)
+            view = views.round(round_id, language=language)
         except UnknownRound:
             return message(request, "dashboard.error.no_round", 404)
         return page(request, "round.html", round=view)
@@ -115,7 +115,7 @@ def router(round_service: RoundService, insights: Insights) -> APIRouter:
             options = round_service.alternatives(round_id, position=position, member=member)
         except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
             return review_failure(request, problem)
-        shown = insights.alternatives(round_id, member=member, options=options, language=language)
+        shown = views.alternatives(round_id, member=member, options=options, language=language)
         group = next((g for g in shown.round["groups"] if g["position"] == position), None)
         if group is None:
             return review_failure(request, UnknownRound(f"{round_id}/{position}"))

@@ -36,7 +36,7 @@ class AlternativesView:
     names: dict[int, str]
 
 
-class Insights:
+class CoordinatorViews:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
