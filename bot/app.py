@@ -24,6 +24,7 @@ from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender, Sender
+from bot.services.housekeeping import Housekeeping
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
@@ -50,6 +51,10 @@ class Maatjes:
     teams: Any = None  # bot.adapters.teams.Teams when MAATJES_TEAMS_APP_ID and secret are set
     slack: SlackAdapter | None = None
     privacy: PrivacyService | None = None
+
+    @property
+    def housekeeping(self) -> Housekeeping:
+        return Housekeeping(self.engine)
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:

@@ -1,4 +1,5 @@
-"""What runs on the clock: check-ins, outbox delivery and scheduled match rounds.
+"""What runs on the clock: check-ins, outbox delivery, scheduled match rounds, retention and
+housekeeping.
 
 APScheduler only triggers; the truth is in the database (the outbox's claims, the round's unique
 schedule slot), so several instances may run this side by side without doing anything twice.
@@ -7,86 +8,120 @@ schedule slot), so several instances may run this side by side without doing any
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from storage import events
-from storage.db import session_scope
-from storage.types import utcnow
+from bot.services.checkins import CheckInService
+from bot.services.delivery import Delivery
+from bot.services.housekeeping import EVENT_MEMORY, Housekeeping
+from bot.services.privacy import PrivacyService
+from bot.services.rounds import RoundService
+from bot.settings import Settings
 
-if TYPE_CHECKING:
-    from bot.app import Maatjes
+__all__ = ["EVENT_MEMORY", "JobServices", "forget_old_events", "start"]
 
 log = logging.getLogger(__name__)
 
-#: How long inbound Slack event and Teams activity ids are remembered to drop retries: both
-#: platforms retry within minutes, so a week is ample and keeps the table small.
-EVENT_MEMORY = timedelta(days=7)
+
+class JobServices(Protocol):
+    """The services the jobs run over; the composition root hands over its own."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def checkins(self) -> CheckInService: ...
+    @property
+    def delivery(self) -> Delivery: ...
+    @property
+    def rounds(self) -> RoundService: ...
+    @property
+    def privacy(self) -> PrivacyService | None: ...
+    @property
+    def housekeeping(self) -> Housekeeping: ...
 
 
-def forget_old_events(maatjes: Maatjes) -> int:
-    with session_scope(maatjes.engine) as session:
-        return events.forget_before(session, before=utcnow() - EVENT_MEMORY)
+@dataclass(frozen=True)
+class Done:
+    """What a job did, worth a log line (a job that did nothing returns None: no line)."""
+
+    message: str
+    fields: Mapping[str, Any]
 
 
-def start(maatjes: Maatjes) -> BackgroundScheduler:
-    settings = maatjes.settings
+def _run(failure: str, job: Callable[[], Done | None]) -> None:
+    """Run one job: a failure is logged once (the next run tries again), its outcome if any."""
+    try:
+        done = job()
+    except Exception:
+        log.exception(failure)
+        return
+    if done is not None:
+        log.info(done.message, extra=dict(done.fields))
+
+
+def plan_checkins(services: JobServices) -> Done | None:
+    planned = services.checkins.run_due()
+    if planned.sent or planned.reminders or planned.roundups or planned.missed:
+        return Done("check-ins", planned.as_dict())
+    return None
+
+
+def deliver_outbox(services: JobServices) -> Done | None:
+    report = services.delivery.deliver_due()
+    return Done("delivered", report.as_dict()) if report.delivered or report.failed else None
+
+
+def propose_round(services: JobServices) -> Done | None:
+    round_id = services.rounds.propose_scheduled()
+    if round_id is None:
+        return None
+    return Done("round proposed", {"round_id": round_id, "origin": "schedule"})
+
+
+def run_retention(services: JobServices) -> Done | None:
+    if services.privacy is None:
+        return None
+    report = services.privacy.run_retention()
+    return Done("retention", report.as_dict()) if report.warned or report.erased else None
+
+
+def forget_old_events(services: JobServices) -> int:
+    return services.housekeeping.forget_old_events()
+
+
+def housekeeping(services: JobServices) -> Done | None:
+    removed = forget_old_events(services)
+    return Done("old platform event ids forgotten", {"removed": removed}) if removed else None
+
+
+def start(services: JobServices) -> BackgroundScheduler:
+    settings = services.settings
     scheduler = BackgroundScheduler(
         timezone="Europe/Amsterdam",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
 
-    def deliver() -> None:
-        if settings.checkins:
-            try:
-                planned = maatjes.checkins.run_due()
-            except Exception:
-                log.exception("scheduled check-ins failed")
-            else:
-                if planned.sent or planned.reminders or planned.roundups or planned.missed:
-                    log.info("check-ins", extra=planned.as_dict())
-        try:
-            report = maatjes.delivery.deliver_due()
-        except Exception:
-            log.exception("scheduled delivery failed")
-            return
-        if report.delivered or report.failed:
-            log.info("delivered", extra=report.as_dict())
+    def job(failure: str, work: Callable[[JobServices], Done | None]) -> Callable[[], None]:
+        return partial(_run, failure, partial(work, services))
 
-    def propose_round() -> None:
-        try:
-            round_id = maatjes.rounds.propose_scheduled()
-        except Exception:
-            log.exception("scheduled round failed")
-            return
-        if round_id is not None:
-            log.info("round proposed", extra={"round_id": round_id, "origin": "schedule"})
+    check_in, deliver = (
+        job("scheduled check-ins failed", plan_checkins),
+        job("scheduled delivery failed", deliver_outbox),
+    )
 
-    def retention() -> None:
-        if maatjes.privacy is None:
-            return
-        try:
-            report = maatjes.privacy.run_retention()
-        except Exception:
-            log.exception("scheduled retention failed")
-            return
-        if report.warned or report.erased:
-            log.info("retention", extra=report.as_dict())
-
-    def housekeeping() -> None:
-        try:
-            removed = forget_old_events(maatjes)
-        except Exception:
-            log.exception("housekeeping failed")
-            return
-        if removed:
-            log.info("old platform event ids forgotten", extra={"removed": removed})
+    def check_in_and_deliver() -> None:
+        if settings.checkins:  # first, so what the check-ins plan goes out in this same run
+            check_in()
+        deliver()
 
     # The first run is at start: whatever fell due while the bot was down goes out once.
     scheduler.add_job(
-        deliver,
+        check_in_and_deliver,
         "interval",
         seconds=settings.delivery_interval_seconds,
         id="deliver",
@@ -95,11 +130,24 @@ def start(maatjes: Maatjes) -> BackgroundScheduler:
     if settings.scheduled_rounds:
         # On working days at 09:00 the slot is checked; the first check in a period proposes.
         scheduler.add_job(
-            propose_round, "cron", day_of_week="mon-fri", hour=9, minute=0, id="rounds"
+            job("scheduled round failed", propose_round),
+            "cron",
+            day_of_week="mon-fri",
+            hour=9,
+            minute=0,
+            id="rounds",
         )
     if settings.retention:
         # Daily, at night: warn who has been inactive too long, erase who was warned long ago.
-        scheduler.add_job(retention, "cron", hour=3, minute=30, id="retention")
-    scheduler.add_job(housekeeping, "cron", hour=3, minute=15, id="housekeeping")
+        scheduler.add_job(
+            job("scheduled retention failed", run_retention),
+            "cron",
+            hour=3,
+            minute=30,
+            id="retention",
+        )
+    scheduler.add_job(
+        job("housekeeping failed", housekeeping), "cron", hour=3, minute=15, id="housekeeping"
+    )
     scheduler.start()
     return scheduler

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.cli.bench import bench_checkins
+from bot.cli.benchmarks import bench_checkins
 from tests.cli.test_cli import maatjes
 
 

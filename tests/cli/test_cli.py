@@ -135,3 +135,63 @@ def test_bad_settings_and_unreachable_databases_get_one_clear_line(tmp_path: Pat
     assert result.returncode == 2
     assert "database cannot be reached" in result.stderr
     assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+# The SDKs, the platforms' adapters and the server (a platform's own store may be read).
+PLATFORM_MODULES = (
+    "slack_bolt",
+    "slack_sdk",
+    "microsoft_agents",
+    "bot.platforms.slack.adapter",
+    "bot.platforms.slack.setup",
+    "bot.platforms.teams.adapter",
+    "bot.app",
+    "fastapi",
+)
+
+PROPOSE_AND_APPROVE = f"""
+import json, sys
+from bot.cli import main
+
+codes = []
+for args in (["round", "propose", "--json", "--kind", "pairs"], ["round", "approve", "1"]):
+    sys.argv = ["maatjes", *args]
+    try:
+        main()
+    except SystemExit as done:
+        codes.append(done.code)
+    else:
+        codes.append(0)
+loaded = sorted(m for m in sys.modules if m.startswith({PLATFORM_MODULES!r}))
+print(json.dumps({{"codes": codes, "loaded": loaded}}), file=sys.stderr)
+"""
+
+
+def test_reviewing_a_round_builds_no_platform(tmp_path: Path) -> None:
+    """Slack and Teams are set up, at a host nobody answers: proposing and approving a round from
+    the command line loads neither of them (nor the server), so it cannot wait on them."""
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+    env = {
+        **os.environ,
+        "MAATJES_DATA_DIR": str(data),
+        "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "MAATJES_TEAMS_APP_ID": "6d1f7c2a-5b1e-4c3d-9f00-0000000b0701",
+        "MAATJES_TEAMS_APP_SECRET": "test-only-secret",
+        "MAATJES_TEAMS_TENANT_ID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROPOSE_AND_APPROVE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report["codes"] == [0, 0], result.stderr
+    assert json.loads(result.stdout.split("approved groups")[0])["status"] == "proposed"
+    assert "approved groups: 1" in result.stdout
+    assert report["loaded"] == []

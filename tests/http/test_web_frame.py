@@ -184,7 +184,7 @@ def _refusals(client: TestClient, action: str) -> int:
 def test_an_admin_form_checks_the_sign_in_then_the_form_then_the_role(
     dashboard: TestClient,
 ) -> None:
-    from tests.test_dashboard import _csrf, login
+    from tests.http.test_dashboard import _csrf, login
 
     form = {"csrf": "wrong", "person": "1"}
     anonymous = dashboard.post("/dashboard/privacy/export", data=form, follow_redirects=False)
@@ -206,7 +206,7 @@ def test_without_the_privacy_service_the_privacy_page_says_so(tmp_path: Path) ->
 
     from bot.app import build, create_app
     from bot.services.accounts import Accounts
-    from tests.test_dashboard import login
+    from tests.http.test_dashboard import login
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path / "data", admins="local:root", scheduler=False
