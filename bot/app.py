@@ -1,5 +1,5 @@
-"""Composition root: settings → database → services → one ASGI app (web chat, health, later the
-Slack and Teams endpoints and the coordinator dashboard)."""
+"""Composition root: settings → database → services → platforms → one ASGI app (web chat, health,
+the Slack and Teams endpoints and the coordinator dashboard)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -17,13 +17,13 @@ from bot.core.intake import CoreConfig, Intake
 from bot.http import dashboard
 from bot.http import privacy as privacy_routes
 from bot.http.main import create_web_app
-from bot.platforms.slack import setup as slack_setup
-from bot.platforms.slack.adapter import SlackAdapter
-from bot.platforms.web import chat as web
+from bot.platforms import slack, teams, web
+from bot.platforms.base import Deps, Platform
 from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
-from bot.services.delivery import Delivery, InboxSender, Sender
+from bot.services.delivery import Delivery, PostponedReplies, Sender
+from bot.services.group_conversations import GroupConversations
 from bot.services.housekeeping import Housekeeping
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
@@ -34,6 +34,11 @@ from storage.db import is_reachable, make_engine, migrate
 from storage.files import private_directory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Every platform's build, in the order their endpoints are mounted; each returns None when its
+#: platform is not configured (the web chat is always on).
+PLATFORMS = (web.build, teams.build, slack.build)
 
 SLACK_MAX_BODY = 1_000_000
 
@@ -48,13 +53,20 @@ class Maatjes:
     rounds: RoundService
     delivery: Delivery
     checkins: CheckInService
-    teams: Any = None  # bot.adapters.teams.Teams when MAATJES_TEAMS_APP_ID and secret are set
-    slack: SlackAdapter | None = None
+    platforms: tuple[Platform, ...] = ()
     privacy: PrivacyService | None = None
 
     @property
     def housekeeping(self) -> Housekeeping:
         return Housekeeping(self.engine)
+
+    def adapter(self, kind: type[T]) -> T | None:
+        """The configured platform whose own object is a ``kind`` (Slack's adapter for Socket
+        Mode, Teams' for tests), else None."""
+        for platform in self.platforms:
+            if isinstance(platform.adapter, kind):
+                return platform.adapter
+        return None
 
 
 def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
@@ -73,7 +85,12 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
     )
     privacy = PrivacyService(engine, settings)
     proposer = _proposer(settings)
-    rounds = RoundService(engine, settings, proposer=proposer)
+    # Rounds are made before the platforms (whose chats need them): the platforms' group
+    # conversations are filled in below, before anything can approve a round.
+    group_conversations: dict[str, GroupConversations] = {}
+    rounds = RoundService(
+        engine, settings, proposer=proposer, group_conversations=group_conversations
+    )
     embed = getattr(proposer, "embed_person", None)
     conversations = ConversationService(
         engine,
@@ -84,17 +101,22 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         privacy=privacy,
         limiter=TurnLimiter(settings.rate_limit) if settings.rate_limit else None,
     )
-    inbox = InboxSender(engine)
-    senders: dict[str, Sender] = {"local": inbox, "demo": inbox}
-    teams = _teams(settings, engine, conversations)
-    if teams is not None:
-        from bot.platforms.teams.store import TeamsDirectory, TeamsSender
-
-        senders["teams"] = TeamsSender(TeamsDirectory(engine), teams.push)
-    slack = slack_setup.configure(settings, engine, conversations, intake)
-    if slack is not None:
-        senders["slack"] = slack_setup.SlackSender(slack)
-    delivery = Delivery(engine, senders)
+    deps = Deps(
+        engine=engine,
+        conversations=conversations,
+        intake=intake,
+        threads=GroupThreads(engine, link=settings.person_link, limiter=conversations.limiter),
+        replies=PostponedReplies(engine),
+    )
+    platforms = tuple(p for p in (make(settings, deps) for make in PLATFORMS) if p is not None)
+    senders: dict[str, Sender] = {}
+    for platform in platforms:
+        for name in platform.names:
+            if platform.sender is not None:
+                senders[name] = platform.sender
+            if platform.conversations is not None:
+                group_conversations[name] = platform.conversations
+    delivery = Delivery(engine, senders, group_conversations=group_conversations)
     return Maatjes(
         settings=settings,
         engine=engine,
@@ -102,29 +124,9 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         rounds=rounds,
         delivery=delivery,
         checkins=CheckInService(engine, settings),
-        teams=teams,
-        slack=slack,
+        platforms=platforms,
         privacy=privacy,
     )
-
-
-def _teams(settings: Settings, engine: Engine, conversations: ConversationService) -> Any:
-    """The Teams adapter (Microsoft 365 Agents SDK), when its app id and secret are set."""
-    if not settings.teams_enabled:
-        return None
-    from bot.platforms.teams.adapter import Teams, TeamsConfig
-    from bot.platforms.teams.store import TeamsDirectory
-    from bot.services.delivery import PostponedReplies
-
-    assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
-    config = TeamsConfig(
-        app_id=settings.teams_app_id,
-        app_secret=settings.teams_app_secret.get_secret_value(),
-        tenant_id=settings.teams_tenant_id,
-        allowed_tenants=settings.teams_allowed_tenants,
-        authority=settings.teams_authority or None,
-    )
-    return Teams(config, conversations, TeamsDirectory(engine), replies=PostponedReplies(engine))
 
 
 def _proposer(settings: Settings) -> Proposer | None:
@@ -161,24 +163,9 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
     )
     app.state.maatjes = maatjes
 
-    threads = GroupThreads(
-        maatjes.engine, link=settings.person_link, limiter=maatjes.conversations.limiter
-    )
-    if settings.name_signin_exposed:
-        log.warning(
-            "name-only web sign-in is reachable beyond this machine (MAATJES_HOST=%s, "
-            "MAATJES_PUBLIC_URL=%s): anyone who reaches the page can sign in as anyone else; "
-            "a trial only. Set MAATJES_WEB_SIGNIN=off to switch it off",
-            settings.host,
-            settings.public_url or "",
-        )
-    web.mount(
-        app,
-        maatjes.conversations,
-        threads,
-        signin=settings.web_signin,
-        exposed=settings.name_signin_exposed,
-    )
+    for platform in maatjes.platforms:
+        if platform.mount is not None:
+            platform.mount(app)
     dashboard.mount(
         app,
         Accounts(
@@ -194,8 +181,4 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))
-    if maatjes.teams is not None:
-        maatjes.teams.mount(app)  # POST /api/messages
-    if maatjes.slack is not None:
-        slack_setup.mount(app, maatjes.slack)
     return app

@@ -85,7 +85,7 @@ class HttpSender:
         self.url = url
         self.current_id = 0
 
-    def send(self, person: Any, messages: Any) -> None:
+    def send(self, person: Any, messages: Any, *, link: Any = None) -> None:
         from bot.core.ports import RetryLater
 
         request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 fake

@@ -45,9 +45,11 @@ def run(
     handler = None
     if socket_mode:
         from bot.platforms.slack import setup as slack_setup
+        from bot.platforms.slack.adapter import SlackAdapter
 
         assert settings.slack_app_token is not None
-        adapter = application.state.maatjes.slack
+        adapter = application.state.maatjes.adapter(SlackAdapter)
+        assert adapter is not None  # settings.slack_mode is set
         handler = slack_setup.socket_mode(adapter, settings.slack_app_token.get_secret_value())
         typer.echo("Slack: connected over Socket Mode", err=True)
     typer.echo(

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from bot.core.messages import Account, Outbound, to_dict
 from bot.core.ports import DeliveryRefused, RetryLater
+from bot.services.group_conversations import GROUP_NOTICES, GroupConversations, GroupLink
 from storage import inbox, outbox, people
 from storage.db import session_scope
 from storage.models import Person
@@ -36,7 +37,12 @@ BACKOFF_CAP = timedelta(hours=2)
 
 
 class Sender(Protocol):
-    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None: ...
+    def send(
+        self, person: Person, messages: Sequence[dict[str, Any]], *, link: GroupLink | None = None
+    ) -> None:
+        """Send the messages; with ``link``, they tell about the group's conversation on this
+        platform, which the sender links (only platforms whose GroupConversations open one)."""
+        ...
 
 
 class InboxSender:
@@ -45,7 +51,9 @@ class InboxSender:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None:
+    def send(
+        self, person: Person, messages: Sequence[dict[str, Any]], *, link: GroupLink | None = None
+    ) -> None:
         assert person.id is not None
         with session_scope(self.engine) as session:
             inbox.deliver(session, person_id=person.id, messages=messages)
@@ -132,11 +140,13 @@ class Delivery:
         engine: Engine,
         senders: Mapping[str, Sender],
         *,
+        group_conversations: Mapping[str, GroupConversations] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.engine = engine
-        self.senders = senders
+        self.senders = senders  # by person.platform, as are the group conversations
+        self.group_conversations = group_conversations if group_conversations is not None else {}
         self.clock = clock
         self.max_attempts = max_attempts
 
@@ -167,13 +177,12 @@ class Delivery:
             sender = self.senders.get(person.platform)
             if sender is None:
                 raise DeliveryRefused(f"no sender for platform {person.platform}")
-            # A sender that needs more than the messages (Slack opens a group conversation for
-            # an introduction) implements send_payload(person, kind, payload).
-            send_payload = getattr(sender, "send_payload", None)
-            if send_payload is not None:
-                send_payload(person, message.kind, message.payload)
+            messages = message.payload.get("messages", [])
+            link = self._group_link(person, message.kind, message.payload)
+            if link is None:
+                sender.send(person, messages)
             else:
-                sender.send(person, message.payload.get("messages", []))
+                sender.send(person, messages, link=link)
         except RetryLater as problem:
             error, retry_after = str(problem) or "retry", problem.after
         except DeliveryRefused as problem:
@@ -199,3 +208,13 @@ class Delivery:
             log.error("delivery failed", extra={"outbox_id": message.id, "kind": message.kind})
         else:
             report.retried += 1
+
+    def _group_link(self, person: Person, kind: str, payload: dict[str, Any]) -> GroupLink | None:
+        """For a notice about a group: its conversation on the person's platform, opened or
+        brought up to date now, at delivery, so a retry or another worker makes nothing twice."""
+        group_id = payload.get("group_id")
+        platform = self.group_conversations.get(person.platform)
+        if platform is None or kind not in GROUP_NOTICES or not isinstance(group_id, int):
+            return None
+        conversation = platform.open(person, group_id)
+        return None if conversation is None else GroupLink(kind, conversation)

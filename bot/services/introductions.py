@@ -8,8 +8,7 @@ from typing import Any
 
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
-from bot.core.messages import Card, CardField, Choice, Question, Text
-from bot.platforms.teams.store import group_chat_link
+from bot.core.messages import Card, CardField, Choice, Outbound, Question, Text
 from storage.models import MatchGroup, Person
 
 
@@ -19,13 +18,12 @@ def introduction(
     members: Sequence[Person],
     names: dict[int, str],
     *,
-    teams_upns: dict[int, str] | None = None,
     explanation: dict[str, Any] | None = None,
-    person_link: Callable[[str], str],
+    extras: Sequence[Outbound] = (),
 ) -> list[Any]:
     """The introduction to ``group`` (for a newcomer to a club, with the ``explanation`` of the
-    proposal that brought them in); ``person_link`` makes a link to one of our pages absolute
-    (Settings.person_link)."""
+    proposal that brought them in), ending with what the person's platform adds (``extras``:
+    where the group talks there, see bot.services.group_conversations)."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     fields = member_fields(others, t)
@@ -37,19 +35,7 @@ def introduction(
         messages.append(Text(t("intro.trio_note")))
     why = render_explanation(group.explanation if explanation is None else explanation, names, t)
     messages += [Text(t("intro.why", explanation=why)), Text(t("intro.first_question"))]
-    if person.platform == "local":  # the web chat's group conversation
-        messages.append(Text(t("intro.thread", url=person_link(f"/groups/{group.id}"))))
-    if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
-        link = group_chat_link(
-            ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")
-        )
-        if link is not None:
-            messages.append(
-                Card(
-                    title=t("intro.teams.chat_title"),
-                    choices=(Choice(link, t("intro.teams.open_chat")),),
-                )
-            )
+    messages += extras
     return messages
 
 

@@ -7,7 +7,7 @@ and the outbox only gets an introduction when a coordinator approved that group.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -19,7 +19,6 @@ from sqlmodel import Session, col
 from bot.core.i18n import translator
 from bot.core.intake import MATCHING
 from bot.core.messages import Text, to_dict
-from bot.platforms.teams.store import principal_names as teams_principal_names
 from bot.services.access import Access
 from bot.services.accounts import Accounts
 from bot.services.alternatives import Alternative, Assessment, alternatives_of
@@ -30,6 +29,7 @@ from bot.services.errors import (
     RoundClosed,
     UnknownRound,
 )
+from bot.services.group_conversations import GroupConversations
 from bot.services.introductions import club_joined, follow_up, introduction
 from bot.settings import Settings
 from storage import audit, checkins, consents, outbox, rounds
@@ -62,12 +62,15 @@ class RoundService:
         settings: Settings,
         *,
         proposer: Proposer | None = None,
+        group_conversations: Mapping[str, GroupConversations] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.access = Access.from_settings(settings, granted=Accounts(engine).granted_role)
         self.proposer = proposer
+        # by person.platform: what each platform adds to an introduction
+        self.group_conversations = group_conversations if group_conversations is not None else {}
         self.clock = clock
 
     # --- permissions ---------------------------------------------------------------------------
@@ -458,7 +461,6 @@ class RoundService:
             if p is not None and (p.id in consenting or p.id in joined)
         ]
         names = {p.id: p.name or "?" for p in people if p.id is not None}
-        upns = teams_principal_names(session, people)
         newcomers = [p for p in people if p.id in joined]
         for person in people:
             assert person.id is not None
@@ -475,7 +477,7 @@ class RoundService:
                 )
                 continue
             self._welcome(
-                session, club, person, people, names, upns, now=now, explanation=group.explanation
+                session, club, person, people, names, now=now, explanation=group.explanation
             )
         audit.record(
             session,
@@ -540,7 +542,6 @@ class RoundService:
         person: Person,
         people: Sequence[Person],
         names: dict[int, str],
-        upns: dict[int, str],
         *,
         now: datetime,
         explanation: dict[str, Any] | None = None,
@@ -548,14 +549,16 @@ class RoundService:
         """One member's introduction to ``group`` and, ``follow_up_days`` later, the question
         whether they met (the same for a new group and for a newcomer to a running club)."""
         assert person.id is not None
+        platform = self.group_conversations.get(person.platform)
+        extras = (
+            platform.introduction_extras(
+                session, group, person, people, translator(person.language)
+            )
+            if platform is not None
+            else []
+        )
         messages = introduction(
-            group,
-            person,
-            people,
-            names,
-            teams_upns=upns,
-            explanation=explanation,
-            person_link=self.settings.person_link,
+            group, person, people, names, explanation=explanation, extras=extras
         )
         outbox.enqueue(
             session,
@@ -581,9 +584,8 @@ class RoundService:
         member_ids = rounds.members_of(session, group_ids=[group.id])[group.id]
         people = [p for p in (session.get(Person, pid) for pid in member_ids) if p is not None]
         names = {p.id: p.name or "?" for p in people if p.id is not None}
-        upns = teams_principal_names(session, people)
         for person in people:
-            self._welcome(session, group, person, people, names, upns, now=now)
+            self._welcome(session, group, person, people, names, now=now)
         group.status = "introduced"
         group.introduced_at = now
         session.add(group)

@@ -1,0 +1,25 @@
+"""Slack as a platform (Bolt for Python): ``build`` wires it when a signing secret and a bot token
+or the OAuth settings are set. Bolt is imported only then, so importing the store loads none of
+it."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.platforms.base import Deps, Platform
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build(settings: Settings, deps: Deps) -> Platform | None:
+    if settings.slack_mode is None:
+        if settings.slack_signing_secret is not None or settings.slack_bot_token is not None:
+            log.warning(
+                "slack is not started: it needs SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN "
+                "or SLACK_CLIENT_ID with SLACK_CLIENT_SECRET"
+            )
+        return None
+    from bot.platforms.slack.setup import platform
+
+    return platform(settings, deps)

@@ -1,7 +1,5 @@
-"""Slack in the composition root: build the adapter from settings, mount its HTTP endpoints on
-the FastAPI app, deliver outbox messages through it, or connect over Socket Mode.
-
-Kept apart from ``bot.app`` so the composition root only calls three functions."""
+"""Slack wired from settings (called by ``bot.platforms.slack.build``): the adapter, its HTTP
+endpoints on the FastAPI app, its outbox sender and group conversations, and Socket Mode."""
 
 from __future__ import annotations
 
@@ -15,12 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.intake import Intake
-from bot.core.ports import Conversations
+from bot.platforms.base import Deps, Platform
 from bot.platforms.slack import adapter as slack
+from bot.platforms.slack.conversations import SlackGroupConversations
 from bot.platforms.slack.store import (
     DatabaseInstallationStore,
     SignedStateStore,
@@ -28,7 +25,7 @@ from bot.platforms.slack.store import (
     TokenSeal,
 )
 from bot.services.access import Access
-from bot.services.delivery import PostponedReplies
+from bot.services.group_conversations import GroupLink
 from bot.services.home import Overview
 from bot.settings import Settings
 from storage.models import Person
@@ -36,20 +33,13 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 
-def configure(
-    settings: Settings, engine: Engine, conversations: Conversations, intake: Intake
-) -> slack.SlackAdapter | None:
-    """The Slack adapter when Slack is configured (a signing secret plus a bot token or OAuth)."""
+def platform(settings: Settings, deps: Deps) -> Platform:
+    """Slack as configured (``settings.slack_mode`` is set: a signing secret plus a bot token,
+    or OAuth for several workspaces)."""
     mode = settings.slack_mode
-    if mode is None:
-        if settings.slack_signing_secret is not None or settings.slack_bot_token is not None:
-            log.warning(
-                "slack is not started: it needs SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN "
-                "or SLACK_CLIENT_ID with SLACK_CLIENT_SECRET"
-            )
-        return None
-    assert settings.slack_signing_secret is not None
+    assert mode is not None and settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
+    engine = deps.engine
     installations = state = None
     if mode == "oauth":
         assert settings.slack_client_secret is not None
@@ -75,22 +65,29 @@ def configure(
             else None
         ),
     )
+    directory = SlackDirectory(engine)
     adapter = slack.SlackAdapter(
         config,
-        conversations,
-        SlackDirectory(engine),
+        deps.conversations,
+        directory,
         Overview(
             engine,
-            intake,
+            deps.intake,
             default_language=settings.default_language,
             is_coordinator=Access.from_settings(settings).is_coordinator,
         ),
         installation_store=installations,
         state_store=state,
-        replies=PostponedReplies(engine),
+        replies=deps.replies,
     )
     log.info("slack configured", extra={"mode": mode})
-    return adapter
+    return Platform(
+        names=(slack.PLATFORM,),
+        mount=lambda app: mount(app, adapter),
+        sender=SlackSender(adapter),
+        conversations=SlackGroupConversations(lambda user: adapter.client_for(user)[0], directory),
+        adapter=adapter,
+    )
 
 
 class SlackSender:
@@ -100,11 +97,10 @@ class SlackSender:
     def __init__(self, adapter: slack.SlackAdapter) -> None:
         self.adapter = adapter
 
-    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None:
-        self.send_payload(person, "message", {"messages": list(messages)})
-
-    def send_payload(self, person: Person, kind: str, payload: dict[str, Any]) -> None:
-        self.adapter.deliver(person, kind, payload)
+    def send(
+        self, person: Person, messages: Sequence[dict[str, Any]], *, link: GroupLink | None = None
+    ) -> None:
+        self.adapter.deliver(person, messages, link)
 
 
 def mount(app: FastAPI, adapter: slack.SlackAdapter) -> None:

@@ -1,0 +1,32 @@
+"""Microsoft Teams as a platform (Microsoft 365 Agents SDK): ``build`` wires it when its app id,
+secret and tenant are set. The SDK is imported only then, so importing the store loads none."""
+
+from __future__ import annotations
+
+from bot.platforms.base import Deps, Platform
+from bot.settings import Settings
+
+
+def build(settings: Settings, deps: Deps) -> Platform | None:
+    if not settings.teams_enabled:
+        return None
+    from bot.platforms.teams.adapter import PLATFORM, Teams, TeamsConfig
+    from bot.platforms.teams.store import GroupChatLinks, TeamsDirectory, TeamsSender
+
+    assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
+    config = TeamsConfig(
+        app_id=settings.teams_app_id,
+        app_secret=settings.teams_app_secret.get_secret_value(),
+        tenant_id=settings.teams_tenant_id,
+        allowed_tenants=settings.teams_allowed_tenants,
+        authority=settings.teams_authority or None,
+    )
+    directory = TeamsDirectory(deps.engine)
+    teams = Teams(config, deps.conversations, directory, replies=deps.replies)
+    return Platform(
+        names=(PLATFORM,),
+        mount=teams.mount,  # POST /api/messages
+        sender=TeamsSender(directory, teams.push),
+        conversations=GroupChatLinks(),
+        adapter=teams,
+    )

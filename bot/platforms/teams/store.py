@@ -1,7 +1,9 @@
-"""Teams, on the storage side: conversation references, seen activities, proactive delivery.
+"""Teams, on the storage side: conversation references, seen activities, proactive delivery,
+and the group-chat link in introductions.
 
 The adapter (``bot.platforms.teams.adapter``) talks to Teams; this module keeps what it needs
-between requests and plugs its proactive sends into the outbox (bot.services.delivery).
+between requests, plugs its proactive sends into the outbox (bot.services.delivery), and
+implements the group conversations port (bot.services.group_conversations). It loads no SDK.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from urllib.parse import quote, urlencode
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.i18n import Translate
+from bot.core.messages import Card, Choice, Outbound
 from bot.core.ports import DeliveryRefused, RetryLater
+from bot.services.group_conversations import GroupLink
 from storage import events, teams
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import MatchGroup, Person
 from storage.types import utcnow
 
 PLATFORM = "teams"
@@ -26,10 +31,17 @@ DEEP_LINK = "https://teams.microsoft.com/l/chat/0/0"
 
 
 class PushResult(Protocol):
-    ok: bool
-    retry: bool
-    after: float | None
-    reason: str
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def retry(self) -> bool: ...
+
+    @property
+    def after(self) -> float | None: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 Push = Callable[[dict[str, Any], Sequence[dict[str, Any]], str], PushResult]
@@ -88,7 +100,9 @@ class TeamsSender:
         self.directory = directory
         self.push = push
 
-    def send(self, person: Person, messages: Sequence[dict[str, Any]]) -> None:
+    def send(
+        self, person: Person, messages: Sequence[dict[str, Any]], *, link: GroupLink | None = None
+    ) -> None:
         reference = self.directory.reference_of(person.platform_user_id)
         if reference is None:
             # Teams allows a bot to write only where the person has talked to it (or installed it).
@@ -118,3 +132,31 @@ def principal_names(session: Session, people: Sequence[Person]) -> dict[int, str
     on_teams = {p.platform_user_id: p.id for p in people if p.platform == PLATFORM and p.id}
     found = teams.principal_names(session, user_ids=on_teams)
     return {on_teams[user]: name for user, name in found.items()}
+
+
+class GroupChatLinks:
+    """Teams has no group conversation the bot may open without Graph permissions: a Teams
+    member's introduction ends with a link that opens a group chat with the others on Teams."""
+
+    def introduction_extras(
+        self,
+        session: Session,
+        group: MatchGroup,
+        person: Person,
+        members: Sequence[Person],
+        t: Translate,
+    ) -> list[Outbound]:
+        others = [m for m in members if m.id != person.id]
+        names = principal_names(session, others)
+        link = group_chat_link((names.get(m.id or 0, "") for m in others), t("intro.teams.topic"))
+        if link is None:
+            return []
+        return [
+            Card(
+                title=t("intro.teams.chat_title"),
+                choices=(Choice(link, t("intro.teams.open_chat")),),
+            )
+        ]
+
+    def open(self, person: Person, group_id: int) -> str | None:
+        return None  # the introduction's link opens the chat

@@ -1,0 +1,75 @@
+"""The local web chat as a platform: its pages and JSON API (``chat``), the inbox its people read,
+and the link to a group's thread in their introductions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from bot.core.i18n import Translate
+from bot.core.messages import Outbound, Text
+from bot.platforms.base import Deps, Platform
+from bot.services.delivery import InboxSender
+from bot.settings import Settings
+from storage.models import MatchGroup, Person
+
+log = logging.getLogger(__name__)
+
+#: web chat (and terminal) accounts; demo people have no sign-in, only an inbox
+LOCAL = "local"
+DEMO = "demo"
+
+
+class GroupThreadLinks:
+    """The web chat's groups talk in a thread on our site: the introduction links it."""
+
+    def __init__(self, person_link: Callable[[str], str]) -> None:
+        self.person_link = person_link  # Settings.person_link: absolute, as for Slack and Teams
+
+    def introduction_extras(
+        self,
+        session: Session,
+        group: MatchGroup,
+        person: Person,
+        members: Sequence[Person],
+        t: Translate,
+    ) -> list[Outbound]:
+        if person.platform != LOCAL:  # a demo person cannot sign in to read the thread
+            return []
+        return [Text(t("intro.thread", url=self.person_link(f"/groups/{group.id}")))]
+
+    def open(self, person: Person, group_id: int) -> str | None:
+        return None  # the thread exists with the group
+
+
+def build(settings: Settings, deps: Deps) -> Platform:
+    """Always on: the chat that works without any platform configured."""
+
+    def mount(app: FastAPI) -> None:
+        from bot.platforms.web import chat
+
+        if settings.name_signin_exposed:
+            log.warning(
+                "name-only web sign-in is reachable beyond this machine (MAATJES_HOST=%s, "
+                "MAATJES_PUBLIC_URL=%s): anyone who reaches the page can sign in as anyone "
+                "else; a trial only. Set MAATJES_WEB_SIGNIN=off to switch it off",
+                settings.host,
+                settings.public_url or "",
+            )
+        chat.mount(
+            app,
+            deps.conversations,
+            deps.threads,
+            signin=settings.web_signin,
+            exposed=settings.name_signin_exposed,
+        )
+
+    return Platform(
+        names=(LOCAL, DEMO),
+        mount=mount,
+        sender=InboxSender(deps.engine),
+        conversations=GroupThreadLinks(settings.person_link),
+    )

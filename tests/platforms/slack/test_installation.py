@@ -115,9 +115,10 @@ def test_oauth_installs_into_our_database_and_uses_that_workspace_token(
 
 def test_socket_mode_receives_events_and_acknowledges_them(tmp_path: Path, fake: FakeSlack) -> None:
     from bot.platforms.slack import setup as slack_setup
+    from bot.platforms.slack.adapter import SlackAdapter
 
     app = create_app(slack_settings(tmp_path, fake))
-    adapter = app.state.maatjes.slack
+    adapter = app.state.maatjes.adapter(SlackAdapter)
     handler = slack_setup.socket_mode(adapter, "xapp-1-test")
     try:
         deadline = time.monotonic() + 10

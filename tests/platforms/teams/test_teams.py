@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.platforms.teams import cards
+from bot.platforms.teams.adapter import Teams
 from bot.platforms.teams.store import TeamsDirectory, group_chat_link
 from bot.services.access import CLI_ACTOR
 from bot.services.checkins import CheckInService
@@ -374,7 +375,7 @@ def test_the_sdk_default_error_text_never_reaches_a_person(world: World) -> None
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    world.maatjes.teams.bot.references.needs_principal_name = broken
+    world.maatjes.adapter(Teams).bot.references.needs_principal_name = broken
     calls = world.turn("aad-eva", text="hallo")
     said = texts_of(calls)
     assert "secret internals" not in said and "Exception" not in said

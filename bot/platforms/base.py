@@ -1,0 +1,47 @@
+"""What every platform gives the composition root, and what it may use from the rest of Maatjes.
+
+Each platform folder exposes ``build(settings, deps) -> Platform | None`` (None when it is not
+configured); ``bot.app`` collects them in one loop. Adding a platform means adding a folder with
+such a ``build`` and listing it in ``bot.app``. This module imports no platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from bot.core.intake import Intake
+from bot.core.ports import Conversations, Replies, Threads
+from bot.services.delivery import Sender
+from bot.services.group_conversations import GroupConversations
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What a platform may use: the services it talks to, never another platform."""
+
+    engine: Engine  # for the platform's own store
+    conversations: Conversations  # every turn goes here
+    intake: Intake  # the dialogues, for pages that show a profile (Slack's App Home)
+    threads: Threads  # the web chat's group threads
+    replies: Replies  # the outbox, for a live reply a platform cannot take now
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One configured platform, as the composition root wires it."""
+
+    #: the ``person.platform`` values it serves: its sender and conversations are theirs
+    names: tuple[str, ...]
+    #: its HTTP endpoints on the one ASGI app
+    mount: Callable[[FastAPI], None] | None = None
+    #: delivers outbox messages to its people
+    sender: Sender | None = None
+    #: where its groups talk (see bot.services.group_conversations)
+    conversations: GroupConversations | None = None
+    #: the platform's own object, for entry points that drive it directly (Slack's Socket
+    #: Mode) and for tests; found by type with ``Maatjes.adapter``
+    adapter: object | None = None
