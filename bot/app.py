@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import dashboard, privacy_routes, scheduler, slack_setup
 from bot.adapters import web
 from bot.adapters.slack import SlackAdapter
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.core.i18n import normalise_language, translator
-from bot.core.intake import CoreConfig, Intake
 from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService

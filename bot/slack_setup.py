@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.adapters import slack
-from bot.core.intake import Intake
+from bot.core.dialogue import Intake
 from bot.core.ports import Conversations
 from bot.services.delivery import PostponedReplies
 from bot.services.home import Overview

@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from bot import csrf
 from bot.core.i18n import normalise_language, translator
-from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
+from bot.core.profile import clean_text
 from bot.settings import WebSignIn
 
 PLATFORM = "local"
