@@ -150,9 +150,9 @@ def test_decode_never_raises_on_any_text(value: str) -> None:
 
 
 #: Text made of the pieces real values are made of: it reaches deep into every parser.
-WORDS = ("approve", "approve_all", "reject", "swap", "rearrange", "block", "answer", "skip")
-WORDS += ("met", "not_yet", "phase", "ongemak", "matching", "sharing", "on", "off", "export")
-NUMBERS = ("0", "1", "007", "-1", "", " ", "١", "²", "9" * 18, "9" * 19)
+WORDS = ["approve", "approve_all", "reject", "swap", "rearrange", "block", "answer", "skip"]
+WORDS += ["met", "not_yet", "phase", "ongemak", "matching", "sharing", "on", "off", "export"]
+NUMBERS = ["0", "1", "007", "-1", "", " ", "١", "²", "9" * 18, "9" * 19]
 pieces = st.sampled_from([*FAMILIES, *WORDS, "forget", *NUMBERS])
 
 

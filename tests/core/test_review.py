@@ -3,6 +3,8 @@ caller to carry out; a rejection first asks why."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.core.actions import (
     ReviewApprove,
     ReviewApproveAll,
@@ -82,14 +84,12 @@ def test_a_damaged_review_button_is_refused() -> None:
 
 
 def test_the_review_cards_carry_buttons_that_decode_to_their_decisions() -> None:
-    person = {"name": "Anna", "organisation": "Ede", "group": "regionaal", "region": None}
-    person |= {"themes": ["bouw"], "phase": None, "id": 31}
-    group = {"status": "proposed", "people": [person], "score": 0.5, "score_vs_round": 0.1}
-    view = {"id": 7, "mean_score": 0.4, "groups": []}
-    view["groups"] = [
-        group | {"position": 1, "kind": "pair", "explanation": "Samen bouw."},
-        group | {"position": 2, "kind": "pair", "explanation": "Ook bouw."},
-    ]
+    person: dict[str, Any] = {"id": 31, "name": "Anna", "organisation": "Ede", "phase": None}
+    person |= {"group": "regionaal", "region": None, "themes": ["bouw"]}
+    group: dict[str, Any] = {"status": "proposed", "people": [person], "kind": "pair"}
+    group |= {"score": 0.5, "score_vs_round": 0.1, "explanation": "Samen bouw."}
+    groups = [group | {"position": 1}, group | {"position": 2}]
+    view: dict[str, Any] = {"id": 7, "mean_score": 0.4, "groups": groups}
     cards = [m for m in review_messages(view, translator("nl")) if isinstance(m, Card)]
     pressed = [decode(c.value) for card in cards for c in card.choices]
     assert pressed == [
