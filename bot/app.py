@@ -16,12 +16,15 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import dashboard, privacy_routes, scheduler, slack_setup
-from bot.adapters import web
-from bot.adapters.slack import SlackAdapter
+from bot import jobs
 from bot.core.conversation import CoreConfig
 from bot.core.dialogue import Intake
 from bot.core.i18n import normalise_language, translator
+from bot.http import dashboard
+from bot.http import privacy as privacy_routes
+from bot.platforms.slack import setup as slack_setup
+from bot.platforms.slack.adapter import SlackAdapter
+from bot.platforms.web import chat as web
 from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
@@ -95,7 +98,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
     senders: dict[str, Sender] = {"local": inbox, "demo": inbox}
     teams = _teams(settings, engine, conversations)
     if teams is not None:
-        from bot.services.teams import TeamsDirectory, TeamsSender
+        from bot.platforms.teams.store import TeamsDirectory, TeamsSender
 
         senders["teams"] = TeamsSender(TeamsDirectory(engine), teams.push)
     slack = slack_setup.configure(settings, engine, conversations, intake)
@@ -119,9 +122,9 @@ def _teams(settings: Settings, engine: Engine, conversations: ConversationServic
     """The Teams adapter (Microsoft 365 Agents SDK), when its app id and secret are set."""
     if not settings.teams_enabled:
         return None
-    from bot.adapters.teams import Teams, TeamsConfig
+    from bot.platforms.teams.adapter import Teams, TeamsConfig
+    from bot.platforms.teams.store import TeamsDirectory
     from bot.services.delivery import PostponedReplies
-    from bot.services.teams import TeamsDirectory
 
     assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
     config = TeamsConfig(
@@ -218,7 +221,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        running = scheduler.start(maatjes) if settings.scheduler else None
+        running = jobs.start(maatjes) if settings.scheduler else None
         try:
             yield
         finally:

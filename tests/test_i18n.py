@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from bot.core import vocabulary
 from bot.core.i18n import LOCALE_DIR, translator
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests import ROOT
 
 
 def _catalogue(language: str) -> dict[str, str]:

@@ -31,8 +31,8 @@ from sqlalchemy import text
 from bot.app import create_app
 from bot.settings import Settings, SettingsRefused
 from storage.db import make_engine, migrate
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / ".env.example"
 MAATJES = [sys.executable, "-c", "from bot.cli import main; main()"]
 STRONG = "k" * 32

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from tests import ROOT
 
-EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+EXAMPLE = ROOT / ".env.example"
 
 
 UNSET_LINE = re.compile(r"^# (MAATJES_[A-Z_]+)=$")

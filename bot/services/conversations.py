@@ -40,16 +40,10 @@ from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services import checkins as checkin_service
 from bot.services.delivery import REPLY
+from bot.services.errors import MatchingUnavailable, NotAllowed, RoundClosed, UnknownRound
 from bot.services.privacy import LinkInvalid, PrivacyService
-from bot.services.rounds import (
-    MatchingUnavailable,
-    NotAllowed,
-    RoundClosed,
-    RoundService,
-    UnknownRound,
-    alternative_names,
-    round_view,
-)
+from bot.services.round_views import alternative_names, round_view
+from bot.services.rounds import RoundService
 from bot.services.throttle import TurnLimiter
 from storage import consents, inbox, outbox, people, rounds
 from storage import privacy as privacy_store

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
-from bot.services.rounds import MatchingUnavailable, person_card
+from bot.services.errors import MatchingUnavailable
+from bot.services.round_views import person_card
 from bot.settings import Settings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs

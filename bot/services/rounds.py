@@ -7,8 +7,7 @@ and the outbox only gets an introduction when a coordinator approved that group.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -17,14 +16,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.core.actions import FOLLOW_UP_ANSWERS, FollowUp, FollowUpBlock, encode
 from bot.core.conversation import MATCHING
-from bot.core.explain import render_explanation
 from bot.core.i18n import translator
-from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
+from bot.core.messages import Text, to_dict
+from bot.platforms.teams.store import principal_names as teams_principal_names
+from bot.services.access import Access
 from bot.services.accounts import Accounts
-from bot.services.teams import group_chat_link
-from bot.services.teams import principal_names as teams_principal_names
+from bot.services.alternatives import Alternative, Assessment, alternatives_of
+from bot.services.errors import (
+    MatchingUnavailable,
+    NotAllowed,
+    NotEnoughPeople,
+    RoundClosed,
+    UnknownRound,
+)
+from bot.services.introductions import club_joined, follow_up, introduction
 from bot.settings import Settings
 from storage import audit, checkins, consents, outbox, rounds
 from storage.db import session_scope
@@ -32,54 +38,6 @@ from storage.models import Consent, MatchGroup, MatchRound, Person
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-
-#: The identity of whoever runs the command line: an operator with access to the database.
-CLI_ACTOR = "cli:operator"
-
-
-class NotAllowed(Exception):
-    """The actor is not a coordinator. The refusal is audited before this is raised."""
-
-
-class UnknownRound(LookupError):
-    pass
-
-
-class MatchingUnavailable(RuntimeError):
-    """No matching engine is configured, so no round can be proposed."""
-
-
-class NotEnoughPeople(MatchingUnavailable):
-    """Too few people with a finished profile, consent and no pause to form a single group."""
-
-
-class RoundClosed(Exception):
-    pass
-
-
-class Assessment(Protocol):
-    """Scores and explanations for a fixed set of people (for swaps during review)."""
-
-    def group_score(self, person_ids: Sequence[int]) -> float: ...
-
-    def explain(self, person_ids: Sequence[int]) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """One way to change a group during review, with its effect on the round's total score.
-
-    ``swap``: the member trades places with ``with_person`` from group ``other_position``;
-    ``replace``: ``with_person`` (in no group yet) takes the member's place, the member is left out;
-    ``move``: the member joins group ``other_position``.
-    """
-
-    kind: str
-    member: int
-    with_person: int | None
-    other_position: int | None
-    delta: float
-    score_after: float
 
 
 class Proposer(Protocol):
@@ -95,34 +53,6 @@ class Proposer(Protocol):
     def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment: ...
 
     def unplaced(self, session: Session, placed: set[int], *, kind: str) -> list[int]: ...
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who may review and who may handle privacy requests: the identities in the settings, and
-    the roles the database grants to local accounts (``maatjes coordinator password NAME``)."""
-
-    coordinators: frozenset[str]
-    admins: frozenset[str] = frozenset()
-    granted: Callable[[str], str | None] | None = None
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, granted: Callable[[str], str | None] | None = None
-    ) -> Access:
-        return cls(coordinators=settings.coordinators, admins=settings.admins, granted=granted)
-
-    def _granted(self, actor: str) -> str | None:
-        return self.granted(actor) if self.granted is not None else None
-
-    def is_coordinator(self, actor: str) -> bool:
-        if actor == CLI_ACTOR or actor in self.coordinators or actor in self.admins:
-            return True
-        return self._granted(actor) in ("coordinator", "admin")
-
-    def is_admin(self, actor: str) -> bool:
-        """Admins also handle privacy requests (export, erase) for others from the dashboard."""
-        return actor == CLI_ACTOR or actor in self.admins or self._granted(actor) == "admin"
 
 
 class RoundService:
@@ -391,7 +321,7 @@ class RoundService:
         placed = {p for ids in members.values() for p in ids}
         free = self.proposer.unplaced(session, placed, kind=match_round.kind)
         assessment = self.proposer.assess(session, sorted(placed | set(free)))
-        options = _alternatives(
+        options = alternatives_of(
             match_round.kind,
             groups,
             members,
@@ -707,164 +637,6 @@ def _record_decision(
     )
 
 
-def introduction(
-    group: MatchGroup,
-    person: Person,
-    members: Sequence[Person],
-    names: dict[int, str],
-    *,
-    teams_upns: dict[int, str] | None = None,
-    explanation: dict[str, Any] | None = None,
-    person_link: Callable[[str], str],
-) -> list[Any]:
-    """The introduction to ``group`` (for a newcomer to a club, with the ``explanation`` of the
-    proposal that brought them in); ``person_link`` makes a link to one of our pages absolute
-    (Settings.person_link)."""
-    t = translator(person.language)
-    others = [m for m in members if m.id != person.id]
-    fields = _member_fields(others, t)
-    messages: list[Any] = [
-        Text(t(f"intro.title.{group.kind}")),
-        Card(title=t("intro.lead"), fields=fields),
-    ]
-    if group.kind == "trio":
-        messages.append(Text(t("intro.trio_note")))
-    why = render_explanation(group.explanation if explanation is None else explanation, names, t)
-    messages += [Text(t("intro.why", explanation=why)), Text(t("intro.first_question"))]
-    if person.platform == "local":  # the web chat's group conversation
-        messages.append(Text(t("intro.thread", url=person_link(f"/groups/{group.id}"))))
-    if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
-        link = group_chat_link(
-            ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")
-        )
-        if link is not None:
-            messages.append(
-                Card(
-                    title=t("intro.teams.chat_title"),
-                    choices=(Choice(link, t("intro.teams.open_chat")),),
-                )
-            )
-    return messages
-
-
-def _member_fields(people: Sequence[Person], t: Callable[..., str]) -> tuple[CardField, ...]:
-    """Who someone is, one card field each: organisation, regio or rijk, region."""
-    return tuple(
-        CardField(
-            label=other.name or "?",
-            value=t(
-                "intro.member",
-                organisation=other.organisation or "—",
-                group=t(f"vocab.group.{other.group}") if other.group else "—",
-                region=t(f"vocab.region.{other.region}") if other.region else "—",
-            ),
-        )
-        for other in people
-    )
-
-
-def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
-    """The notice to a club's members that newcomers joined them."""
-    t = translator(person.language)
-    names = [m.name or "?" for m in newcomers]
-    joined = (
-        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
-    )
-    fields = _member_fields(newcomers, t)
-    return [
-        Card(title=t("club_joined.text", names=joined), fields=fields),
-        Text(t("club_joined.welcome")),
-    ]
-
-
-def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
-    t = translator(person.language)
-    others = [m for m in members if m.id != person.id]
-    names = ", ".join(m.name or "?" for m in others)
-    assert group.id is not None
-    choices = [
-        Choice(encode(FollowUp(group.id, answer)), t(f"follow_up.{answer}"))
-        for answer in FOLLOW_UP_ANSWERS
-    ]
-    choices += [
-        Choice(
-            encode(FollowUpBlock(group.id, m.id)), t("follow_up.never_again", name=m.name or "?")
-        )
-        for m in others
-        if m.id is not None
-    ]
-    return [
-        Question(
-            text=t("follow_up.ask", names=names),
-            step="follow_up",
-            choices=tuple(choices),
-            free_text=False,
-        )
-    ]
-
-
-def person_card(person: Person) -> dict[str, Any]:
-    """What a reviewer sees of a member."""
-    return {
-        "id": person.id,
-        "name": person.name,
-        "organisation": person.organisation,
-        "group": person.group,
-        "region": person.region,
-        "themes": person.themes or [],
-        "phase": person.phase,
-    }
-
-
-def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict[str, Any]:
-    """Everything a reviewer needs about a round, as plain data (CLI, dashboard and chat)."""
-    match_round = rounds.get_round(session, round_id=round_id)
-    if match_round is None:
-        raise UnknownRound(round_id)
-    t = translator(language)
-    groups = rounds.groups_of(session, round_id=round_id)
-    members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
-    scores = [g.score for g in groups]
-    mean = sum(scores) / len(scores) if scores else 0.0
-    view_groups = []
-    for group in groups:
-        people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
-        names = {p.id: p.name or "?" for p in people if p.id is not None}
-        view_groups.append(
-            {
-                "id": group.id,
-                "position": group.position,
-                "kind": group.kind,
-                "status": group.status,
-                "score": round(group.score, 4),
-                "score_vs_round": round(group.score - mean, 4),
-                "members": [p.id for p in people],
-                "people": [person_card(p) for p in people],
-                "explanation": render_explanation(group.explanation, names, t),
-                "reject_reason": group.reject_reason,
-            }
-        )
-    return {
-        "id": match_round.id,
-        "kind": match_round.kind,
-        "status": match_round.status,
-        "origin": match_round.origin,
-        "created_at": match_round.created_at.isoformat(),
-        "embedder": match_round.embedder,
-        "total_score": round(match_round.total_score, 4),
-        "mean_score": round(mean, 4),
-        "groups": view_groups,
-    }
-
-
-def alternative_names(
-    session: Session, member: int, options: Sequence[Alternative]
-) -> dict[int, str]:
-    """Names of the member and of everyone the alternatives bring in, for showing them."""
-    ids = {member} | {o.with_person for o in options if o.with_person is not None}
-    return {pid: getattr(session.get(Person, pid), "name", None) or "?" for pid in ids}
-
-
 def _club_members(session: Session, groups: Iterable[MatchGroup]) -> set[int]:
     """Members of the running clubs these proposals grow: they stay in their club (a review
     changes only who joins it)."""
@@ -888,80 +660,3 @@ def _still_extending(
 
 def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
     return {pid: getattr(session.get(Person, pid), "group", None) for pid in ids}
-
-
-def _alternatives(
-    kind: str,
-    groups: dict[int, MatchGroup],
-    members: dict[int, list[int]],
-    free: Sequence[int],
-    assessment: Assessment,
-    *,
-    position: int,
-    member: int,
-    sizes: tuple[int, int],
-    groups_of: Callable[[Sequence[int]], dict[int, str | None]],
-    locked: Set[int] = frozenset(),
-) -> list[Alternative]:
-    """Every valid swap, replacement and move of ``member``, best effect on the total first.
-
-    Only groups still awaiting a decision change; clubs keep their regio–rijk mix if they had it;
-    ``locked`` people (members of a club a proposal grows) stay where they are.
-    """
-    group = groups.get(position)
-    if group is None or member not in members.get(position, []):
-        raise UnknownRound(f"{position}/{member}")
-    if group.status != "proposed":
-        raise RoundClosed(group.status)
-    if member in locked:
-        return []
-    low, high = sizes
-    everyone = [p for ids in members.values() for p in ids] + list(free)
-    label = groups_of(everyone)
-
-    def mixed(ids: Sequence[int]) -> bool:
-        present = {label.get(p) for p in ids}
-        return {"regionaal", "rijk"} <= present
-
-    def keeps_mix(before: Sequence[int], after: Sequence[int]) -> bool:
-        return kind == "pairs" or not mixed(before) or mixed(after)
-
-    mine = members[position]
-    rest = [p for p in mine if p != member]
-    score_now = {pos: assessment.group_score(ids) for pos, ids in members.items()}
-    options: list[Alternative] = []
-    for pos, ids in members.items():
-        if pos == position or groups[pos].status != "proposed":
-            continue
-        for other in ids:  # swap member ↔ other
-            if other in locked:
-                continue
-            mine_after = [*rest, other]
-            theirs_after = [p for p in ids if p != other] + [member]
-            if not (keeps_mix(mine, mine_after) and keeps_mix(ids, theirs_after)):
-                continue
-            after = assessment.group_score(mine_after)
-            delta = (
-                after + assessment.group_score(theirs_after) - score_now[position] - score_now[pos]
-            )
-            options.append(Alternative("swap", member, other, pos, delta, after))
-        if len(mine) - 1 >= low and len(ids) + 1 <= high:  # move member → pos
-            theirs_after = [*ids, member]
-            if keeps_mix(mine, rest) and keeps_mix(ids, theirs_after):
-                after = assessment.group_score(rest)
-                delta = (
-                    after
-                    + assessment.group_score(theirs_after)
-                    - score_now[position]
-                    - score_now[pos]
-                )
-                options.append(Alternative("move", member, None, pos, delta, after))
-    for newcomer in free:  # replace member with someone in no group
-        mine_after = [*rest, newcomer]
-        if keeps_mix(mine, mine_after):
-            after = assessment.group_score(mine_after)
-            options.append(
-                Alternative("replace", member, newcomer, None, after - score_now[position], after)
-            )
-    options.sort(key=lambda o: (-o.delta, o.kind, o.with_person or 0, o.other_position or 0))
-    return options

@@ -1,0 +1,280 @@
+"""The local web chat: the embedded default that needs no accounts or tokens.
+
+A person signs in with a name of their choice (a local account, kept in a signed session cookie)
+when MAATJES_WEB_SIGNIN is ``name``, a local trial: anyone who reaches the page can pick any name,
+so the page says so whenever it is reachable beyond this machine. ``off`` switches it off;
+the page talks JSON to ``/api/chat`` and renders every message with ``textContent``, so nothing a
+person typed is ever interpreted as HTML. The transcript lives in the browser tab only: the server
+keeps the profile and the conversation step, not a chat log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from bot.core.i18n import normalise_language, translator
+from bot.core.messages import Account, Inbound, local_account_id, to_dict
+from bot.core.ports import Conversations, Threads
+from bot.core.profile import clean_text
+from bot.http import csrf
+from bot.settings import WebSignIn
+
+PLATFORM = "local"
+WEB_DIR = FilePath(__file__).resolve().parent.parent.parent / "http"
+MAX_ACCOUNT_NAME = 80
+MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
+MAX_CHOICES = 20
+#: Ids in URLs are database integers: anything larger is refused (422), never sent to the database.
+GroupId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+
+class SignIn(BaseModel):
+    name: str = Field(max_length=1_000)
+
+
+class ChatTurn(BaseModel):
+    text: str | None = Field(default=None, max_length=MAX_FIELD)
+    choice: str | None = Field(default=None, max_length=200)
+    choices: list[str] | None = Field(default=None, max_length=MAX_CHOICES)
+
+
+def _page_language(request: Request, conversations: Conversations) -> str:
+    account = _account(request)
+    if account is not None:
+        return conversations.language_of(account)
+    asked = normalise_language(request.query_params.get("lang"))
+    if asked:
+        return asked
+    header = request.headers.get("accept-language", "")
+    for part in header.split(","):
+        found = normalise_language(part.split(";")[0].strip())
+        if found:
+            return found
+    return "nl"
+
+
+def _name_signin(request: Request) -> bool:
+    """Whether people sign in here with a name of their choice (MAATJES_WEB_SIGNIN=name); any
+    other method never takes a bare name."""
+    return bool(request.app.state.web_signin == "name")
+
+
+def _account(request: Request) -> Account | None:
+    if not _name_signin(request):
+        return None  # a name cookie from before it was switched off vouches for nobody
+    user = request.session.get("account")
+    if not isinstance(user, str) or not user:
+        return None
+    # A chat name is self-chosen; only a dashboard login (password) under the same name vouches.
+    signed_in = request.session.get("dashboard_user")
+    verified = isinstance(signed_in, str) and local_account_id(signed_in) == user
+    return Account(
+        platform=PLATFORM, user_id=user, locale=request.session.get("locale"), verified=verified
+    )
+
+
+def _error(status: int, language: str, msgid: str) -> JSONResponse:
+    return JSONResponse({"error": translator(language)(msgid)}, status_code=status)
+
+
+_csrf = csrf.token
+_valid_csrf = csrf.valid
+
+
+def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
+    """Group threads: ``/groups`` lists a person's groups, ``/groups/ID`` is one conversation.
+
+    Plain HTML forms (with a CSRF token), no script needed; every text is escaped by Jinja."""
+    api = APIRouter()
+
+    def page(
+        request: Request, account: Account, template: str, status: int = 200, **context: Any
+    ) -> Response:
+        language = conversations.language_of(account)
+        return templates.TemplateResponse(
+            request,
+            template,
+            {
+                "lang": language,
+                "t": translator(language),
+                "csrf": _csrf(request),
+                "display_name": request.session.get("display_name"),
+                **context,
+            },
+            status_code=status,
+        )
+
+    @api.get("/groups", response_class=HTMLResponse)
+    def group_list(request: Request) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        return page(request, account, "groups.html", groups=threads.groups(account))
+
+    @api.get("/groups/{group_id}", response_class=HTMLResponse)
+    def group_thread(request: Request, group_id: GroupId) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        thread = threads.thread(account, group_id)
+        if thread is None:
+            return page(request, account, "thread.html", status=404, thread=None)
+        return page(request, account, "thread.html", thread=thread, draft="", error=None)
+
+    @api.post("/groups/{group_id}", response_class=HTMLResponse)
+    def group_post(
+        request: Request,
+        group_id: GroupId,
+        csrf: str = Form(default="", max_length=100),
+        text: str = Form(default="", max_length=MAX_FIELD),
+    ) -> Response:
+        account = _account(request)
+        if account is None:
+            return RedirectResponse("/", status_code=303)
+        if not _valid_csrf(request, csrf):
+            outcome = "csrf"
+        else:
+            outcome = threads.post(account, group_id, text)
+        if outcome == "ok":
+            return RedirectResponse(f"/groups/{group_id}#latest", status_code=303)
+        thread = threads.thread(account, group_id)
+        if thread is None or outcome == "forbidden":
+            return page(request, account, "thread.html", status=404, thread=None)
+        # nothing typed is lost: the text comes back in the box with a polite reason
+        return page(
+            request, account, "thread.html", status=422, thread=thread, draft=text, error=outcome
+        )
+
+    return api
+
+
+def router(conversations: Conversations) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/", response_class=HTMLResponse)
+    def chat_page(request: Request) -> Response:
+        language = _page_language(request, conversations)
+        t = translator(language)
+        texts = {
+            key: t(f"web.{key}")
+            for key in (
+                "title",
+                "tagline",
+                "signin.intro",
+                "signin.label",
+                "signin.button",
+                "signin.invalid",
+                "signout",
+                "input.label",
+                "input.placeholder",
+                "send",
+                "choose_several",
+                "send_choices",
+                "chars_left",
+                "error.network",
+                "error.too_large",
+                "error.session",
+                "language_switch",
+                "signin.off",
+                "signin.off_dashboard",
+                "exposed_banner",
+            )
+        }
+        return templates.TemplateResponse(
+            request,
+            "chat.html",
+            {
+                "lang": language,
+                "other_lang": "en" if language == "nl" else "nl",
+                "t": texts,
+                "display_name": request.session.get("display_name"),
+                "signed_in_as": t(
+                    "web.signed_in_as", account=request.session.get("display_name", "")
+                ),
+                "groups_link": t("web.groups.title"),
+                "signin_off": not _name_signin(request),
+                "exposed": request.app.state.web_signin_exposed,
+            },
+        )
+
+    @api.post("/session")
+    def sign_in(body: SignIn, request: Request) -> JSONResponse:
+        language = _page_language(request, conversations)
+        if not _name_signin(request):
+            return _error(403, language, "web.signin.off_error")
+        name = clean_text(body.name)
+        if not name or len(name) > MAX_ACCOUNT_NAME:
+            return _error(422, language, "web.signin.invalid")
+        dashboard = {k: request.session.get(k) for k in ("dashboard_user", "dashboard_lang")}
+        request.session.clear()
+        request.session.update({k: v for k, v in dashboard.items() if v is not None})
+        request.session["account"] = local_account_id(name)
+        request.session["display_name"] = name
+        request.session["locale"] = language
+        return JSONResponse({"account": name})
+
+    @api.delete("/session")
+    def sign_out(request: Request) -> JSONResponse:
+        request.session.clear()
+        return JSONResponse({"signed_out": True})
+
+    @api.get("/api/chat")
+    def resume(request: Request) -> JSONResponse:
+        account = _account(request)
+        if account is None:
+            return _error(401, _page_language(request, conversations), "web.error.session")
+        messages = conversations.resume(account)
+        return JSONResponse(
+            {
+                "messages": [to_dict(m) for m in messages],
+                "language": conversations.language_of(account),
+            }
+        )
+
+    @api.post("/api/chat")
+    def chat(body: ChatTurn, request: Request) -> JSONResponse:
+        account = _account(request)
+        if account is None:
+            return _error(401, _page_language(request, conversations), "web.error.session")
+        inbound = Inbound(
+            text=body.text,
+            choice=body.choice,
+            choices=tuple(body.choices) if body.choices is not None else None,
+        )
+        turn = conversations.handle(account, inbound)
+        payload: dict[str, Any] = {
+            "messages": [to_dict(m) for m in turn.messages],
+            "accepted": turn.accepted,
+            "language": conversations.language_of(account),
+        }
+        return JSONResponse(payload)
+
+    return api
+
+
+def mount(
+    app: FastAPI,
+    conversations: Conversations,
+    threads: Threads | None = None,
+    *,
+    signin: WebSignIn = "name",
+    exposed: bool = False,
+) -> None:
+    """``signin``: MAATJES_WEB_SIGNIN; ``exposed``: name-only sign-in on an address others may
+    reach (the page then carries a warning banner)."""
+    from fastapi.staticfiles import StaticFiles
+
+    app.state.web_signin = signin
+    app.state.web_signin_exposed = exposed and signin == "name"
+    app.include_router(router(conversations))
+    if threads is not None:
+        app.include_router(thread_router(conversations, threads))
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

@@ -1,0 +1,110 @@
+"""What a person hears when their group is approved: the introduction, a club's "who joined"
+notice, and later the question whether they met."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.core.actions import FOLLOW_UP_ANSWERS, FollowUp, FollowUpBlock, encode
+from bot.core.explain import render_explanation
+from bot.core.i18n import translator
+from bot.core.messages import Card, CardField, Choice, Question, Text
+from bot.platforms.teams.store import group_chat_link
+from storage.models import MatchGroup, Person
+
+
+def introduction(
+    group: MatchGroup,
+    person: Person,
+    members: Sequence[Person],
+    names: dict[int, str],
+    *,
+    teams_upns: dict[int, str] | None = None,
+    explanation: dict[str, Any] | None = None,
+    person_link: Callable[[str], str],
+) -> list[Any]:
+    """The introduction to ``group`` (for a newcomer to a club, with the ``explanation`` of the
+    proposal that brought them in); ``person_link`` makes a link to one of our pages absolute
+    (Settings.person_link)."""
+    t = translator(person.language)
+    others = [m for m in members if m.id != person.id]
+    fields = member_fields(others, t)
+    messages: list[Any] = [
+        Text(t(f"intro.title.{group.kind}")),
+        Card(title=t("intro.lead"), fields=fields),
+    ]
+    if group.kind == "trio":
+        messages.append(Text(t("intro.trio_note")))
+    why = render_explanation(group.explanation if explanation is None else explanation, names, t)
+    messages += [Text(t("intro.why", explanation=why)), Text(t("intro.first_question"))]
+    if person.platform == "local":  # the web chat's group conversation
+        messages.append(Text(t("intro.thread", url=person_link(f"/groups/{group.id}"))))
+    if person.platform == "teams":  # a 1:1 introduction with a link that opens the group chat
+        link = group_chat_link(
+            ((teams_upns or {}).get(m.id or 0, "") for m in others), t("intro.teams.topic")
+        )
+        if link is not None:
+            messages.append(
+                Card(
+                    title=t("intro.teams.chat_title"),
+                    choices=(Choice(link, t("intro.teams.open_chat")),),
+                )
+            )
+    return messages
+
+
+def member_fields(people: Sequence[Person], t: Callable[..., str]) -> tuple[CardField, ...]:
+    """Who someone is, one card field each: organisation, regio or rijk, region."""
+    return tuple(
+        CardField(
+            label=other.name or "?",
+            value=t(
+                "intro.member",
+                organisation=other.organisation or "—",
+                group=t(f"vocab.group.{other.group}") if other.group else "—",
+                region=t(f"vocab.region.{other.region}") if other.region else "—",
+            ),
+        )
+        for other in people
+    )
+
+
+def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
+    """The notice to a club's members that newcomers joined them."""
+    t = translator(person.language)
+    names = [m.name or "?" for m in newcomers]
+    joined = (
+        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
+    )
+    fields = member_fields(newcomers, t)
+    return [
+        Card(title=t("club_joined.text", names=joined), fields=fields),
+        Text(t("club_joined.welcome")),
+    ]
+
+
+def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
+    t = translator(person.language)
+    others = [m for m in members if m.id != person.id]
+    names = ", ".join(m.name or "?" for m in others)
+    assert group.id is not None
+    choices = [
+        Choice(encode(FollowUp(group.id, answer)), t(f"follow_up.{answer}"))
+        for answer in FOLLOW_UP_ANSWERS
+    ]
+    choices += [
+        Choice(
+            encode(FollowUpBlock(group.id, m.id)), t("follow_up.never_again", name=m.name or "?")
+        )
+        for m in others
+        if m.id is not None
+    ]
+    return [
+        Question(
+            text=t("follow_up.ask", names=names),
+            step="follow_up",
+            choices=tuple(choices),
+            free_text=False,
+        )
+    ]

