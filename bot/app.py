@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bot import jobs
-from bot.core.intake import CoreConfig, Intake
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.http import dashboard
 from bot.http import privacy as privacy_routes
 from bot.http.main import create_web_app

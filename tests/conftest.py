@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.core.intake import CoreConfig, Intake
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.services.conversations import ConversationService
 from storage.db import make_engine, migrate
 

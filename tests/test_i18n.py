@@ -48,7 +48,7 @@ def _used_keys() -> set[str]:
     ):
         keys |= {f"vocab.{kind}.{code}" for code in codes}
     keys |= {f"vocab.phase.{code}.help" for code in vocabulary.PHASES}
-    from bot.core.intake import FIELDS
+    from bot.core.profile import FIELDS
 
     keys |= {f"intake.{name}.ask" for name in FIELDS} | {f"field.{name}" for name in FIELDS}
     return keys

@@ -109,7 +109,7 @@ def _seed(url: str, groups: int, at: datetime) -> int:
     from sqlalchemy import insert
     from sqlmodel import col, select
 
-    from bot.core.intake import MATCHING
+    from bot.core.conversation import MATCHING
     from storage.db import make_engine, migrate, session_scope
     from storage.models import CheckIn, Consent, GroupMember, MatchGroup, MatchRound, Person
 

@@ -1,18 +1,39 @@
-"""Reflection check-ins: the question library and when a group's next check-in falls.
+"""Reflection check-ins: the question library, when a group's next check-in falls, and the
+dialogue of answering one (write the answer, choose whether the group may see it, and perhaps
+update the profile field the question was about).
 
-Pure functions: no database, no clock of their own. Times are computed in Europe/Amsterdam (so a
-check-in stays at 10:00 local time across the change to and from summer time), on working days,
-skipping Dutch public holidays (the ``holidays`` package), and returned in UTC.
+No database, no clock of their own. Times are computed in Europe/Amsterdam (so a check-in stays
+at 10:00 local time across the change to and from summer time), on working days, skipping Dutch
+public holidays (the ``holidays`` package), and returned in UTC.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import assert_never
 from zoneinfo import ZoneInfo
+
+from bot.core.actions import CheckInAction, CheckInAnswer, CheckInSkip, ProfileUpdate
+from bot.core.conversation import (
+    SHARING,
+    Conversation,
+    CoreConfig,
+    Move,
+    origin,
+    reject,
+    return_step,
+    say,
+    to,
+)
+from bot.core.effects import AnswerGiven, CheckInAnswered, ConsentDecided, Effect, ProfileCommitted
+from bot.core.i18n import Translate
+from bot.core.messages import Choice, Inbound, Outbound, Question, Text
+from bot.core.profile import choices, clean_text, yes_no
+from bot.core.vocabulary import PHASES
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 #: Local time of day a check-in is sent.
@@ -25,8 +46,8 @@ class Prompt:
     """A reflection question. Library prompts have a msgid; coordinators' own carry their text."""
 
     code: str
-    #: Profile field the answer may update, with the person's agreement ("phase" or "ongemak").
-    updates: str | None = None
+    #: Profile field the answer may update, with the person's agreement.
+    updates: ProfileUpdate | None = None
     text_nl: str | None = None
     text_en: str | None = None
 
@@ -119,3 +140,120 @@ def group_rhythm(preferences: Iterable[str | None]) -> str:
     if not any(counts.values()):
         return DEFAULT_RHYTHM
     return max(order, key=lambda r: (counts[r], -order.index(r)))
+
+
+class CheckInDialogue:
+    def __init__(self, config: CoreConfig) -> None:
+        self.config = config
+
+    def on_action(self, conv: Conversation, t: Translate, action: CheckInAction) -> Move:
+        """The buttons under a check-in question; they work at any step."""
+        if not conv.consent:
+            return reject(conv, t("error.needs_consent"))
+        here = origin(conv)
+        match action:
+            case CheckInSkip(checkin_id):
+                return say(
+                    replace(conv, step=here),
+                    Text(t("checkin.skipped")),
+                    effects=(CheckInAnswered(checkin_id, "skipped"),),
+                )
+            case CheckInAnswer(checkin_id, updates):
+                context = {"checkin": checkin_id, "updates": updates or "", "return_to": here}
+                return to(replace(conv, step="checkin_answer", context=context))
+            case _:
+                assert_never(action)
+
+    # prompts
+
+    def prompt_answer(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
+        return (
+            Question(
+                text=t("checkin.type_answer"),
+                step="checkin_answer",
+                choices=(Choice("cancel", t("common.back")),),
+                max_length=self.config.max_answer_length,
+            ),
+        )
+
+    def prompt_share(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
+        return (
+            Question(
+                text=t("checkin.share_ask"),
+                step="checkin_share",
+                choices=(
+                    Choice("share", t("checkin.share_yes")),
+                    Choice("private", t("checkin.share_no")),
+                ),
+                free_text=False,
+            ),
+        )
+
+    def prompt_update(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
+        if conv.context.get("updates") == "phase":
+            return (
+                Question(
+                    text=t("checkin.update_phase"),
+                    step="checkin_update",
+                    choices=(*choices(t, "phase"), Choice("keep", t("checkin.keep"))),
+                    free_text=False,
+                ),
+            )
+        return (
+            Question(
+                text=t("checkin.update_ongemak"),
+                step="checkin_update",
+                choices=(Choice("yes", t("common.yes")), Choice("no", t("common.no"))),
+                free_text=False,
+            ),
+        )
+
+    # steps
+
+    def on_answer(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Move:
+        if inbound.choice == "cancel":
+            return to(replace(conv, step=return_step(conv), context={}))
+        text = clean_text(inbound.text or "")
+        if not text:
+            return reject(conv, t("error.type_answer"))
+        limit = self.config.max_answer_length
+        if len(text) > limit:
+            return reject(conv, t("error.too_long", length=len(text), limit=limit))
+        context = {**conv.context, "answer": text}
+        return to(replace(conv, step="checkin_share", context=context))
+
+    def on_share(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Move:
+        answer = inbound.choice or yes_no(inbound)
+        shared = {"share": True, "yes": True, "private": False, "no": False}.get(answer or "")
+        if shared is None:
+            return reject(conv, t("error.choose_one"))
+        effect = CheckInAnswered(
+            int(conv.context["checkin"]), "answered", str(conv.context["answer"]), shared
+        )
+        effects: tuple[Effect, ...] = (effect,)
+        if shared and not conv.sharing:
+            # Choosing "share" is the explicit consent for this purpose, recorded as such.
+            consent = ConsentDecided(True, SHARING, self.config.policy_version)
+            effects = (consent, effect)
+        thanks = Text(t("checkin.thanks_shared" if shared else "checkin.thanks_private"))
+        if conv.context.get("updates"):
+            return to(replace(conv, step="checkin_update"), before=(thanks,), effects=effects)
+        back = replace(conv, step=return_step(conv), context={})
+        return say(back, thanks, effects=effects)
+
+    def on_update(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Move:
+        back = replace(conv, step=return_step(conv), context={})
+        effects: tuple[Effect, ...] = ()
+        if conv.context.get("updates") == "phase":
+            if inbound.choice in PHASES:
+                effects = (AnswerGiven("phase", inbound.choice), ProfileCommitted())
+            elif inbound.choice != "keep":
+                return reject(conv, t("error.choose_one"))
+        else:
+            answer = inbound.choice or yes_no(inbound)
+            if answer == "yes":
+                effects = (AnswerGiven("ongemak", conv.context["answer"]), ProfileCommitted())
+            elif answer != "no":
+                return reject(conv, t("error.choose_one"))
+        said = t("checkin.profile_updated") if effects else t("checkin.profile_kept")
+        return say(back, Text(said), effects=effects)

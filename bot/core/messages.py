@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.core.effects import Effect
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -81,7 +83,7 @@ class Turn:
 
     messages: tuple[Outbound, ...]
     accepted: bool = True
-    effects: tuple[Any, ...] = field(default=())
+    effects: tuple[Effect, ...] = field(default=())
 
 
 def to_dict(message: Outbound) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from bot.core.intake import Intake
+from bot.core.dialogue import Intake
 from bot.core.ports import Conversations, Replies, Threads
 from bot.services.delivery import Sender
 from bot.services.group_conversations import GroupConversations

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.core.actions import CheckInAnswer, CheckInSkip, encode
 from bot.core.checkins import (
     AMSTERDAM,
     LIBRARY,
@@ -27,8 +28,8 @@ from bot.core.checkins import (
     next_check_in,
     next_prompt,
 )
+from bot.core.conversation import MATCHING
 from bot.core.i18n import translator
-from bot.core.intake import MATCHING
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
 from bot.settings import Settings
 from storage import checkins, outbox, people, rounds
@@ -389,13 +390,13 @@ def checkin_messages(
         if group is not None and others
         else t("checkin.intro_alone")
     )
-    answer = f"checkin:{checkin.id}:answer" + (f":{prompt.updates}" if prompt.updates else "")
+    assert checkin.id is not None
     question = Question(
         text=prompt.text(person.language, t),
         step="checkin",
         choices=(
-            Choice(answer, t("checkin.answer")),
-            Choice(f"checkin:{checkin.id}:skip", t("checkin.skip")),
+            Choice(encode(CheckInAnswer(checkin.id, prompt.updates)), t("checkin.answer")),
+            Choice(encode(CheckInSkip(checkin.id)), t("checkin.skip")),
         ),
         free_text=False,
         hint=t("checkin.privacy"),

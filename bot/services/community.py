@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.core.intake import MATCHING
+from bot.core.conversation import MATCHING
 from bot.settings import Settings
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope

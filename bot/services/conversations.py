@@ -7,7 +7,6 @@ or not at all: a crash never loses what a person entered, nor skips a question.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -16,22 +15,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.i18n import Translate, normalise_language, translator
-from bot.core.intake import (
-    MATCHING,
-    PURPOSES,
-    SHARING,
+from bot.core.actions import CheckInAnswer, CheckInSkip, decode
+from bot.core.conversation import MATCHING, PURPOSES, SHARING, ConsentStatus, Conversation
+from bot.core.dialogue import Intake
+from bot.core.effects import (
     AnswerGiven,
     CheckInAnswered,
     ConsentDecided,
-    ConsentStatus,
     ConsentWithdrawn,
-    Conversation,
     Effect,
     ErasureRequested,
     ExportRequested,
     FollowUpAnswered,
-    Intake,
     LanguageChosen,
     PauseChanged,
     ProfileCommitted,
@@ -40,6 +35,7 @@ from bot.core.intake import (
     RoundRequested,
     SwapRequested,
 )
+from bot.core.i18n import Translate, normalise_language, translator
 from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services import checkins as checkin_service
@@ -57,7 +53,6 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-_CHECKIN_CHOICE = re.compile(r"checkin:(\d{1,18}):(?:answer|skip)(?::.*)?", re.DOTALL)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -405,10 +400,10 @@ class ConversationService:
     def _may_answer(session: Session, person: Person, inbound: Inbound) -> bool:
         """A check-in button (``checkin:<id>:answer|skip``) works only for a check-in sent to
         this person's group: a made-up or stale one is refused before anything is typed."""
-        found = _CHECKIN_CHOICE.fullmatch(inbound.choice or "")
-        if found is None:
+        action = decode(inbound.choice) if inbound.choice else None
+        if not isinstance(action, CheckInAnswer | CheckInSkip):
             return True
-        return checkin_service.answerable(session, person=person, checkin_id=int(found[1]))
+        return checkin_service.answerable(session, person=person, checkin_id=action.checkin_id)
 
     def _apply(self, session: Session, person: Person, effects: tuple[Effect, ...]) -> bool:
         """Carry out a turn's effects; False when a check-in answer in them was not taken."""

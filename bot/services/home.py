@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.conversation import MATCHING, Conversation
+from bot.core.dialogue import Intake
 from bot.core.i18n import normalise_language, translator
-from bot.core.intake import MATCHING, Conversation, Intake
 from bot.core.messages import Account, Card, CardField, Choice, Outbound, Text
 from bot.services.conversations import language_of
 from storage import checkins, consents, people, rounds, threads

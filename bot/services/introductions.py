@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.core.actions import FOLLOW_UP_ANSWERS, FollowUp, FollowUpBlock, encode
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.messages import Card, CardField, Choice, Outbound, Question, Text
@@ -73,13 +74,17 @@ def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> l
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     names = ", ".join(m.name or "?" for m in others)
+    assert group.id is not None
     choices = [
-        Choice(f"followup:{group.id}:{answer}", t(f"follow_up.{answer}"))
-        for answer in ("met", "not_yet", "not_a_fit")
+        Choice(encode(FollowUp(group.id, answer)), t(f"follow_up.{answer}"))
+        for answer in FOLLOW_UP_ANSWERS
     ]
     choices += [
-        Choice(f"followup:{group.id}:block:{m.id}", t("follow_up.never_again", name=m.name or "?"))
+        Choice(
+            encode(FollowUpBlock(group.id, m.id)), t("follow_up.never_again", name=m.name or "?")
+        )
         for m in others
+        if m.id is not None
     ]
     return [
         Question(

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.intake import MATCHING
+from bot.core.conversation import MATCHING
 from bot.services.errors import MatchingUnavailable
 from bot.services.round_views import person_card
 from bot.settings import Settings

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from bot.core.conversation import MATCHING
 from bot.core.i18n import translator
-from bot.core.intake import MATCHING
 from bot.core.messages import Text, to_dict
 from bot.services.access import Access
 from bot.services.accounts import Accounts

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
-from bot.core.intake import clean_text
 from bot.core.messages import Account, Text, to_dict
+from bot.core.profile import clean_text
 from bot.services.throttle import TurnLimiter
 from storage import outbox, people, rounds, threads
 from storage.db import session_scope

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.intake import FIELDS, Conversation, Intake
+from bot.core.conversation import Conversation
+from bot.core.dialogue import Intake
 from bot.core.messages import Inbound, Question, Text
+from bot.core.profile import FIELDS
 from bot.services.conversations import ConversationService
 from storage import people
 from tests.support.chat import Chat, complete_dutch_intake

@@ -26,14 +26,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.app import create_app
-from bot.core.intake import (
-    FIELDS,
+from bot.core.conversation import Conversation, CoreConfig
+from bot.core.dialogue import Intake
+from bot.core.effects import (
     ConsentDecided,
     ConsentWithdrawn,
-    Conversation,
-    CoreConfig,
     ErasureRequested,
-    Intake,
     ProfileCommitted,
     ReviewDecided,
     ReviewRequested,
@@ -41,6 +39,7 @@ from bot.core.intake import (
     SwapRequested,
 )
 from bot.core.messages import Account, Card, Inbound, Question, Text
+from bot.core.profile import FIELDS
 from bot.services.accounts import Accounts
 from bot.services.conversations import ConversationService
 from bot.services.privacy import PrivacyService

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from bot.app import PLATFORMS, build
-from bot.core.intake import CoreConfig, Intake
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.platforms import slack, teams, web
 from bot.platforms.base import Deps
 from bot.platforms.slack.adapter import SlackAdapter

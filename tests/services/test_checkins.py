@@ -25,7 +25,8 @@ from bot.core.checkins import (
     next_check_in,
     next_prompt,
 )
-from bot.core.intake import CoreConfig, Intake
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.core.messages import Account, Inbound, Question
 from bot.services.access import CLI_ACTOR
 from bot.services.checkins import CheckInService
@@ -296,7 +297,7 @@ def _first_due_scheduled(engine: Engine) -> datetime:
 
 def _many_groups(engine: Engine, database_url: str, count: int) -> datetime:
     """``count`` introduced pairs of local people, their first check-in due one minute ago."""
-    from bot.core.intake import MATCHING
+    from bot.core.conversation import MATCHING
     from storage import consents, rounds
 
     now = datetime.now(UTC)

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import create_app
-from bot.core.intake import MATCHING, CoreConfig, Intake
+from bot.core.conversation import MATCHING, CoreConfig
+from bot.core.dialogue import Intake
 from bot.core.messages import Account
 from bot.services.access import CLI_ACTOR
 from bot.services.accounts import Accounts

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.core.intake import MATCHING
+from bot.core.conversation import MATCHING
 from bot.services.conversations import ConversationService
 from storage import consents, people
 from storage.models import Consent, Person, ProfileAnswer

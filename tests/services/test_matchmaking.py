@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.core.intake import MATCHING, CoreConfig, Intake
+from bot.core.conversation import MATCHING, CoreConfig
+from bot.core.dialogue import Intake
 from bot.services.access import CLI_ACTOR
 from bot.services.community import load_demo
 from bot.services.conversations import ConversationService

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.core.intake import MATCHING, SHARING, CoreConfig, Intake
+from bot.core.conversation import MATCHING, SHARING, CoreConfig
+from bot.core.dialogue import Intake
 from bot.core.messages import Account, Card, Inbound
 from bot.logs import JsonFormatter, RedactingFilter
 from bot.services import privacy as privacy_service

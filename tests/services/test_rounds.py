@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.core.intake import MATCHING
+from bot.core.conversation import MATCHING
 from bot.core.messages import Account, Card, Inbound, Question, Text
 from bot.services.access import CLI_ACTOR
 from bot.services.conversations import ConversationService
@@ -244,13 +244,13 @@ def test_erased_recipients_fail_delivery_visibly(engine: Engine, service: RoundS
 
 
 def service_intake():
-    from bot.core.intake import Intake
+    from bot.core.dialogue import Intake
 
     return Intake()
 
 
 def test_review_in_chat_with_buttons(engine: Engine, service: RoundService) -> None:
-    from bot.core.intake import Intake
+    from bot.core.dialogue import Intake
 
     ids = _community(engine)
     round_id = _round(engine, ids)

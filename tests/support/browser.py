@@ -131,7 +131,7 @@ def seed_round(data_dir: Path, *, with_local: str | None = None) -> int:
     ``with_local`` puts a web chat account of that name (with consent) in the first group."""
     from sqlmodel import Session, select
 
-    from bot.core.intake import MATCHING
+    from bot.core.conversation import MATCHING
     from bot.core.messages import local_account_id
     from storage import consents, people, rounds
     from storage.db import make_engine, session_scope

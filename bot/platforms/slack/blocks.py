@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.core.actions import CheckInAnswer, ReviewApprove, ReviewApproveAll, ReviewReject, decode
 from bot.core.i18n import Translate
 from bot.core.messages import Card, Choice, Outbound, Question, Text
 
@@ -97,9 +98,10 @@ class _Ids:
 
 def _button(ids: _Ids, choice: Choice) -> dict[str, Any]:
     value = choice.value
-    if value.startswith("review:reject:"):
+    pressed = decode(value)
+    if isinstance(pressed, ReviewReject):
         action = REASON  # the reason is asked in a modal
-    elif value.startswith("checkin:") and value.split(":")[2:3] == ["answer"]:
+    elif isinstance(pressed, CheckInAnswer):
         action = CHECKIN  # the answer is written in a modal
     else:
         action = CHOICE
@@ -109,9 +111,9 @@ def _button(ids: _Ids, choice: Choice) -> dict[str, Any]:
         "text": _plain(choice.label),
         "value": value,
     }
-    if value.startswith(("review:approve", "consent:yes")) or value in ("confirm", "yes"):
+    if isinstance(pressed, ReviewApprove | ReviewApproveAll) or value in ("confirm", "yes"):
         button["style"] = "primary"
-    elif value.startswith("review:reject:"):
+    elif isinstance(pressed, ReviewReject):
         button["style"] = "danger"
     return button
 

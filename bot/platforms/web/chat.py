@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from bot.core.i18n import translator
-from bot.core.intake import clean_text
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
+from bot.core.profile import clean_text
 from bot.http import csrf
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
