@@ -41,8 +41,6 @@ T = TypeVar("T")
 #: platform is not configured (the web chat is always on).
 PLATFORMS = (web.build, teams.build, slack.build)
 
-SLACK_MAX_BODY = 1_000_000
-
 
 @dataclass
 class Maatjes:
@@ -154,8 +152,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             if running is not None:
                 running.shutdown(wait=False)
 
-    # A button press on a long Slack message carries the whole message: allow Slack more.
-    larger = {"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)}
+    larger = {path: size for p in maatjes.platforms for path, size in p.body_limits.items()}
     app = create_web_app(
         settings,
         healthy=lambda: is_reachable(maatjes.engine),

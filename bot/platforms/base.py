@@ -7,8 +7,8 @@ such a ``build`` and listing it in ``bot.app``. This module imports no platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -42,6 +42,8 @@ class Platform:
     sender: Sender | None = None
     #: where its groups talk (see bot.services.group_conversations)
     conversations: GroupConversations | None = None
+    #: request paths of its endpoints that may carry larger bodies than MAATJES_MAX_REQUEST_BYTES
+    body_limits: Mapping[str, int] = field(default_factory=dict)
     #: the platform's own object, for entry points that drive it directly (Slack's Socket
     #: Mode) and for tests; found by type with ``Maatjes.adapter``
     adapter: object | None = None

@@ -33,6 +33,10 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 
+#: What Slack may send in one request (a block action on a long message carries all of it).
+SLACK_MAX_BODY = 1_000_000
+
+
 def platform(settings: Settings, deps: Deps) -> Platform:
     """Slack as configured (``settings.slack_mode`` is set: a signing secret plus a bot token,
     or OAuth for several workspaces)."""
@@ -86,6 +90,8 @@ def platform(settings: Settings, deps: Deps) -> Platform:
         mount=lambda app: mount(app, adapter),
         sender=SlackSender(adapter),
         conversations=SlackGroupConversations(lambda user: adapter.client_for(user)[0], directory),
+        # A button press on a long Slack message carries the whole message: allow Slack more.
+        body_limits={"/slack/events": max(settings.max_request_bytes, SLACK_MAX_BODY)},
         adapter=adapter,
     )
 
