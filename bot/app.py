@@ -80,9 +80,9 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             retention_days=settings.retention_inactive_days,
         )
     )
-    privacy = PrivacyService(engine, settings)
+    privacy = PrivacyService(engine, settings.groups.privacy)
     proposer = _proposer(settings)
-    rounds = RoundService(engine, settings, proposer=proposer)
+    rounds = RoundService(engine, settings.groups.rounds, proposer=proposer)
     embed = getattr(proposer, "embed_person", None)
     conversations = ConversationService(
         engine,
@@ -110,7 +110,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         conversations=conversations,
         rounds=rounds,
         delivery=delivery,
-        checkins=CheckInService(engine, settings),
+        checkins=CheckInService(engine, settings.groups.checkins),
         teams=teams,
         slack=slack,
         privacy=privacy,
@@ -142,7 +142,7 @@ def _proposer(settings: Settings) -> Proposer | None:
         from bot.services.matchmaking import Matchmaker
     except ImportError:  # pragma: no cover - the matcher ships with Maatjes
         return None
-    proposer: Proposer = Matchmaker(settings)
+    proposer: Proposer = Matchmaker(settings.groups.matching)
     return proposer
 
 
@@ -288,6 +288,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
             ),
             maatjes.rounds,
             privacy=maatjes.privacy,
+            session_hours=settings.dashboard_session_hours,
         )
     )
     if maatjes.privacy is not None:

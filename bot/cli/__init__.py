@@ -126,7 +126,8 @@ def people(
     """List the people who completed their profile."""
     from bot.services.community import people_overview
 
-    rows = people_overview(_settings(), everyone=everyone)
+    found = people_overview(_settings().resolved_database_url, everyone=everyone)
+    rows = [member.as_row(with_account=everyone) for member in found]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -145,11 +146,10 @@ def demo(
 
     settings = _settings()
     if remove:
-        typer.echo(f"removed {remove_demo(settings)} demo people")
+        typer.echo(f"removed {remove_demo(settings.resolved_database_url)} demo people")
     else:
-        typer.echo(
-            f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)"
-        )
+        added = load_demo(settings.resolved_database_url)
+        typer.echo(f"loaded {added} demo people (marked as demo; remove with --remove)")
 
 
 @coordinator_app.command("password")
@@ -237,7 +237,7 @@ def round_propose(
         typer.echo(f"maatjes: matching is not available: {error}", err=True)
         raise SystemExit(1) from None
     with Session(service.engine) as session:
-        view = round_view(session, round_id=round_id)
+        view = round_view(session, round_id=round_id).as_dict()
     _print_round(view, as_json=as_json)
 
 
@@ -278,11 +278,12 @@ def match(
         typer.echo("maatjes: --kind must be clubs or pairs", err=True)
         raise SystemExit(2)
     engine = _engine(settings)
-    matchmaker = Matchmaker(settings)
+    matchmaker = Matchmaker(settings.groups.matching)
     try:
         with Session(engine) as session:
             plan = matchmaker.plan(session, kind=chosen)
-            view = plan_view(plan, language=language if language in ("nl", "en") else "nl")
+            proposal = plan_view(plan, language=language if language in ("nl", "en") else "nl")
+            view = proposal.as_dict()
             session.rollback()  # a dry run stores nothing, not even cached vectors
     except MatchingUnavailable as error:
         typer.echo(f"maatjes: matching is not available: {error}", err=True)
@@ -313,7 +314,7 @@ def round_show(
     service = _rounds()
     with Session(service.engine) as session:
         try:
-            view = round_view(session, round_id=round_id, language=language)
+            view = round_view(session, round_id=round_id, language=language).as_dict()
         except UnknownRound:
             typer.echo(f"maatjes: there is no round {round_id}", err=True)
             raise SystemExit(1) from None
@@ -750,7 +751,7 @@ def _privacy() -> Any:
     from bot.services.privacy import PrivacyService
 
     settings = _settings()
-    return PrivacyService(_engine(settings), settings)
+    return PrivacyService(_engine(settings), settings.groups.privacy)
 
 
 @app.command("export")

@@ -124,12 +124,16 @@ class RefusedLogins:
 
 
 def router(
-    accounts: Accounts, round_service: RoundService, privacy: PrivacyService | None = None
+    accounts: Accounts,
+    round_service: RoundService,
+    privacy: PrivacyService | None = None,
+    *,
+    session_hours: int,
 ) -> APIRouter:
     api = APIRouter(prefix=PREFIX)
     engine = round_service.engine
 
-    lifetime = round_service.settings.dashboard_session_hours * 3600
+    lifetime = session_hours * 3600
 
     def user(request: Request) -> str | None:
         """The coordinator this request is from, checked once per request: a live session of an
@@ -368,7 +372,7 @@ def router(
         with Session(engine) as session:
             view = round_view(session, round_id=round_id, language=_language(request))
             names = alternative_names(session, member, options)
-        group = next((g for g in view["groups"] if g["position"] == position), None)
+        group = view.group_at(position)
         if group is None:
             return review_failure(request, UnknownRound(f"{round_id}/{position}"))
         return page(

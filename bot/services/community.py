@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.intake import MATCHING
-from bot.settings import Settings
+from bot.services.views import MemberView
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Person
@@ -23,9 +23,9 @@ DEMO_POLICY = "demo"
 
 
 @contextmanager
-def _engine(settings: Settings) -> Iterator[Any]:
+def _engine(database_url: str) -> Iterator[Any]:
     """A migrated engine for one command, disposed after (no pooled connection outlives it)."""
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(database_url)
     try:
         migrate(engine)
         yield engine
@@ -33,35 +33,16 @@ def _engine(settings: Settings) -> Iterator[Any]:
         engine.dispose()
 
 
-def person_row(person: Person) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "name": person.name,
-        "group": person.group,
-        "language": person.language,
-        "organisation": person.organisation,
-        "organisation_kind": person.organisation_kind,
-        "region": person.region,
-        "themes": person.themes or [],
-        "phase": person.phase,
-        "platform": person.platform,
-        "demo": person.is_demo,
-    }
-
-
-def people_overview(settings: Settings, *, everyone: bool = False) -> list[dict[str, Any]]:
+def people_overview(database_url: str, *, everyone: bool = False) -> list[MemberView]:
     """People with a finished profile and live consent; ``everyone`` adds the rest (unfinished,
-    refused, withdrawn) with their platform account, for privacy requests."""
-    with _engine(settings) as engine, Session(engine) as session:
-        if everyone:
-            return [
-                {**person_row(p), "account": f"{p.platform}:{p.platform_user_id}"}
-                for p in people.list_people(session)
-            ]
-        return [
-            person_row(p)
-            for p in people.list_people(session, completed_only=True, consent_for=MATCHING)
-        ]
+    refused, withdrawn), for privacy requests (``MemberView.as_row(with_account=True)``)."""
+    with _engine(database_url) as engine, Session(engine) as session:
+        found = (
+            people.list_people(session)
+            if everyone
+            else people.list_people(session, completed_only=True, consent_for=MATCHING)
+        )
+        return [MemberView.of(p) for p in found]
 
 
 def demo_people() -> list[dict[str, Any]]:
@@ -69,11 +50,11 @@ def demo_people() -> list[dict[str, Any]]:
     return list(data["people"])
 
 
-def load_demo(settings: Settings) -> int:
+def load_demo(database_url: str) -> int:
     """Add the demo community; people already loaded are left as they are. Returns how many."""
     now = utcnow()
     added = 0
-    with _engine(settings) as engine, session_scope(engine) as session:
+    with _engine(database_url) as engine, session_scope(engine) as session:
         for entry in demo_people():
             existing = people.get_person(
                 session, platform=DEMO_PLATFORM, platform_user_id=entry["key"]
@@ -108,8 +89,8 @@ def load_demo(settings: Settings) -> int:
     return added
 
 
-def remove_demo(settings: Settings) -> int:
-    with _engine(settings) as engine, session_scope(engine) as session:
+def remove_demo(database_url: str) -> int:
+    with _engine(database_url) as engine, session_scope(engine) as session:
         ids = session.exec(select(Person.id).where(col(Person.is_demo).is_(True))).all()
         return people.delete_people(session, person_ids=[i for i in ids if i is not None])
 

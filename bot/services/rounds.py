@@ -31,7 +31,7 @@ from bot.services.errors import (
     UnknownRound,
 )
 from bot.services.introductions import club_joined, follow_up, introduction
-from bot.settings import Settings
+from bot.settings_groups import RoundSettings
 from storage import audit, checkins, consents, outbox, rounds
 from storage.db import session_scope
 from storage.models import Consent, MatchGroup, MatchRound, Person
@@ -59,7 +59,7 @@ class RoundService:
     def __init__(
         self,
         engine: Engine,
-        settings: Settings,
+        settings: RoundSettings,
         *,
         proposer: Proposer | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -555,7 +555,7 @@ class RoundService:
             names,
             teams_upns=upns,
             explanation=explanation,
-            person_link=self.settings.person_link,
+            person_link=self.settings.links.person_link,
         )
         outbox.enqueue(
             session,
