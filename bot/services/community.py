@@ -11,7 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.intake import MATCHING
-from bot.services.views import MemberView
+from bot.services.views import (
+    CommunityStats,
+    MemberView,
+    Network,
+    NetworkLink,
+    NetworkNode,
+)
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Person
@@ -95,7 +101,7 @@ def remove_demo(database_url: str) -> int:
         return people.delete_people(session, person_ids=[i for i in ids if i is not None])
 
 
-def community_stats(session: Session) -> dict[str, Any]:
+def community_stats(session: Session) -> CommunityStats:
     """Counts of active people (finished profile, live consent) by group, region, theme, phase."""
     active = people.list_people(session, completed_only=True, consent_for=MATCHING)
     stats: dict[str, dict[str, int]] = {"group": {}, "region": {}, "theme": {}, "phase": {}}
@@ -110,10 +116,18 @@ def community_stats(session: Session) -> dict[str, Any]:
                 if value:
                     stats[kind][value] = stats[kind].get(value, 0) + 1
     paused = sum(1 for p in active if people.is_paused(p, today=utcnow().date()))
-    return {"total": len(active), "paused": paused, "demo": sum(p.is_demo for p in active), **stats}
+    return CommunityStats(
+        total=len(active),
+        paused=paused,
+        demo=sum(p.is_demo for p in active),
+        group=stats["group"],
+        region=stats["region"],
+        theme=stats["theme"],
+        phase=stats["phase"],
+    )
 
 
-def network(session: Session) -> dict[str, Any]:
+def network(session: Session) -> Network:
     """Who has been introduced to whom, laid out for a picture (nodes with x, y in 0..1)."""
     from storage import rounds
 
@@ -125,22 +139,22 @@ def network(session: Session) -> dict[str, Any]:
     positions = _spring_layout(
         len(ids), [(index[a], index[b]) for a, b, _ in edges if a in index and b in index]
     )
-    nodes = [
-        {
-            "id": pid,
-            "name": persons[pid].name,
-            "group": persons[pid].group or "anders",
-            "x": float(positions[index[pid], 0]),
-            "y": float(positions[index[pid], 1]),
-        }
+    nodes = tuple(
+        NetworkNode(
+            id=pid,
+            name=persons[pid].name,
+            group=persons[pid].group or "anders",
+            x=float(positions[index[pid], 0]),
+            y=float(positions[index[pid], 1]),
+        )
         for pid in ids
-    ]
-    links = [
-        {"source": a, "target": b, "at": at.isoformat()}
+    )
+    links = tuple(
+        NetworkLink(source=a, target=b, at=at.isoformat())
         for a, b, at in edges
         if a in index and b in index
-    ]
-    return {"nodes": nodes, "links": links}
+    )
+    return Network(nodes=nodes, links=links)
 
 
 def _spring_layout(n: int, edges: list[tuple[int, int]], *, steps: int = 200) -> Any:
