@@ -82,13 +82,16 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             retention_days=settings.retention_inactive_days,
         )
     )
-    privacy = PrivacyService(engine, settings)
+    privacy = PrivacyService(engine, settings.groups.privacy)
     proposer = _proposer(settings)
     # Rounds are made before the platforms (whose chats need them): the platforms' group
     # conversations are filled in below, before anything can approve a round.
     group_conversations: dict[str, GroupConversations] = {}
     rounds = RoundService(
-        engine, settings, proposer=proposer, group_conversations=group_conversations
+        engine,
+        settings.groups.rounds,
+        proposer=proposer,
+        group_conversations=group_conversations,
     )
     embed = getattr(proposer, "embed_person", None)
     conversations = ConversationService(
@@ -122,7 +125,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
         conversations=conversations,
         rounds=rounds,
         delivery=delivery,
-        checkins=CheckInService(engine, settings),
+        checkins=CheckInService(engine, settings.groups.checkins),
         platforms=platforms,
         privacy=privacy,
     )
@@ -134,7 +137,7 @@ def _proposer(settings: Settings) -> Proposer | None:
         from bot.services.matchmaking import Matchmaker
     except ImportError:  # pragma: no cover - the matcher ships with Maatjes
         return None
-    proposer: Proposer = Matchmaker(settings)
+    proposer: Proposer = Matchmaker(settings.groups.matching)
     return proposer
 
 
@@ -176,6 +179,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         ),
         maatjes.rounds,
         maatjes.privacy,
+        session_hours=settings.dashboard_session_hours,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -18,11 +19,20 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.settings_groups import (
+    CheckInSettings,
+    MatchingSettings,
+    PrivacySettings,
+    PublicLinks,
+    RoundSettings,
+    SlackSettings,
+    TeamsSettings,
+    WebSettings,
+)
+from bot.settings_groups import WebSignIn as WebSignIn  # read from here by the web chat
+
 Identities = Annotated[frozenset[str], NoDecode]
 
-#: How people sign in to the web chat: ``name`` (a name of their choice, a local trial: anyone
-#: who reaches the page can use any name) or ``off``. Real sign-in methods join this list.
-WebSignIn = Literal["name", "off"]
 
 #: The shortest key that may sign cookies or OAuth state (bytes).
 MIN_KEY_BYTES = 32
@@ -321,7 +331,17 @@ class Settings(BaseSettings):
     def person_link(self, path: str) -> str:
         """The absolute link a person receives (in any chat platform or message) to a page of
         this app, e.g. ``/groups/17``: people click it outside the app, so never a relative one."""
-        return f"{self.resolved_public_url}/{path.lstrip('/')}"
+        return self.links.person_link(path)
+
+    @property
+    def links(self) -> PublicLinks:
+        return PublicLinks(self.resolved_public_url)
+
+    @property
+    def groups(self) -> SettingsGroups:
+        """The settings each part needs, as small frozen views over these flat fields (see
+        ``SettingsGroups``)."""
+        return SettingsGroups(self)
 
     @property
     def name_signin_exposed(self) -> bool:
@@ -367,4 +387,115 @@ def _require_strong(name: str, key: str) -> None:
         raise ValueError(
             f"{name} is {size} bytes, too short to sign with: it needs at least {MIN_KEY_BYTES}; "
             f"{MAKE_A_KEY}"
+        )
+
+
+@dataclass(frozen=True)
+class SettingsGroups:
+    """``settings.groups.rounds`` and so on. A namespace rather than properties on ``Settings``
+    itself, because some group names are flat switches already (``MAATJES_CHECKINS``,
+    ``MAATJES_RETENTION``); each group is made when asked for, from the settings as they are."""
+
+    settings: Settings
+
+    @property
+    def matching(self) -> MatchingSettings:
+        s = self.settings
+        return MatchingSettings(
+            embedder=s.embedder,
+            embedder_threads=s.embedder_threads,
+            allow_model_download=s.allow_model_download,
+            weight_cross=s.weight_cross,
+            weight_work=s.weight_work,
+            weight_themes=s.weight_themes,
+            weight_mix=s.weight_mix,
+            weight_phase=s.weight_phase,
+            weight_history=s.weight_history,
+            history_half_life_days=s.history_half_life_days,
+            club_min_size=s.club_min_size,
+            club_max_size=s.club_max_size,
+        )
+
+    @property
+    def rounds(self) -> RoundSettings:
+        s = self.settings
+        return RoundSettings(
+            links=s.links,
+            round_kind=s.round_kind,
+            round_interval_days=s.round_interval_days,
+            follow_up_days=s.follow_up_days,
+            club_min_size=s.club_min_size,
+            club_max_size=s.club_max_size,
+            coordinators=s.coordinators,
+            admins=s.admins,
+        )
+
+    @property
+    def checkins(self) -> CheckInSettings:
+        s = self.settings
+        return CheckInSettings(
+            grace_hours=s.checkin_grace_hours,
+            reminder_days=s.checkin_reminder_days,
+            answer_days=s.checkin_answer_days,
+        )
+
+    @property
+    def privacy(self) -> PrivacySettings:
+        """Reads the session key, making it once in the data directory if it is not set."""
+        s = self.settings
+        return PrivacySettings(
+            links=s.links,
+            signing_key=s.session_secret(),
+            policy_version=s.privacy_policy_version,
+            contact=s.privacy_contact,
+            default_language=s.default_language,
+            export_link_minutes=s.export_link_minutes,
+            retention_inactive_days=s.retention_inactive_days,
+            retention_grace_days=s.retention_grace_days,
+        )
+
+    @property
+    def web(self) -> WebSettings:
+        s = self.settings
+        return WebSettings(
+            host=s.host,
+            port=s.port,
+            links=s.links,
+            secure_cookies=s.secure_cookies,
+            signin=s.web_signin,
+            name_signin_exposed=s.name_signin_exposed,
+            rate_limit=s.rate_limit,
+            max_request_bytes=s.max_request_bytes,
+            dashboard_session_hours=s.dashboard_session_hours,
+            login_rate_limit=s.login_rate_limit,
+            login_account_rate_limit=s.login_account_rate_limit,
+            login_lockout=s.login_lockout,
+        )
+
+    @property
+    def slack(self) -> SlackSettings:
+        s = self.settings
+        return SlackSettings(
+            mode=s.slack_mode,
+            api_url=s.slack_api_url,
+            bot_token=s.slack_bot_token,
+            signing_secret=s.slack_signing_secret,
+            app_token=s.slack_app_token,
+            client_id=s.slack_client_id,
+            client_secret=s.slack_client_secret,
+            state_secret=s.slack_state_secret,
+        )
+
+    @property
+    def teams(self) -> TeamsSettings:
+        s = self.settings
+        return TeamsSettings(
+            enabled=s.teams_enabled,
+            app_id=s.teams_app_id,
+            app_secret=s.teams_app_secret,
+            tenant_id=s.teams_tenant_id,
+            allowed_tenants=s.teams_allowed_tenants,
+            authority=s.teams_authority,
+            app_name=s.teams_app_name,
+            website_url=s.teams_website_url,
         )

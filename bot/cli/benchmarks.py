@@ -214,7 +214,7 @@ def _worker(url: str, platform_url: str, start_at: float, queue: Any) -> None:
 
     for attempt in range(10):  # as the scheduler would: a locked SQLite file is tried again
         try:
-            report = CheckInService(engine, settings).run_due()
+            report = CheckInService(engine, settings.groups.checkins).run_due()
             break
         except OperationalError:
             time.sleep(0.2 * (attempt + 1))

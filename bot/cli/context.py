@@ -44,25 +44,25 @@ class Context:
     def matchmaker(self) -> Matchmaker:
         from bot.services.matchmaking import Matchmaker
 
-        return Matchmaker(self.settings)
+        return Matchmaker(self.settings.groups.matching)
 
     @cached_property
     def rounds(self) -> RoundService:
         from bot.services.rounds import RoundService
 
-        return RoundService(self.engine, self.settings, proposer=self.matchmaker)
+        return RoundService(self.engine, self.settings.groups.rounds, proposer=self.matchmaker)
 
     @cached_property
     def privacy(self) -> PrivacyService:
         from bot.services.privacy import PrivacyService
 
-        return PrivacyService(self.engine, self.settings)
+        return PrivacyService(self.engine, self.settings.groups.privacy)
 
     @cached_property
     def checkins(self) -> CheckInService:
         from bot.services.checkins import CheckInService
 
-        return CheckInService(self.engine, self.settings)
+        return CheckInService(self.engine, self.settings.groups.checkins)
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -22,7 +22,8 @@ def people(
     """List the people who completed their profile."""
     from bot.services.community import people_overview
 
-    rows = people_overview(Context().settings, everyone=everyone)
+    found = people_overview(Context().settings.resolved_database_url, everyone=everyone)
+    rows = [member.as_row(with_account=everyone) for member in found]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -40,11 +41,10 @@ def demo(
 
     settings = Context().settings
     if remove:
-        typer.echo(f"removed {remove_demo(settings)} demo people")
+        typer.echo(f"removed {remove_demo(settings.resolved_database_url)} demo people")
     else:
-        typer.echo(
-            f"loaded {load_demo(settings)} demo people (marked as demo; remove with --remove)"
-        )
+        added = load_demo(settings.resolved_database_url)
+        typer.echo(f"loaded {added} demo people (marked as demo; remove with --remove)")
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,7 @@ def round_propose(
     service = Context().rounds
     round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind=kind)
     with Session(service.engine) as session:
-        view = round_view(session, round_id=round_id)
+        view = round_view(session, round_id=round_id).as_dict()
     print_round(view, as_json=as_json)
 
 
@@ -63,7 +63,8 @@ def match(
         refuse("--kind must be clubs or pairs", 2)
     with Session(cli.engine) as session:
         plan = cli.matchmaker.plan(session, kind=chosen)
-        view = plan_view(plan, language=language if language in ("nl", "en") else "nl")
+        proposal = plan_view(plan, language=language if language in ("nl", "en") else "nl")
+        view = proposal.as_dict()
         session.rollback()  # a dry run stores nothing, not even cached vectors
     if not view["groups"]:
         refuse(TOO_FEW)
@@ -92,7 +93,7 @@ def round_show(
         refusals(Refusal(UnknownRound, lambda _: f"there is no round {round_id}")),
         Session(service.engine) as session,
     ):
-        view = round_view(session, round_id=round_id, language=language)
+        view = round_view(session, round_id=round_id, language=language).as_dict()
     print_round(view, as_json=as_json)
 
 

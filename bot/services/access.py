@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from bot.settings import Settings
+from typing import Protocol
 
 #: The identity of whoever runs the command line: an operator with access to the database.
 CLI_ACTOR = "cli:operator"
+
+
+class StaffIdentities(Protocol):
+    """Where the configured coordinators and admins come from (``Settings``, ``RoundSettings``)."""
+
+    @property
+    def coordinators(self) -> frozenset[str]: ...
+
+    @property
+    def admins(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class Access:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, granted: Callable[[str], str | None] | None = None
+        cls, settings: StaffIdentities, granted: Callable[[str], str | None] | None = None
     ) -> Access:
         return cls(coordinators=settings.coordinators, admins=settings.admins, granted=granted)
 

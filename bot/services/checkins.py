@@ -31,7 +31,7 @@ from bot.core.checkins import (
 from bot.core.conversation import MATCHING
 from bot.core.i18n import translator
 from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
-from bot.settings import Settings
+from bot.settings_groups import CheckInSettings
 from storage import checkins, outbox, people, rounds
 from storage.db import session_scope
 from storage.models import CheckIn, Consent, MatchGroup, OutboxMessage, Person
@@ -91,7 +91,7 @@ def prompt_by_code(
 
 class CheckInService:
     def __init__(
-        self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+        self, engine: Engine, settings: CheckInSettings, *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -100,7 +100,7 @@ class CheckInService:
 
     @property
     def grace(self) -> timedelta:
-        return timedelta(hours=self.settings.checkin_grace_hours)
+        return timedelta(hours=self.settings.grace_hours)
 
     def run_due(self, now: datetime | None = None) -> CheckInReport:
         """Plan, send, remind and round up everything due at ``now`` (into the outbox).
@@ -252,8 +252,8 @@ class CheckInService:
     ) -> int:
         """One batch of sent check-ins (ids above ``after``): round up what is over, remind who
         has not answered. Returns the last id handled, or 0 when there was nothing left."""
-        remind_after = timedelta(days=self.settings.checkin_reminder_days)
-        close_after = timedelta(days=self.settings.checkin_answer_days)
+        remind_after = timedelta(days=self.settings.reminder_days)
+        close_after = timedelta(days=self.settings.answer_days)
         batch = checkins.open_checkins(session, after_id=after, limit=self.batch)
         if not batch:
             return 0

@@ -11,7 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.conversation import MATCHING
-from bot.settings import Settings
+from bot.services.views import (
+    CommunityStats,
+    MemberView,
+    Network,
+    NetworkLink,
+    NetworkNode,
+)
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Person
@@ -23,9 +29,9 @@ DEMO_POLICY = "demo"
 
 
 @contextmanager
-def _engine(settings: Settings) -> Iterator[Any]:
+def _engine(database_url: str) -> Iterator[Any]:
     """A migrated engine for one command, disposed after (no pooled connection outlives it)."""
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(database_url)
     try:
         migrate(engine)
         yield engine
@@ -33,35 +39,16 @@ def _engine(settings: Settings) -> Iterator[Any]:
         engine.dispose()
 
 
-def person_row(person: Person) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "name": person.name,
-        "group": person.group,
-        "language": person.language,
-        "organisation": person.organisation,
-        "organisation_kind": person.organisation_kind,
-        "region": person.region,
-        "themes": person.themes or [],
-        "phase": person.phase,
-        "platform": person.platform,
-        "demo": person.is_demo,
-    }
-
-
-def people_overview(settings: Settings, *, everyone: bool = False) -> list[dict[str, Any]]:
+def people_overview(database_url: str, *, everyone: bool = False) -> list[MemberView]:
     """People with a finished profile and live consent; ``everyone`` adds the rest (unfinished,
-    refused, withdrawn) with their platform account, for privacy requests."""
-    with _engine(settings) as engine, Session(engine) as session:
-        if everyone:
-            return [
-                {**person_row(p), "account": f"{p.platform}:{p.platform_user_id}"}
-                for p in people.list_people(session)
-            ]
-        return [
-            person_row(p)
-            for p in people.list_people(session, completed_only=True, consent_for=MATCHING)
-        ]
+    refused, withdrawn), for privacy requests (``MemberView.as_row(with_account=True)``)."""
+    with _engine(database_url) as engine, Session(engine) as session:
+        found = (
+            people.list_people(session)
+            if everyone
+            else people.list_people(session, completed_only=True, consent_for=MATCHING)
+        )
+        return [MemberView.of(p) for p in found]
 
 
 def demo_people() -> list[dict[str, Any]]:
@@ -69,11 +56,11 @@ def demo_people() -> list[dict[str, Any]]:
     return list(data["people"])
 
 
-def load_demo(settings: Settings) -> int:
+def load_demo(database_url: str) -> int:
     """Add the demo community; people already loaded are left as they are. Returns how many."""
     now = utcnow()
     added = 0
-    with _engine(settings) as engine, session_scope(engine) as session:
+    with _engine(database_url) as engine, session_scope(engine) as session:
         for entry in demo_people():
             existing = people.get_person(
                 session, platform=DEMO_PLATFORM, platform_user_id=entry["key"]
@@ -108,13 +95,13 @@ def load_demo(settings: Settings) -> int:
     return added
 
 
-def remove_demo(settings: Settings) -> int:
-    with _engine(settings) as engine, session_scope(engine) as session:
+def remove_demo(database_url: str) -> int:
+    with _engine(database_url) as engine, session_scope(engine) as session:
         ids = session.exec(select(Person.id).where(col(Person.is_demo).is_(True))).all()
         return people.delete_people(session, person_ids=[i for i in ids if i is not None])
 
 
-def community_stats(session: Session) -> dict[str, Any]:
+def community_stats(session: Session) -> CommunityStats:
     """Counts of active people (finished profile, live consent) by group, region, theme, phase."""
     active = people.list_people(session, completed_only=True, consent_for=MATCHING)
     stats: dict[str, dict[str, int]] = {"group": {}, "region": {}, "theme": {}, "phase": {}}
@@ -129,10 +116,18 @@ def community_stats(session: Session) -> dict[str, Any]:
                 if value:
                     stats[kind][value] = stats[kind].get(value, 0) + 1
     paused = sum(1 for p in active if people.is_paused(p, today=utcnow().date()))
-    return {"total": len(active), "paused": paused, "demo": sum(p.is_demo for p in active), **stats}
+    return CommunityStats(
+        total=len(active),
+        paused=paused,
+        demo=sum(p.is_demo for p in active),
+        group=stats["group"],
+        region=stats["region"],
+        theme=stats["theme"],
+        phase=stats["phase"],
+    )
 
 
-def network(session: Session) -> dict[str, Any]:
+def network(session: Session) -> Network:
     """Who has been introduced to whom, laid out for a picture (nodes with x, y in 0..1)."""
     from storage import rounds
 
@@ -144,22 +139,22 @@ def network(session: Session) -> dict[str, Any]:
     positions = _spring_layout(
         len(ids), [(index[a], index[b]) for a, b, _ in edges if a in index and b in index]
     )
-    nodes = [
-        {
-            "id": pid,
-            "name": persons[pid].name,
-            "group": persons[pid].group or "anders",
-            "x": float(positions[index[pid], 0]),
-            "y": float(positions[index[pid], 1]),
-        }
+    nodes = tuple(
+        NetworkNode(
+            id=pid,
+            name=persons[pid].name,
+            group=persons[pid].group or "anders",
+            x=float(positions[index[pid], 0]),
+            y=float(positions[index[pid], 1]),
+        )
         for pid in ids
-    ]
-    links = [
-        {"source": a, "target": b, "at": at.isoformat()}
+    )
+    links = tuple(
+        NetworkLink(source=a, target=b, at=at.isoformat())
         for a, b, at in edges
         if a in index and b in index
-    ]
-    return {"nodes": nodes, "links": links}
+    )
+    return Network(nodes=nodes, links=links)
 
 
 def _spring_layout(n: int, edges: list[tuple[int, int]], *, steps: int = 200) -> Any:

@@ -322,10 +322,10 @@ class ConversationService:
         if member is None:
             with Session(self.engine) as session:
                 view = round_view(session, round_id=round_id, language=language)
-            group = next((g for g in view["groups"] if g["position"] == position), None)
+            group = view.group_at(position)
             if group is None:
                 raise UnknownRound(f"{round_id}/{position}")
-            return (swap_member_card(round_id, group, t),)
+            return (swap_member_card(round_id, group.as_dict(), t),)
         options = self.rounds.alternatives(round_id, position=position, member=member)
         with Session(self.engine) as session:
             names = alternative_names(session, member, options)
@@ -342,9 +342,9 @@ class ConversationService:
                 round_id = open_[-1].id
             assert round_id is not None
             view = round_view(session, round_id=round_id, language=language)
-        if not any(g["status"] == "proposed" for g in view["groups"]):
+        if not any(g.status == "proposed" for g in view.groups):
             return ()
-        return tuple(review_messages(view, t))
+        return tuple(review_messages(view.as_dict(), t))
 
     def _unseen(self, session: Session, person: Person) -> tuple[Outbound, ...]:
         """Messages delivered to this person's inbox (introductions, check-ins) not shown yet."""

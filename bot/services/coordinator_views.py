@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from bot.services.alternatives import Alternative
 from bot.services.community import community_stats, network
 from bot.services.round_views import alternative_names, round_view
+from bot.services.views import CommunityStats, Network, RoundView
 from storage import checkins, outbox, rounds
 from storage.models import MatchRound
 
@@ -21,7 +21,7 @@ from storage.models import MatchRound
 class Overview:
     """The dashboard's first page."""
 
-    stats: dict[str, Any]
+    stats: CommunityStats
     latest: MatchRound | None
     failed: int  # messages the outbox gave up on
     participation: dict[str, int]
@@ -32,7 +32,7 @@ class Overview:
 class AlternativesView:
     """A round with the names of a member and of everyone the alternatives bring in."""
 
-    round: dict[str, Any]
+    round: RoundView
     names: dict[int, str]
 
 
@@ -54,11 +54,11 @@ class CoordinatorViews:
         with Session(self.engine) as session:
             return rounds.rounds(session)
 
-    def network(self) -> dict[str, Any]:
+    def network(self) -> Network:
         with Session(self.engine) as session:
             return network(session)
 
-    def round(self, round_id: int, *, language: str) -> dict[str, Any]:
+    def round(self, round_id: int, *, language: str) -> RoundView:
         """Raises UnknownRound."""
         with Session(self.engine) as session:
             return round_view(session, round_id=round_id, language=language)

@@ -19,8 +19,8 @@ from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
 from bot.services.errors import MatchingUnavailable
-from bot.services.round_views import person_card
-from bot.settings import Settings
+from bot.services.views import GroupView, MemberView, ProposalView, mean_of
+from bot.settings_groups import MatchingSettings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs
 from matching.pairing import pair_up
@@ -42,7 +42,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
-def weights_from(settings: Settings) -> Weights:
+def weights_from(settings: MatchingSettings) -> Weights:
     return Weights(
         cross=settings.weight_cross,
         work=settings.weight_work,
@@ -82,7 +82,7 @@ class Plan:
 class Matchmaker:
     """Implements ``rounds.Proposer`` for the bot: settings in, groups out."""
 
-    def __init__(self, settings: Settings, *, clock: Any = utcnow) -> None:
+    def __init__(self, settings: MatchingSettings, *, clock: Any = utcnow) -> None:
         self.settings = settings
         self.clock = clock
         self._embedder: Embedder | None = None
@@ -309,44 +309,39 @@ class Assessment:
         return explain([index[p] for p in person_ids], self.profiles, self.fit)
 
 
-def plan_view(plan: Plan, *, language: str = "nl") -> dict[str, Any]:
-    """A dry-run proposal as plain data, shaped like a stored round's view."""
+def plan_view(plan: Plan, *, language: str = "nl") -> ProposalView:
+    """A dry-run proposal, made of the same group and member views as a stored round."""
     from bot.core.explain import render_explanation
     from bot.core.i18n import translator
 
     t = translator(language)
     names = {p.id or 0: p.name or "?" for p in plan.people}
     scores = [plan.group_score(i) for i in range(len(plan.groups))]
-    mean = sum(scores) / len(scores) if scores else 0.0
+    mean = mean_of(scores)
     groups = []
     for position, members in enumerate(plan.groups):
         persons = [plan.people[i] for i in members]
         groups.append(
-            {
-                "position": position + 1,
-                "kind": ("pair" if len(members) == 2 else "trio")
-                if plan.kind == "pairs"
-                else "club",
-                "status": "dry-run",
-                "score": round(scores[position], 4),
-                "score_vs_round": round(scores[position] - mean, 4),
-                "members": [p.id for p in persons],
-                "extends": plan.extends[position],
-                "people": [person_card(p) for p in persons],
-                "explanation": render_explanation(plan.explanations[position], names, t),
-                "explanation_data": plan.explanations[position],
-            }
+            GroupView(
+                position=position + 1,
+                kind=("pair" if len(members) == 2 else "trio") if plan.kind == "pairs" else "club",
+                status="dry-run",
+                score=round(scores[position], 4),
+                score_vs_round=round(scores[position] - mean, 4),
+                people=tuple(MemberView.of(p) for p in persons),
+                explanation=render_explanation(plan.explanations[position], names, t),
+                extends=plan.extends[position],
+                explanation_data=plan.explanations[position],
+            )
         )
     placed = {i for members in plan.groups for i in members}
-    return {
-        "id": None,
-        "kind": plan.kind,
-        "status": "dry-run",
-        "embedder": plan.embedder,
-        "weights": plan.weights,
-        "people": len(plan.people),
-        "unplaced": [plan.people[i].id for i in range(len(plan.people)) if i not in placed],
-        "mean_score": round(mean, 4),
-        "total_score": round(sum(scores), 4),
-        "groups": groups,
-    }
+    return ProposalView(
+        kind=plan.kind,
+        embedder=plan.embedder,
+        weights=plan.weights,
+        people=len(plan.people),
+        unplaced=tuple(plan.people[i].id for i in range(len(plan.people)) if i not in placed),
+        mean_score=round(mean, 4),
+        total_score=round(sum(scores), 4),
+        groups=tuple(groups),
+    )

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.core.i18n import translator
 from bot.core.messages import Text, to_dict
-from bot.settings import Settings
+from bot.settings_groups import PrivacySettings
 from matching.scoring import first_sentence
 from storage import audit, events, outbox
 from storage import privacy as stored
@@ -78,12 +78,12 @@ def identity_of(person: Person) -> str:
 
 class PrivacyService:
     def __init__(
-        self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+        self, engine: Engine, settings: PrivacySettings, *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
-        self._secret = settings.session_secret()
+        self._secret = settings.signing_key
         self._signer = URLSafeTimedSerializer(self._secret, salt=_SALT)
 
     # --- export --------------------------------------------------------------------------------
@@ -107,8 +107,8 @@ class PrivacyService:
         return {
             "format": EXPORT_FORMAT,
             "generated_at": self.clock().isoformat(),
-            "privacy_policy_version": self.settings.privacy_policy_version,
-            "controller_contact": self.settings.privacy_contact,
+            "privacy_policy_version": self.settings.policy_version,
+            "controller_contact": self.settings.contact,
             **(data or {}),
         }
 
@@ -130,7 +130,7 @@ class PrivacyService:
             token = self._signer.dumps(
                 {"p": person_id, "a": self._account_check(person), "n": secrets.token_urlsafe(6)}
             )
-        return self.settings.person_link(f"/privacy/export/{token}")
+        return self.settings.links.person_link(f"/privacy/export/{token}")
 
     def read_link(self, token: str) -> int:
         """The person a link is for; LinkExpired / LinkInvalid otherwise."""

@@ -1,9 +1,8 @@
-"""A round as its reviewers see it, as plain data (CLI, dashboard and chat)."""
+"""A round as its reviewers see it (CLI, dashboard and chat), built from storage."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlmodel import Session
 
@@ -11,62 +10,48 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.services.alternatives import Alternative
 from bot.services.errors import UnknownRound
+from bot.services.views import GroupView, MemberView, RoundView, mean_of
 from storage import rounds
 from storage.models import Person
 
 
-def person_card(person: Person) -> dict[str, Any]:
-    """What a reviewer sees of a member."""
-    return {
-        "id": person.id,
-        "name": person.name,
-        "organisation": person.organisation,
-        "group": person.group,
-        "region": person.region,
-        "themes": person.themes or [],
-        "phase": person.phase,
-    }
-
-
-def round_view(session: Session, *, round_id: int, language: str = "nl") -> dict[str, Any]:
-    """Everything a reviewer needs about a round, as plain data (CLI, dashboard and chat)."""
+def round_view(session: Session, *, round_id: int, language: str = "nl") -> RoundView:
+    """Everything a reviewer needs about a round (CLI, dashboard and chat)."""
     match_round = rounds.get_round(session, round_id=round_id)
     if match_round is None:
         raise UnknownRound(round_id)
     t = translator(language)
     groups = rounds.groups_of(session, round_id=round_id)
     members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
-    scores = [g.score for g in groups]
-    mean = sum(scores) / len(scores) if scores else 0.0
+    mean = mean_of([g.score for g in groups])
     view_groups = []
     for group in groups:
         people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
         names = {p.id: p.name or "?" for p in people if p.id is not None}
         view_groups.append(
-            {
-                "id": group.id,
-                "position": group.position,
-                "kind": group.kind,
-                "status": group.status,
-                "score": round(group.score, 4),
-                "score_vs_round": round(group.score - mean, 4),
-                "members": [p.id for p in people],
-                "people": [person_card(p) for p in people],
-                "explanation": render_explanation(group.explanation, names, t),
-                "reject_reason": group.reject_reason,
-            }
+            GroupView(
+                id=group.id,
+                position=group.position,
+                kind=group.kind,
+                status=group.status,
+                score=round(group.score, 4),
+                score_vs_round=round(group.score - mean, 4),
+                people=tuple(MemberView.of(p) for p in people),
+                explanation=render_explanation(group.explanation, names, t),
+                reject_reason=group.reject_reason,
+            )
         )
-    return {
-        "id": match_round.id,
-        "kind": match_round.kind,
-        "status": match_round.status,
-        "origin": match_round.origin,
-        "created_at": match_round.created_at.isoformat(),
-        "embedder": match_round.embedder,
-        "total_score": round(match_round.total_score, 4),
-        "mean_score": round(mean, 4),
-        "groups": view_groups,
-    }
+    return RoundView(
+        id=match_round.id,
+        kind=match_round.kind,
+        status=match_round.status,
+        origin=match_round.origin,
+        created_at=match_round.created_at.isoformat(),
+        embedder=match_round.embedder,
+        total_score=round(match_round.total_score, 4),
+        mean_score=round(mean, 4),
+        groups=tuple(view_groups),
+    )
 
 
 def alternative_names(

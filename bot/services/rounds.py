@@ -7,9 +7,8 @@ and the outbox only gets an introduction when a coordinator approved that group.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -21,7 +20,7 @@ from bot.core.i18n import translator
 from bot.core.messages import Text, to_dict
 from bot.services.access import Access
 from bot.services.accounts import Accounts
-from bot.services.alternatives import Alternative, Assessment, alternatives_of
+from bot.services.alternatives import Alternative, Assessment
 from bot.services.errors import (
     MatchingUnavailable,
     NotAllowed,
@@ -31,7 +30,8 @@ from bot.services.errors import (
 )
 from bot.services.group_conversations import GroupConversations
 from bot.services.introductions import club_joined, follow_up, introduction
-from bot.settings import Settings
+from bot.services.rearranging import ReviewOptions, apply_alternative, review_options
+from bot.settings_groups import RoundSettings
 from storage import audit, checkins, consents, outbox, rounds
 from storage.db import session_scope
 from storage.models import Consent, MatchGroup, MatchRound, Person
@@ -59,7 +59,7 @@ class RoundService:
     def __init__(
         self,
         engine: Engine,
-        settings: Settings,
+        settings: RoundSettings,
         *,
         proposer: Proposer | None = None,
         group_conversations: Mapping[str, GroupConversations] | None = None,
@@ -309,41 +309,26 @@ class RoundService:
 
     def _options(
         self, session: Session, round_id: int, *, position: int, member: int
-    ) -> tuple[
-        MatchRound, dict[int, MatchGroup], dict[int, list[int]], Assessment, list[Alternative]
-    ]:
+    ) -> ReviewOptions:
         """The open round as it stands, and every valid change of ``member``, best first."""
         if self.proposer is None:
             raise MatchingUnavailable("no matching engine configured")
         match_round = self._open_round(session, round_id)
-        groups = {g.position: g for g in rounds.groups_of(session, round_id=round_id)}
-        members_by_id = rounds.members_of(
-            session, group_ids=[g.id for g in groups.values() if g.id is not None]
-        )
-        members = {pos: members_by_id[g.id or 0] for pos, g in groups.items()}
-        placed = {p for ids in members.values() for p in ids}
-        free = self.proposer.unplaced(session, placed, kind=match_round.kind)
-        assessment = self.proposer.assess(session, sorted(placed | set(free)))
-        options = alternatives_of(
-            match_round.kind,
-            groups,
-            members,
-            free,
-            assessment,
+        return review_options(
+            session,
+            match_round,
+            self.proposer,
             position=position,
             member=member,
             sizes=self._sizes(match_round.kind),
-            groups_of=partial(_labels, session),
-            locked=_club_members(session, groups.values()),
         )
-        return match_round, groups, members, assessment, options
 
     def alternatives(
         self, round_id: int, *, position: int, member: int, limit: int = 3
     ) -> list[Alternative]:
         """The best ways to swap or move one member of a proposed group, best first."""
         with Session(self.engine) as session:
-            options = self._options(session, round_id, position=position, member=member)[-1]
+            options = self._options(session, round_id, position=position, member=member).options
             return options[:limit]
 
     def rearrange(
@@ -363,57 +348,25 @@ class RoundService:
         )
         now = self.clock()
         with session_scope(self.engine) as session:
-            match_round, groups, members, assessment, options = self._options(
-                session, round_id, position=position, member=member
+            found = self._options(session, round_id, position=position, member=member)
+            chosen, detail = apply_alternative(
+                session,
+                found,
+                position=position,
+                member=member,
+                with_person=with_person,
+                to_position=to_position,
             )
-            chosen = next(
-                (
-                    o
-                    for o in options
-                    if o.with_person == with_person
-                    and (to_position is None or o.other_position == to_position)
-                ),
-                None,
-            )
-            if chosen is None:
-                raise UnknownRound(f"{round_id}/{position}: no such alternative")
-            changed = {position: [p for p in members[position] if p != member]}
-            if chosen.kind == "swap":
-                assert chosen.other_position is not None and with_person is not None
-                changed[position].append(with_person)
-                changed[chosen.other_position] = [
-                    p for p in members[chosen.other_position] if p != with_person
-                ] + [member]
-            elif chosen.kind == "replace":
-                assert with_person is not None
-                changed[position].append(with_person)
-            else:
-                assert chosen.other_position is not None
-                changed[chosen.other_position] = [*members[chosen.other_position], member]
-            for pos, ids in changed.items():
-                group = groups[pos]
-                assert group.id is not None
-                rounds.set_members(session, group_id=group.id, person_ids=ids)
-                group.score = assessment.group_score(ids)
-                group.explanation = _still_extending(session, group, assessment.explain(ids), ids)
-                group.kind = rounds.group_kind(len(ids), match_round.kind)
-                session.add(group)
-            detail = {
-                "kind": chosen.kind,
-                "member": member,
-                "with": with_person,
-                "other_position": chosen.other_position,
-                "delta": round(chosen.delta, 4),
-            }
             _record_decision(
                 session,
-                groups[position],
+                found.groups[position],
                 actor=actor,
                 origin=origin,
                 action=chosen.kind,
                 detail=detail,
                 at=now,
             )
+            match_round = found.match_round
             match_round.total_score = float(
                 sum(g.score for g in rounds.groups_of(session, round_id=round_id))
             )
@@ -637,28 +590,3 @@ def _record_decision(
         at=at,
         detail=detail,
     )
-
-
-def _club_members(session: Session, groups: Iterable[MatchGroup]) -> set[int]:
-    """Members of the running clubs these proposals grow: they stay in their club (a review
-    changes only who joins it)."""
-    clubs = {c for c in (rounds.extended_club(g) for g in groups) if c is not None}
-    running = [
-        c for c in clubs if getattr(session.get(MatchGroup, c), "status", None) in rounds.RUNNING
-    ]
-    return {p for ids in rounds.members_of(session, group_ids=running).values() for p in ids}
-
-
-def _still_extending(
-    session: Session, group: MatchGroup, explanation: dict[str, Any], ids: Sequence[int]
-) -> dict[str, Any]:
-    """A changed proposal that grows a club keeps saying which club, and who is new in it."""
-    club = rounds.extended_club(group)
-    if club is None:
-        return explanation
-    present = set(rounds.members_of(session, group_ids=[club])[club])
-    return {**explanation, "extends": club, "newcomers": sorted(p for p in ids if p not in present)}
-
-
-def _labels(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
-    return {pid: getattr(session.get(Person, pid), "group", None) for pid in ids}

@@ -195,3 +195,67 @@ def test_reviewing_a_round_builds_no_platform(tmp_path: Path) -> None:
     assert json.loads(result.stdout.split("approved groups")[0])["status"] == "proposed"
     assert "approved groups: 1" in result.stdout
     assert report["loaded"] == []
+
+
+# The JSON the command line prints is read by scripts: its keys (and their order) stay as they are.
+ROUND_KEYS = [
+    "id", "kind", "status", "origin", "created_at", "embedder", "total_score", "mean_score",
+    "groups",
+]  # fmt: skip
+GROUP_KEYS = [
+    "id", "position", "kind", "status", "score", "score_vs_round", "members", "people",
+    "explanation", "reject_reason",
+]  # fmt: skip
+PROPOSAL_KEYS = [
+    "id", "kind", "status", "embedder", "weights", "people", "unplaced", "mean_score",
+    "total_score", "groups",
+]  # fmt: skip
+PROPOSED_GROUP_KEYS = [
+    "position", "kind", "status", "score", "score_vs_round", "members", "extends", "people",
+    "explanation", "explanation_data",
+]  # fmt: skip
+MEMBER_KEYS = ["id", "name", "organisation", "group", "region", "themes", "phase"]
+PERSON_ROW_KEYS = [
+    "id", "name", "group", "language", "organisation", "organisation_kind", "region", "themes",
+    "phase", "platform", "demo",
+]  # fmt: skip
+
+
+def test_round_match_and_people_json_keep_their_keys(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+
+    dry = maatjes("match", "--dry-run", "--kind", "clubs", "--json", data_dir=data)
+    assert dry.returncode == 0, dry.stderr
+    proposal = json.loads(dry.stdout)
+    assert list(proposal) == PROPOSAL_KEYS
+    assert proposal["id"] is None and proposal["status"] == "dry-run"
+    assert proposal["people"] == 76 and isinstance(proposal["weights"], dict)
+    assert proposal["groups"], "the demo community makes clubs"
+    for group in proposal["groups"]:
+        assert list(group) == PROPOSED_GROUP_KEYS
+        assert group["members"] == [p["id"] for p in group["people"]]
+        assert isinstance(group["explanation_data"], dict)
+        assert all(list(person) == MEMBER_KEYS for person in group["people"])
+
+    proposed = maatjes("round", "propose", "--json", "--kind", "clubs", data_dir=data)
+    assert proposed.returncode == 0, proposed.stderr
+    stored = json.loads(proposed.stdout)
+    shown = maatjes("round", "show", str(stored["id"]), "--json", data_dir=data)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == proposed.stdout
+    view = json.loads(shown.stdout)
+    assert list(view) == ROUND_KEYS
+    assert isinstance(view["id"], int) and view["status"] == "proposed"
+    for group in view["groups"]:
+        assert list(group) == GROUP_KEYS
+        assert group["status"] == "proposed" and group["reject_reason"] is None
+        assert all(list(person) == MEMBER_KEYS for person in group["people"])
+
+    listed = maatjes("people", "--json", data_dir=data)
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 76 and all(list(row) == PERSON_ROW_KEYS for row in rows)
+    everyone = json.loads(maatjes("people", "--json", "--all", data_dir=data).stdout)
+    assert all(list(row) == [*PERSON_ROW_KEYS, "account"] for row in everyone)
+    assert everyone[0]["account"].startswith("demo:")

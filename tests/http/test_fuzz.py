@@ -195,7 +195,7 @@ def test_the_service_never_fails_and_loses_nothing(
     service = ConversationService(
         fuzz_engine,
         Intake(CoreConfig(policy_version="fuzz")),
-        privacy=PrivacyService(fuzz_engine, config),
+        privacy=PrivacyService(fuzz_engine, config.groups.privacy),
     )
     chat = Chat(service, user=f"fuzz-{uuid.uuid4().hex[:8]}")
     complete_dutch_intake(chat)

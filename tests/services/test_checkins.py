@@ -107,8 +107,8 @@ def _setup(engine: Engine) -> tuple[Settings, list[int], CheckInService]:
     settings_ = Settings(_env_file=None, coordinators="local:tessa")  # type: ignore[call-arg]
     ids = _community(engine)
     round_id = _round(engine, ids)
-    RoundService(engine, settings_).approve(round_id, actor=CLI_ACTOR, origin="cli")
-    return settings_, ids, CheckInService(engine, settings_)
+    RoundService(engine, settings_.groups.rounds).approve(round_id, actor=CLI_ACTOR, origin="cli")
+    return settings_, ids, CheckInService(engine, settings_.groups.checkins)
 
 
 def _kinds(engine: Engine) -> list[tuple[int, str]]:
@@ -441,7 +441,7 @@ def test_groups_that_stop_answering_are_flagged_as_quiet(engine: Engine) -> None
 
 def test_everything_due_is_sent_across_batches(engine: Engine, database_url: str) -> None:
     now = _many_groups(engine, database_url, 23)
-    service = CheckInService(engine, Settings(_env_file=None))  # type: ignore[call-arg]
+    service = CheckInService(engine, Settings(_env_file=None).groups.checkins)  # type: ignore[call-arg]
     service.batch = 5
     report = service.run_due(now)
     assert report.sent == 23 and report.messages == 46

@@ -93,7 +93,7 @@ def add_person(engine: Engine, key: str, index: int) -> int:
 
 
 def matchmaker(settings: Settings) -> Matchmaker:
-    found = Matchmaker(settings)
+    found = Matchmaker(settings.groups.matching)
     found._embedder = TFIDF
     return found
 
@@ -124,8 +124,8 @@ def _three_rounds(engine: Engine, service: RoundService) -> tuple[int, int, list
 
 def test_a_club_that_takes_newcomers_stays_one_club(database_url: str, engine: Engine) -> None:
     demo = _settings(database_url=database_url)
-    assert load_demo(demo) == 76
-    service = RoundService(engine, demo, proposer=matchmaker(demo))
+    assert load_demo(demo.resolved_database_url) == 76
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker(demo))
     first, second, newcomers = _three_rounds(engine, service)
     with Session(engine) as session:
         grown = rounds.groups_of(session, round_id=second)
@@ -171,8 +171,8 @@ def test_reviewing_a_proposal_that_grows_a_club_leaves_the_club_intact(
     database_url: str, engine: Engine
 ) -> None:
     demo = _settings(database_url=database_url)
-    assert load_demo(demo) == 76
-    service = RoundService(engine, demo, proposer=matchmaker(demo))
+    assert load_demo(demo.resolved_database_url) == 76
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker(demo))
     first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
     service.approve(first, actor=CLI_ACTOR, origin="cli")
     newcomers = [add_person(engine, f"nieuw{i}", i) for i in range(4)]
@@ -230,7 +230,7 @@ def test_a_club_that_stopped_meeting_ends_when_its_members_are_matched_anew(
     database_url: str, engine: Engine
 ) -> None:
     settings_ = _settings(database_url=database_url)
-    service = RoundService(engine, settings_, proposer=matchmaker(settings_))
+    service = RoundService(engine, settings_.groups.rounds, proposer=matchmaker(settings_))
     for i in range(9):
         add_person(engine, f"p{i}", i)
     first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
@@ -274,7 +274,7 @@ def test_a_club_that_stopped_meeting_ends_when_its_members_are_matched_anew(
 
 def test_a_new_maatje_takes_over_from_last_rounds(database_url: str, engine: Engine) -> None:
     settings_ = _settings(database_url=database_url, round_kind="pairs")
-    service = RoundService(engine, settings_, proposer=matchmaker(settings_))
+    service = RoundService(engine, settings_.groups.rounds, proposer=matchmaker(settings_))
     for i in range(8):
         add_person(engine, f"p{i}", i)
     first = service.propose(actor=CLI_ACTOR, origin="cli")
@@ -377,7 +377,7 @@ def test_the_dashboard_proposes_round_after_round_and_never_fails(
     app = create_app(app_settings)
     Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
     engine = app.state.maatjes.engine
-    assert load_demo(_settings(data_dir=tmp_path / "data")) == 76
+    assert load_demo(_settings(data_dir=tmp_path / "data").resolved_database_url) == 76
     with TestClient(app, base_url="http://127.0.0.1") as client:
         token = _login(client)
 
@@ -433,8 +433,10 @@ class ClubLife(RuleBasedStateMachine):
         self.settings = _settings(database_url=url)
         self.engine = make_engine(url)
         migrate(self.engine)
-        self.rounds = RoundService(self.engine, self.settings, proposer=matchmaker(self.settings))
-        self.privacy = PrivacyService(self.engine, self.settings)
+        self.rounds = RoundService(
+            self.engine, self.settings.groups.rounds, proposer=matchmaker(self.settings)
+        )
+        self.privacy = PrivacyService(self.engine, self.settings.groups.privacy)
         self.chat = ConversationService(
             self.engine, Intake(CoreConfig(policy_version="t")), privacy=self.privacy
         )
@@ -611,7 +613,7 @@ class ClubLife(RuleBasedStateMachine):
     @rule()
     def time_passes(self) -> None:
         """Check-ins are planned and sent for the running groups (one club, one plan)."""
-        CheckInService(self.engine, self.settings).run_due(utcnow())
+        CheckInService(self.engine, self.settings.groups.checkins).run_due(utcnow())
 
     # --- after every step -----------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ class Counting:
 
 
 def _matchmaker(settings: Settings, spec: str = "default") -> tuple[Matchmaker, Counting]:
-    matchmaker = Matchmaker(settings)
+    matchmaker = Matchmaker(settings.groups.matching)
     counting = Counting(spec)
     matchmaker._embedder = counting
     return matchmaker, counting
@@ -62,14 +62,14 @@ def _matchmaker(settings: Settings, spec: str = "default") -> tuple[Matchmaker, 
 
 def _groups_of_round(engine: Engine, round_id: int) -> list[list[int]]:
     with Session(engine) as session:
-        view = round_view(session, round_id=round_id)
+        view = round_view(session, round_id=round_id).as_dict()
     return [g["members"] for g in view["groups"]]
 
 
 @pytest.fixture
 def demo(database_url: str, engine: Engine) -> Settings:
     settings = _settings(database_url)
-    assert load_demo(settings) == 76
+    assert load_demo(settings.resolved_database_url) == 76
     return settings
 
 
@@ -80,11 +80,11 @@ def _people_by_id(engine: Engine) -> dict[int, Person]:
 
 def test_demo_clubs_are_valid_mixed_and_explained(engine: Engine, demo: Settings) -> None:
     matchmaker, counting = _matchmaker(demo)
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
     with Session(engine) as session:
-        view = round_view(session, round_id=round_id, language="nl")
-        english = round_view(session, round_id=round_id, language="en")
+        view = round_view(session, round_id=round_id, language="nl").as_dict()
+        english = round_view(session, round_id=round_id, language="en").as_dict()
         stored = session.exec(select(func.count()).select_from(ProfileEmbedding)).one()
     everyone = _people_by_id(engine)
     members = [m for g in view["groups"] for m in g["members"]]
@@ -102,7 +102,7 @@ def test_demo_clubs_are_valid_mixed_and_explained(engine: Engine, demo: Settings
 
 def test_pairs_avoid_recent_partners_and_blocked_pairs(engine: Engine, demo: Settings) -> None:
     matchmaker, _ = _matchmaker(demo)
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     first = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
     service.approve(first, actor=CLI_ACTOR, origin="cli")
     before = {frozenset(g) for g in _groups_of_round(engine, first)}
@@ -176,7 +176,7 @@ def _add_person(engine: Engine, key: str, name: str, group: str) -> int:
 
 def test_newcomers_join_existing_clubs_first(engine: Engine, demo: Settings) -> None:
     matchmaker, _ = _matchmaker(demo)
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     first = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
     service.approve(first, actor=CLI_ACTOR, origin="cli")
     clubs = _groups_of_round(engine, first)
@@ -251,7 +251,7 @@ def test_finishing_the_intake_embeds_the_profile(engine: Engine, database_url: s
 def test_too_few_people_is_a_clear_refusal(engine: Engine, database_url: str) -> None:
     settings = _settings(database_url)
     matchmaker, _ = _matchmaker(settings, "tfidf")
-    service = RoundService(engine, settings, proposer=matchmaker)
+    service = RoundService(engine, settings.groups.rounds, proposer=matchmaker)
     with pytest.raises(NotEnoughPeople):
         service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
     with Session(engine) as session:
@@ -260,19 +260,23 @@ def test_too_few_people_is_a_clear_refusal(engine: Engine, database_url: str) ->
 
 def test_scheduled_rounds_happen_once_per_period(engine: Engine, demo: Settings) -> None:
     when = utcnow()
-    one = RoundService(engine, demo, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when)
-    two = RoundService(engine, demo, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when)
+    one = RoundService(
+        engine, demo.groups.rounds, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when
+    )
+    two = RoundService(
+        engine, demo.groups.rounds, proposer=_matchmaker(demo, "tfidf")[0], clock=lambda: when
+    )
     first = one.propose_scheduled()
     assert first is not None
     assert two.propose_scheduled() is None, "a round awaits review"
     with Session(engine) as session:
-        positions = [g["position"] for g in round_view(session, round_id=first)["groups"]]
+        positions = [g["position"] for g in round_view(session, round_id=first).as_dict()["groups"]]
     for position in positions:
         one.reject(first, position=position, reason="test", actor=CLI_ACTOR, origin="cli")
     assert two.propose_scheduled() is None, "this period had its round"
     later = RoundService(
         engine,
-        demo,
+        demo.groups.rounds,
         proposer=_matchmaker(demo, "tfidf")[0],
         clock=lambda: when + timedelta(days=demo.round_interval_days),
     )
@@ -333,7 +337,7 @@ def test_swap_alternatives_are_ranked_and_their_effect_is_real(
     engine: Engine, demo: Settings
 ) -> None:
     matchmaker, _ = _matchmaker(demo, "tfidf")
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
     before = _groups_of_round(engine, round_id)
     member = before[0][0]
@@ -393,7 +397,7 @@ def test_swap_alternatives_are_ranked_and_their_effect_is_real(
 
 def test_replacing_someone_leaves_them_out_kindly(engine: Engine, demo: Settings) -> None:
     matchmaker, _ = _matchmaker(demo, "tfidf")
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
     late = _add_person(engine, "laat", "Lotte Laat", "regionaal")  # joins after the proposal
     groups = _groups_of_round(engine, round_id)
@@ -471,7 +475,7 @@ def test_swap_in_chat_with_buttons(engine: Engine, demo: Settings) -> None:
     from bot.core.messages import Account, Card, Inbound
 
     matchmaker, _ = _matchmaker(demo, "tfidf")
-    service = RoundService(engine, demo, proposer=matchmaker)
+    service = RoundService(engine, demo.groups.rounds, proposer=matchmaker)
     round_id = service.propose(actor=CLI_ACTOR, origin="cli", kind="pairs")
     chat = ConversationService(engine, Intake(CoreConfig(policy_version="t")), rounds=service)
     tessa = Account("local", "tessa")

@@ -68,7 +68,7 @@ def _settings(**extra: object) -> Settings:
 
 
 def _services(engine: Engine) -> tuple[PrivacyService, ConversationService]:
-    privacy = PrivacyService(engine, _settings())
+    privacy = PrivacyService(engine, _settings().groups.privacy)
     chat = ConversationService(engine, Intake(CoreConfig(policy_version="t")), privacy=privacy)
     return privacy, chat
 
@@ -172,7 +172,9 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
             g.id for g in rounds.groups_of(session, round_id=proposal.id or 0)
         )
     with Session(engine) as session:
-        assert ids[0] in [p.id for p in Matchmaker(_settings()).candidates(session, now=utcnow())]
+        assert ids[0] in [
+            p.id for p in Matchmaker(_settings().groups.matching).candidates(session, now=utcnow())
+        ]
         pending = [m for m in outbox.entries(session) if m.recipient_id == ids[0]]
         assert any(m.status == "pending" for m in pending)
     with session_scope(engine) as session:  # a reply the platform has not taken yet
@@ -192,7 +194,9 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
     assert "ingetrokken" in anna.text()
 
     with Session(engine) as session:
-        candidates = [p.id for p in Matchmaker(_settings()).candidates(session, now=utcnow())]
+        candidates = [
+            p.id for p in Matchmaker(_settings().groups.matching).candidates(session, now=utcnow())
+        ]
         assert ids[0] not in candidates and ids[1] in candidates
         members = rounds.members_of(session, group_ids=[proposal_group or 0, lone_pair or 0])
         assert members[proposal_group or 0] == [ids[2], ids[3]], "out of the club, others stay"
@@ -209,7 +213,7 @@ def test_withdrawing_matching_consent_stops_matching_proposals_and_check_ins(
         )
         due = session.get(CheckIn, checkin_id)
         assert due is not None
-    CheckInService(engine, _settings()).run_due(due.due_at)
+    CheckInService(engine, _settings().groups.checkins).run_due(due.due_at)
     with Session(engine) as session:
         asked = {m.recipient_id for m in outbox.entries(session) if m.kind == "checkin"}
     assert asked == {ids[1]}, "the check-in goes to Bram only"
@@ -367,8 +371,8 @@ def _introduced_pair_with_checkin(engine: Engine, *, send: bool = True) -> tuple
             ],
         )
         round_id = created.id or 0
-    RoundService(engine, _settings()).approve(round_id, actor=CLI_ACTOR, origin="cli")
-    checkins = CheckInService(engine, _settings())
+    RoundService(engine, _settings().groups.rounds).approve(round_id, actor=CLI_ACTOR, origin="cli")
+    checkins = CheckInService(engine, _settings().groups.checkins)
     checkins.run_due()
     with Session(engine) as session:
         checkin = session.exec(select(CheckIn)).one()
@@ -408,7 +412,9 @@ def test_forget_me_leaves_no_trace_and_the_group_stays(engine: Engine, database_
     with Session(engine) as session:
         due = session.get(CheckIn, checkin_id)
         assert due is not None
-    CheckInService(engine, _settings()).run_due(due.due_at + timedelta(hours=1))  # round-up
+    CheckInService(engine, _settings().groups.checkins).run_due(
+        due.due_at + timedelta(hours=1)
+    )  # round-up
     Delivery(engine, {"local": InboxSender(engine)}).deliver_due()
     assert MARKER in _all_text(engine), "the marker was in many places"
     if database_url.startswith("sqlite"):
@@ -469,7 +475,7 @@ def _inbox(session: Session, person_id: int) -> list[object]:
 def test_retention_warns_then_erases_unless_the_person_comes_back(engine: Engine) -> None:
     ids = _community(engine)
     settings = _settings(retention_inactive_days=180, retention_grace_days=30)
-    privacy = PrivacyService(engine, settings)
+    privacy = PrivacyService(engine, settings.groups.privacy)
     now = utcnow()
     with session_scope(engine) as session:
         for pid in ids:

@@ -95,7 +95,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 def service(engine: Engine, settings: Settings) -> RoundService:
-    return RoundService(engine, settings)
+    return RoundService(engine, settings.groups.rounds)
 
 
 def _outbox(engine: Engine) -> list[tuple[int, str, str]]:
@@ -154,7 +154,7 @@ def test_rejecting_closes_the_round_and_tells_who_is_left_out(
         origin="web",
     )
     with Session(engine) as session:
-        view = round_view(session, round_id=round_id)
+        view = round_view(session, round_id=round_id).as_dict()
     assert view["status"] == "introduced"
     assert [g["status"] for g in view["groups"]] == ["introduced", "rejected"]
     assert view["groups"][1]["reject_reason"] == "Chris en Dewi kennen elkaar al"
@@ -224,7 +224,7 @@ def test_follow_up_answers_feed_blocks(engine: Engine, service: RoundService) ->
         assert (answer.person_id, answer.answer) == (ids[0], "not_a_fit")
     # A forged button for a group one is not in records nothing.
     with Session(engine) as session:
-        group_ids = [g["id"] for g in round_view(session, round_id=round_id)["groups"]]
+        group_ids = [g["id"] for g in round_view(session, round_id=round_id).as_dict()["groups"]]
     conversations.handle(
         Account("local", "eva"), Inbound(choice=f"followup:{group_ids[0]}:block:{ids[0]}")
     )

@@ -28,11 +28,13 @@ def mount(
     accounts: Accounts,
     round_service: RoundService,
     privacy_service: PrivacyService | None = None,
+    *,
+    session_hours: int,
 ) -> None:
     """The dashboard's routes under /dashboard, the session check its dependencies use, and the
     answers for requests they stop."""
     engine = round_service.engine
-    lifetime = round_service.settings.dashboard_session_hours * 3600
+    lifetime = session_hours * 3600
     app.state.dashboard_sessions = DashboardSessions(
         accounts, round_service.access, lifetime=lifetime
     )

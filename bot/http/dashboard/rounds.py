@@ -116,7 +116,7 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
         except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
             return review_failure(request, problem)
         shown = views.alternatives(round_id, member=member, options=options, language=language)
-        group = next((g for g in shown.round["groups"] if g["position"] == position), None)
+        group = shown.round.group_at(position)
         if group is None:
             return review_failure(request, UnknownRound(f"{round_id}/{position}"))
         return page(

@@ -514,8 +514,10 @@ def test_a_coordinator_reviews_in_teams_and_the_card_updates_in_place(world: Wor
 def _checkins_due(world: World, ids: list[int]) -> Any:
     round_id = propose(world, ids)
     maatjes = world.maatjes
-    RoundService(maatjes.engine, maatjes.settings).approve(round_id, actor=CLI_ACTOR, origin="cli")
-    service = CheckInService(maatjes.engine, maatjes.settings)
+    RoundService(maatjes.engine, maatjes.settings.groups.rounds).approve(
+        round_id, actor=CLI_ACTOR, origin="cli"
+    )
+    service = CheckInService(maatjes.engine, maatjes.settings.groups.checkins)
     service.run_due()
     with Session(maatjes.engine) as session:
         due = min(c.due_at for c in session.exec(select(CheckIn)).all())

@@ -1,0 +1,129 @@
+"""What each part of Maatjes reads of the settings, as small frozen groups.
+
+The environment stays flat (``MAATJES_FOLLOW_UP_DAYS``, not ``MAATJES_ROUNDS__FOLLOW_UP_DAYS``), so
+every operator's .env keeps working; ``Settings.groups`` makes these from the flat fields. A
+service takes only its group, so what it depends on shows in its constructor, and a test builds
+just that. No defaults here: a group is always made from ``Settings``, the one place defaults live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import SecretStr
+
+#: How people sign in to the web chat: ``name`` (a name of their choice, a local trial: anyone
+#: who reaches the page can use any name) or ``off``. Real sign-in methods join this list.
+WebSignIn = Literal["name", "off"]
+
+
+@dataclass(frozen=True)
+class PublicLinks:
+    """Absolute links to pages of this app, for messages people click outside it."""
+
+    base_url: str
+
+    def person_link(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    """The matching engine: which embedder, how to weigh a match, how big a club is."""
+
+    embedder: str
+    embedder_threads: int
+    allow_model_download: bool
+    weight_cross: float
+    weight_work: float
+    weight_themes: float
+    weight_mix: float
+    weight_phase: float
+    weight_history: float
+    history_half_life_days: float
+    club_min_size: int
+    club_max_size: int
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """Match rounds: their kind and rhythm, who reviews them, the follow-up after introductions."""
+
+    links: PublicLinks
+    round_kind: Literal["clubs", "pairs"]
+    round_interval_days: int
+    follow_up_days: int
+    club_min_size: int
+    club_max_size: int
+    coordinators: frozenset[str]
+    admins: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CheckInSettings:
+    """Reflection check-ins: when one is late enough to send, to remind about, to close."""
+
+    grace_hours: int
+    reminder_days: int
+    answer_days: int
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Privacy requests and retention: the policy, download links, when inactive data goes."""
+
+    links: PublicLinks
+    signing_key: str = field(repr=False)  # signs export links (the session key)
+    policy_version: str
+    contact: str
+    default_language: Literal["nl", "en"]
+    export_link_minutes: int
+    retention_inactive_days: int
+    retention_grace_days: int
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web server: address, sign-in, request limits, dashboard sessions and logins."""
+
+    host: str
+    port: int
+    links: PublicLinks
+    secure_cookies: bool
+    signin: WebSignIn
+    name_signin_exposed: bool
+    rate_limit: str
+    max_request_bytes: int
+    dashboard_session_hours: int
+    login_rate_limit: str
+    login_account_rate_limit: str
+    login_lockout: str
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Slack: one workspace with a bot token, or several through OAuth (``mode``)."""
+
+    mode: Literal["token", "oauth"] | None
+    api_url: str
+    bot_token: SecretStr | None
+    signing_secret: SecretStr | None
+    app_token: SecretStr | None
+    client_id: str | None
+    client_secret: SecretStr | None
+    state_secret: SecretStr | None
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """Microsoft Teams: served when ``enabled`` (an app id and secret are both set)."""
+
+    enabled: bool
+    app_id: str | None
+    app_secret: SecretStr | None
+    tenant_id: str | None
+    allowed_tenants: frozenset[str]
+    authority: str | None
+    app_name: str
+    website_url: str
