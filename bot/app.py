@@ -18,7 +18,7 @@ from bot.core.dialogue import Intake
 from bot.http import dashboard
 from bot.http import privacy as privacy_routes
 from bot.http.main import create_web_app
-from bot.platforms import slack, teams, web
+from bot.platforms import introduction_links, packages
 from bot.platforms.base import Deps, Platform
 from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 #: Every platform's build, in the order their endpoints are mounted; each returns None when its
 #: platform is not configured (the web chat is always on).
-PLATFORMS = (web.build, teams.build, slack.build)
+PLATFORMS = tuple(package.build for package in packages())
 
 
 @dataclass
@@ -84,14 +84,11 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
     )
     privacy = PrivacyService(engine, settings.groups.privacy)
     proposer = _proposer(settings)
-    # Rounds are made before the platforms (whose chats need them): the platforms' group
-    # conversations are filled in below, before anything can approve a round.
-    group_conversations: dict[str, GroupConversations] = {}
     rounds = RoundService(
         engine,
         settings.groups.rounds,
         proposer=proposer,
-        group_conversations=group_conversations,
+        group_conversations=introduction_links(settings),
     )
     embed = getattr(proposer, "embed_person", None)
     conversations = ConversationService(
@@ -112,6 +109,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
     )
     platforms = tuple(p for p in (make(settings, deps) for make in PLATFORMS) if p is not None)
     senders: dict[str, Sender] = {}
+    group_conversations: dict[str, GroupConversations] = {}
     for platform in platforms:
         for name in platform.names:
             if platform.sender is not None:

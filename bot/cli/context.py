@@ -48,9 +48,16 @@ class Context:
 
     @cached_property
     def rounds(self) -> RoundService:
+        from bot.platforms import introduction_links
         from bot.services.rounds import RoundService
 
-        return RoundService(self.engine, self.settings.groups.rounds, proposer=self.matchmaker)
+        return RoundService(
+            self.engine,
+            self.settings.groups.rounds,
+            proposer=self.matchmaker,
+            # what an introduction says of where the group talks: no platform is started for it
+            group_conversations=introduction_links(self.settings),
+        )
 
     @cached_property
     def privacy(self) -> PrivacyService:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
-from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bot.core.dialogue import Intake
 from bot.core.ports import Conversations, Replies, Threads
 from bot.services.delivery import Sender
 from bot.services.group_conversations import GroupConversations
+from bot.settings import Settings
+
+if TYPE_CHECKING:  # the web framework is loaded by the platforms that mount routes
+    from fastapi import FastAPI
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,17 @@ class Platform:
     #: the platform's own object, for entry points that drive it directly (Slack's Socket
     #: Mode) and for tests; found by type with ``Maatjes.adapter``
     adapter: object | None = None
+
+
+class PlatformPackage(Protocol):
+    """What each platform folder's ``__init__`` offers the composition root."""
+
+    def build(self, settings: Settings, deps: Deps) -> Platform | None:
+        """The platform wired, or None when it is not configured."""
+        ...
+
+    def introductions(self, settings: Settings) -> Mapping[str, GroupConversations]:
+        """What the platform adds to its people's introductions when a group is approved, by
+        ``person.platform``: made without its SDK, and whether or not the platform is configured
+        here, so a round approved from the command line reads as one approved on the dashboard."""
+        ...

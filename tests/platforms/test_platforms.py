@@ -82,7 +82,11 @@ def test_a_configured_platform_is_wired_by_its_build_alone(tmp_path: Path) -> No
         assert platform.mount and platform.sender and platform.conversations
         assert maatjes.delivery.senders[name] is platform.sender
         assert maatjes.delivery.group_conversations[name] is platform.conversations
-        assert maatjes.rounds.group_conversations[name] is platform.conversations
+    # what an approved group's introductions add comes from every platform, configured or not
+    # (Teams: a link; Slack: nothing until the introduction is delivered)
+    links = maatjes.rounds.group_conversations
+    assert type(links["teams"]) is type(served["teams"].conversations)
+    assert set(links) == {"local", "teams"}
     assert maatjes.adapter(SlackAdapter) is served["slack"].adapter
     assert maatjes.adapter(Teams) is served["teams"].adapter
     assert build(_settings(tmp_path / "bare")).adapter(SlackAdapter) is None
@@ -100,3 +104,56 @@ def test_no_sdk_is_loaded_until_its_platform_is_built() -> None:
     )
     loaded = set(json.loads(result.stdout))
     assert not loaded & {"slack_bolt", "slack_sdk", "microsoft_agents", "msal"}
+
+
+def test_an_introduction_says_where_the_group_talks_however_the_round_was_approved(
+    tmp_path: Path,
+) -> None:
+    """Approved from the command line, which starts no platform: the web chat member's
+    introduction links the group's thread, a Teams member's opens a group chat with the others."""
+    from storage import outbox, rounds
+    from storage import teams as teams_store
+    from storage.db import make_engine, session_scope
+    from storage.models import Person
+    from tests.cli.test_cli import maatjes
+    from tests.support.browser import seed_round
+
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+    round_id = seed_round(data, with_local="Anna")  # Anna and a demo person; then three more
+    engine = make_engine(f"sqlite:///{data / 'maatjes.db'}")
+    with session_scope(engine) as session:
+        pair, club = rounds.groups_of(session, round_id=round_id)
+        anna = next(
+            pid
+            for pid in rounds.members_of(session, group_ids=[pair.id or 0])[pair.id or 0]
+            if getattr(session.get(Person, pid), "platform", None) == "local"
+        )
+        on_teams = rounds.members_of(session, group_ids=[club.id or 0])[club.id or 0][:2]
+        for pid, name in zip(on_teams, ("ines@gemeente.nl", "joost@provincie.nl"), strict=True):
+            person = session.get(Person, pid)
+            assert person is not None
+            person.platform, person.platform_user_id = "teams", f"29:{pid}"
+            session.add(person)
+            teams_store.remember(
+                session,
+                user_id=f"29:{pid}",
+                tenant_id="tenant",
+                conversation_id=f"a:{pid}",
+                service_url="http://127.0.0.1:9/",
+                reference={},
+                principal_name=name,
+            )
+    approved = maatjes("round", "approve", str(round_id), data_dir=data)
+    assert approved.returncode == 0, approved.stderr
+    with session_scope(engine) as session:
+        intros = {
+            e.recipient_id: json.dumps(e.payload, ensure_ascii=False)
+            for e in outbox.entries(session)
+            if e.kind == "introduction"
+        }
+    assert f"/groups/{pair.id}" in intros[anna], "the web chat member is sent to the thread"
+    ines, joost = on_teams
+    assert "teams.microsoft.com/l/chat" in intros[ines] and "joost@provincie.nl" in intros[ines]
+    assert "ines@gemeente.nl" not in intros[ines], "the chat is with the others"
+    assert "teams.microsoft.com/l/chat" in intros[joost] and "ines@gemeente.nl" in intros[joost]

@@ -5,11 +5,17 @@ it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from bot.platforms.base import Deps, Platform
+from bot.services.group_conversations import GroupConversations
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
+    return {}  # the group's conversation is opened, and linked, when the introduction is delivered
 
 
 def build(settings: Settings, deps: Deps) -> Platform | None:

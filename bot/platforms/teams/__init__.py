@@ -3,15 +3,24 @@ secret and tenant are set. The SDK is imported only then, so importing the store
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.platforms.base import Deps, Platform
+from bot.services.group_conversations import GroupConversations
 from bot.settings import Settings
+
+
+def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
+    from bot.platforms.teams.store import PLATFORM, GroupChatLinks
+
+    return {PLATFORM: GroupChatLinks()}  # a link into Teams: needs no Teams settings here
 
 
 def build(settings: Settings, deps: Deps) -> Platform | None:
     if not settings.teams_enabled:
         return None
     from bot.platforms.teams.adapter import PLATFORM, Teams, TeamsConfig
-    from bot.platforms.teams.store import GroupChatLinks, TeamsDirectory, TeamsSender
+    from bot.platforms.teams.store import TeamsDirectory, TeamsSender
 
     assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
     config = TeamsConfig(
@@ -27,6 +36,6 @@ def build(settings: Settings, deps: Deps) -> Platform | None:
         names=(PLATFORM,),
         mount=teams.mount,  # POST /api/messages
         sender=TeamsSender(directory, teams.push),
-        conversations=GroupChatLinks(),
+        conversations=introductions(settings)[PLATFORM],
         adapter=teams,
     )

@@ -4,17 +4,21 @@ and the link to a group's thread in their introductions."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from sqlmodel import Session
 
 from bot.core.i18n import Translate
 from bot.core.messages import Outbound, Text
 from bot.platforms.base import Deps, Platform
 from bot.services.delivery import InboxSender
+from bot.services.group_conversations import GroupConversations
 from bot.settings import Settings
 from storage.models import MatchGroup, Person
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,10 @@ class GroupThreadLinks:
         return None  # the thread exists with the group
 
 
+def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
+    return {LOCAL: GroupThreadLinks(settings.person_link)}
+
+
 def build(settings: Settings, deps: Deps) -> Platform:
     """Always on: the chat that works without any platform configured."""
 
@@ -71,5 +79,5 @@ def build(settings: Settings, deps: Deps) -> Platform:
         names=(LOCAL, DEMO),
         mount=mount,
         sender=InboxSender(deps.engine),
-        conversations=GroupThreadLinks(settings.person_link),
+        conversations=introductions(settings)[LOCAL],
     )
