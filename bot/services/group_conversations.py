@@ -28,6 +28,20 @@ GROUP_NOTICES: Final = frozenset({"introduction", "club_joined"})
 
 
 @dataclass(frozen=True)
+class Introduced:
+    """One member's introduction to an approved group, as a platform sees it."""
+
+    group: MatchGroup
+    person: Person  # who is introduced (on this platform)
+    members: Sequence[Person]  # everyone in the group, ``person`` included
+    t: Translate  # in ``person``'s language
+
+    @property
+    def others(self) -> list[Person]:
+        return [m for m in self.members if m.id != self.person.id]
+
+
+@dataclass(frozen=True)
 class GroupLink:
     """The group's conversation on the recipient's platform, for the sender to link in a notice."""
 
@@ -36,16 +50,9 @@ class GroupLink:
 
 
 class GroupConversations(Protocol):
-    def introduction_extras(
-        self,
-        session: Session,
-        group: MatchGroup,
-        person: Person,
-        members: Sequence[Person],
-        t: Translate,
-    ) -> list[Outbound]:
-        """What this platform adds at the end of ``person``'s introduction to ``group``
-        (``members`` includes them). Written when the group is approved, in that transaction."""
+    def introduction_extras(self, session: Session, intro: Introduced) -> list[Outbound]:
+        """What this platform adds at the end of the introduction. Written when the group is
+        approved, in that transaction."""
         ...
 
     def open(self, person: Person, group_id: int) -> str | None:

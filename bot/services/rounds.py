@@ -28,7 +28,7 @@ from bot.services.errors import (
     RoundClosed,
     UnknownRound,
 )
-from bot.services.group_conversations import GroupConversations
+from bot.services.group_conversations import GroupConversations, Introduced
 from bot.services.introductions import club_joined, follow_up, introduction
 from bot.services.rearranging import ReviewOptions, apply_alternative, review_options
 from bot.settings_groups import RoundSettings
@@ -505,7 +505,7 @@ class RoundService:
         platform = self.group_conversations.get(person.platform)
         extras = (
             platform.introduction_extras(
-                session, group, person, people, translator(person.language)
+                session, Introduced(group, person, people, translator(person.language))
             )
             if platform is not None
             else []

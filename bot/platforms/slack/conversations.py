@@ -19,13 +19,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.core.i18n import Translate, translator
+from bot.core.i18n import translator
 from bot.core.messages import Outbound, Text
 from bot.core.ports import DeliveryRefused, RetryLater
 from bot.platforms.slack import blocks as kit
 from bot.platforms.slack.ports import GroupConversation, SlackStore
 from bot.platforms.slack.webapi import post_message, slack_error
-from storage.models import MatchGroup, Person
+from bot.services.group_conversations import Introduced
+from storage.models import Person
 
 #: conversations.open takes up to 8 people; larger groups get a private channel.
 GROUP_DM_UP_TO: Final = 8
@@ -39,14 +40,7 @@ class SlackGroupConversations:
         self.client_for = client_for  # a client with the token of this member's workspace
         self.store = store
 
-    def introduction_extras(
-        self,
-        session: Session,
-        group: MatchGroup,
-        person: Person,
-        members: Sequence[Person],
-        t: Translate,
-    ) -> list[Outbound]:
+    def introduction_extras(self, session: Session, intro: Introduced) -> list[Outbound]:
         return []  # the conversation is linked at delivery, once it exists
 
     def open(self, person: Person, group_id: int) -> str | None:

@@ -16,13 +16,12 @@ from urllib.parse import quote, urlencode
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.i18n import Translate
 from bot.core.messages import Card, Choice, Outbound
 from bot.core.ports import DeliveryRefused, RetryLater
-from bot.services.group_conversations import GroupLink
+from bot.services.group_conversations import GroupLink, Introduced
 from storage import events, teams
 from storage.db import session_scope
-from storage.models import MatchGroup, Person
+from storage.models import Person
 from storage.types import utcnow
 
 PLATFORM = "teams"
@@ -138,15 +137,8 @@ class GroupChatLinks:
     """Teams has no group conversation the bot may open without Graph permissions: a Teams
     member's introduction ends with a link that opens a group chat with the others on Teams."""
 
-    def introduction_extras(
-        self,
-        session: Session,
-        group: MatchGroup,
-        person: Person,
-        members: Sequence[Person],
-        t: Translate,
-    ) -> list[Outbound]:
-        others = [m for m in members if m.id != person.id]
+    def introduction_extras(self, session: Session, intro: Introduced) -> list[Outbound]:
+        t, others = intro.t, intro.others
         names = principal_names(session, others)
         link = group_chat_link((names.get(m.id or 0, "") for m in others), t("intro.teams.topic"))
         if link is None:

@@ -4,18 +4,17 @@ and the link to a group's thread in their introductions."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from bot.core.i18n import Translate
 from bot.core.messages import Outbound, Text
 from bot.platforms.base import Deps, Platform
 from bot.services.delivery import InboxSender
-from bot.services.group_conversations import GroupConversations
+from bot.services.group_conversations import GroupConversations, Introduced
 from bot.settings import Settings
-from storage.models import MatchGroup, Person
+from storage.models import Person
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -33,17 +32,11 @@ class GroupThreadLinks:
     def __init__(self, person_link: Callable[[str], str]) -> None:
         self.person_link = person_link  # Settings.person_link: absolute, as for Slack and Teams
 
-    def introduction_extras(
-        self,
-        session: Session,
-        group: MatchGroup,
-        person: Person,
-        members: Sequence[Person],
-        t: Translate,
-    ) -> list[Outbound]:
-        if person.platform != LOCAL:  # a demo person cannot sign in to read the thread
+    def introduction_extras(self, session: Session, intro: Introduced) -> list[Outbound]:
+        if intro.person.platform != LOCAL:  # a demo person cannot sign in to read the thread
             return []
-        return [Text(t("intro.thread", url=self.person_link(f"/groups/{group.id}")))]
+        url = self.person_link(f"/groups/{intro.group.id}")
+        return [Text(intro.t("intro.thread", url=url))]
 
     def open(self, person: Person, group_id: int) -> str | None:
         return None  # the thread exists with the group
