@@ -347,8 +347,9 @@ class ConversationService:
         return tuple(review_messages(view.as_dict(), t))
 
     def _unseen(self, session: Session, person: Person) -> tuple[Outbound, ...]:
-        """Messages delivered to this person's inbox (introductions, check-ins) not shown yet."""
-        if person.platform != "local" or person.id is None:
+        """Messages delivered to this person's inbox (introductions, check-ins) not shown yet.
+        Only a platform whose sender is the inbox (the web chat) ever fills one."""
+        if person.id is None:
             return ()
         return tuple(from_dict(m) for m in inbox.take_unseen(session, person_id=person.id))
 
