@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bot.cli.benchmarks import bench_checkins
-from tests.cli.test_cli import maatjes
+from tests.support.cli import maatjes
 
 
 def test_checkin_bench_delivers_everything_once_through_a_rate_limit() -> None:

@@ -10,22 +10,7 @@ from pathlib import Path
 
 import pytest
 
-MAATJES = [sys.executable, "-c", "from bot.cli import main; main()"]
-
-
-def maatjes(
-    *args: str, stdin: str | None = None, data_dir: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAATJES_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [*MAATJES, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+from tests.support.cli import MAATJES, maatjes
 
 
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from bot.app import create_app
 from bot.services.accounts import Accounts
 from bot.settings import Settings
 from storage import audit, outbox, rounds
-from tests.services.test_rounds import _community, _round
+from tests.support.community import community, proposed_round
+from tests.support.dashboard import csrf_token, login
 
 PAGES = [
     "/dashboard",
@@ -36,21 +37,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     accounts.set_password("anna", "een ander wachtwoord")
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
-
-
-def _csrf(client: TestClient, path: str = "/dashboard/login") -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
-    assert match, "every form carries a CSRF token"
-    return match.group(1)
-
-
-def login(client: TestClient, name: str = "tessa", password: str = "een lang wachtwoord") -> int:
-    response = client.post(
-        "/dashboard/login",
-        data={"username": name, "password": password, "csrf": _csrf(client)},
-        follow_redirects=False,
-    )
-    return response.status_code
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -87,14 +73,14 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
 
 def test_a_coordinator_reviews_a_round(client: TestClient) -> None:
     engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     assert login(client) == 303
     overview = client.get("/dashboard").text
     assert 'id="stat-total">5<' in overview
     page = client.get(f"/dashboard/rounds/{round_id}").text
     assert "Anna zoekt „circulair inkopen”" in page
-    token = _csrf(client, f"/dashboard/rounds/{round_id}")
+    token = csrf_token(client, f"/dashboard/rounds/{round_id}")
     response = client.post(
         f"/dashboard/rounds/{round_id}/approve",
         data={"csrf": token, "group": "1"},
@@ -136,8 +122,8 @@ def test_language_switch(client: TestClient) -> None:
 
 def test_a_coordinator_swaps_a_member_with_one_of_three_alternatives(client: TestClient) -> None:
     engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     assert login(client) == 303
     page = client.get(f"/dashboard/rounds/{round_id}").text
     link = f"/dashboard/rounds/{round_id}/groups/1/members/{ids[0]}"
@@ -147,7 +133,7 @@ def test_a_coordinator_swaps_a_member_with_one_of_three_alternatives(client: Tes
     forms = re.findall(r'name="with_person" value="(\d+)"', options.text)
     assert 1 <= len(forms) <= 3 and "Ruil met" in options.text
     assert "Effect op de totale score" in options.text
-    token = _csrf(client, link)
+    token = csrf_token(client, link)
     response = client.post(
         f"/dashboard/rounds/{round_id}/rearrange",
         data={"csrf": token, "group": "1", "member": str(ids[0]), "with_person": forms[0]},

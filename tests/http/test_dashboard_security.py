@@ -28,9 +28,9 @@ from bot.settings import Settings
 from storage import audit, people
 from storage.db import make_engine, migrate, session_scope
 from storage.models import AuditEvent
-from tests.http.test_dashboard import _csrf, login
-from tests.services.test_rounds import _community, _round
 from tests.support.browser import Server
+from tests.support.community import community, proposed_round
+from tests.support.dashboard import csrf_token, login
 
 PASSWORD = "een lang wachtwoord"
 
@@ -62,7 +62,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _attempt(client: TestClient, name: str, password: str) -> httpx.Response:
     return client.post(
         "/dashboard/login",
-        data={"username": name, "password": password, "csrf": _csrf(client)},
+        data={"username": name, "password": password, "csrf": csrf_token(client)},
         follow_redirects=False,
     )
 
@@ -120,7 +120,9 @@ def test_a_locked_account_refuses_even_the_right_password_until_the_lockout_ends
         right = _attempt(client, "tessa", PASSWORD)
         wrong = _attempt(client, "tessa", "nog een gok!!")
         assert right.status_code == wrong.status_code == 429, "the lockout gives nothing away"
-        assert right.text.replace(_csrf(client), "") == wrong.text.replace(_csrf(client), "")
+        assert right.text.replace(csrf_token(client), "") == wrong.text.replace(
+            csrf_token(client), ""
+        )
         assert 840 < int(right.headers["retry-after"]) <= 900
         assert login(client, "root", "het beheerderswachtwoord") == 303, "only tessa is locked"
         # typing errors before a successful login do not add up towards a lockout
@@ -172,7 +174,7 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
     client: TestClient,
 ) -> None:
     engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
-    round_id = _round(engine, _community(engine))
+    round_id = proposed_round(engine, community(engine))
     chat = client.app.state.maatjes.conversations  # type: ignore[attr-defined]
     for inbound in (Inbound(text="hallo"), Inbound(choice="yes"), Inbound(text="Sanne")):
         chat.handle(Account("local", "sanne"), inbound)
@@ -185,7 +187,7 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
         client.app.state.maatjes.rounds.propose(actor="unverified:local:sanne", origin="web")  # type: ignore[attr-defined]
 
     assert login(client, "root", "het beheerderswachtwoord") == 303
-    token = _csrf(client, "/dashboard/privacy")
+    token = csrf_token(client, "/dashboard/privacy")
     assert (
         client.post(
             f"/dashboard/rounds/{round_id}/approve",
@@ -204,7 +206,7 @@ def test_a_flood_of_refused_logins_does_not_bury_approvals_and_erasures(
 
     with _client(client.app.state.maatjes.settings, address="203.0.113.50") as admin:  # type: ignore[attr-defined]
         assert login(admin, "root", "het beheerderswachtwoord") == 303
-        token = _csrf(admin, "/dashboard/privacy")
+        token = csrf_token(admin, "/dashboard/privacy")
         erased = admin.post(
             "/dashboard/privacy/erase", data={"csrf": token, "person": sanne.id, "confirm": "yes"}
         )
@@ -272,7 +274,7 @@ def test_the_export_is_complete_and_the_page_pages(client: TestClient) -> None:
 def test_a_copied_cookie_stops_working_after_logout(client: TestClient) -> None:
     assert login(client) == 303
     copied = dict(client.cookies)
-    logout = client.post("/dashboard/logout", data={"csrf": _csrf(client, "/dashboard")})
+    logout = client.post("/dashboard/logout", data={"csrf": csrf_token(client, "/dashboard")})
     assert logout.status_code == 200 and "/dashboard/login" in str(logout.url)
     client.cookies.clear()
     client.cookies.update(copied)
@@ -323,7 +325,7 @@ def test_a_non_ascii_csrf_token_is_a_polite_403_not_a_500(tmp_path: Path) -> Non
     app = create_app(settings)
     engine = app.state.maatjes.engine
     Accounts(engine).set_password("tessa", PASSWORD)
-    round_id = _round(engine, _community(engine))
+    round_id = proposed_round(engine, community(engine))
     app.state.maatjes.rounds.approve(round_id, position=1, actor=CLI_ACTOR, origin="cli")
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         client.get("/dashboard/login")

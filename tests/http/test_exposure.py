@@ -27,7 +27,7 @@ from bot.settings import Settings
 from storage import outbox, rounds
 from storage.models import Person
 from tests import ROOT
-from tests.services.test_rounds import _community, _round
+from tests.support.community import community, proposed_round
 
 MAATJES = [sys.executable, "-c", "from bot.cli import main; main()"]
 BANNER_NL = "Proefomgeving: iedereen die deze pagina kan bereiken, kan zich als een ander aanmelden"
@@ -322,7 +322,7 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
     settings = _settings(tmp_path, host="0.0.0.0", public_url=public, coordinators="local:tessa")
     app = create_app(settings)
     maatjes = app.state.maatjes
-    ids = _community(maatjes.engine)
+    ids = community(maatjes.engine)
     with Session(maatjes.engine) as session:  # Bram talks to the bot in Slack, Carla in Teams
         for person_id, platform in ((ids[1], "slack"), (ids[2], "teams")):
             person = session.get(Person, person_id)
@@ -330,7 +330,7 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
             person.platform = platform
             session.add(person)
         session.commit()
-    round_id = _round(maatjes.engine, ids)
+    round_id = proposed_round(maatjes.engine, ids)
     maatjes.rounds.approve(round_id, position=1, actor=CLI_ACTOR, origin="cli")
     maatjes.rounds.approve(round_id, position=2, actor=CLI_ACTOR, origin="cli")
     with Session(maatjes.engine) as session:

@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.services.accounts import Accounts
 from bot.settings import Settings
 from storage.models import AuditEvent
-from tests.http.test_dashboard import _csrf, login
+from tests.support.dashboard import csrf_token, login
 
 FORM = {
     "group": "1",
@@ -62,7 +62,7 @@ def coordinator_routes(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _attempt(client: TestClient, method: str, path: str) -> int:
-    data = {"csrf": _csrf(client), **FORM} if method == "POST" else None
+    data = {"csrf": csrf_token(client), **FORM} if method == "POST" else None
     response = client.request(method, path, data=data, follow_redirects=False)
     if response.status_code == 303:
         assert response.headers["location"] in ("/dashboard/login", "/dashboard")
@@ -159,13 +159,13 @@ def test_only_admins_handle_privacy_requests_in_the_dashboard(client: TestClient
     for action in ("export", "erase"):
         response = client.post(
             f"/dashboard/privacy/{action}",
-            data={"csrf": _csrf(client, "/dashboard"), "person": person, "confirm": "yes"},
+            data={"csrf": csrf_token(client, "/dashboard"), "person": person, "confirm": "yes"},
         )
         assert response.status_code == 403 and "Unieknaam" not in response.text
 
     assert login(client, "root", "het beheerderswachtwoord") == 303
     assert "/dashboard/privacy" in client.get("/dashboard").text
-    token = _csrf(client, "/dashboard/privacy")
+    token = csrf_token(client, "/dashboard/privacy")
     exported = client.post("/dashboard/privacy/export", data={"csrf": token, "person": person})
     assert exported.status_code == 200
     assert exported.json()["profile_history"][0]["value"] == "Sanne Unieknaam"

@@ -184,7 +184,7 @@ def _refusals(client: TestClient, action: str) -> int:
 def test_an_admin_form_checks_the_sign_in_then_the_form_then_the_role(
     dashboard: TestClient,
 ) -> None:
-    from tests.http.test_dashboard import _csrf, login
+    from tests.support.dashboard import csrf_token, login
 
     form = {"csrf": "wrong", "person": "1"}
     anonymous = dashboard.post("/dashboard/privacy/export", data=form, follow_redirects=False)
@@ -195,7 +195,7 @@ def test_an_admin_form_checks_the_sign_in_then_the_form_then_the_role(
     assert expired.status_code == 403 and "Dit formulier is verlopen" in expired.text
     assert _refusals(dashboard, "privacy") == 0, "a stale form is not a refused privacy request"
 
-    token = _csrf(dashboard, "/dashboard")
+    token = csrf_token(dashboard, "/dashboard")
     refused = dashboard.post("/dashboard/privacy/export", data={**form, "csrf": token})
     assert refused.status_code == 403 and "alleen voor" in refused.text
     assert _refusals(dashboard, "privacy") == 1
@@ -206,7 +206,7 @@ def test_without_the_privacy_service_the_privacy_page_says_so(tmp_path: Path) ->
 
     from bot.app import build, create_app
     from bot.services.accounts import Accounts
-    from tests.http.test_dashboard import login
+    from tests.support.dashboard import login
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path / "data", admins="local:root", scheduler=False

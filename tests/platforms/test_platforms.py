@@ -115,8 +115,8 @@ def test_an_introduction_says_where_the_group_talks_however_the_round_was_approv
     from storage import teams as teams_store
     from storage.db import make_engine, session_scope
     from storage.models import Person
-    from tests.cli.test_cli import maatjes
     from tests.support.browser import seed_round
+    from tests.support.cli import maatjes
 
     data = tmp_path / "data"
     assert maatjes("demo", data_dir=data).returncode == 0

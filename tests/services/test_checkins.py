@@ -37,7 +37,7 @@ from storage import checkins, outbox, people
 from storage.db import session_scope
 from storage.models import CheckIn, CheckInAnswer, InboxMessage, OutboxMessage, Person
 from tests import ROOT
-from tests.services.test_rounds import _community, _round
+from tests.support.community import community, proposed_round
 
 
 def _utc(text: str) -> datetime:
@@ -105,8 +105,8 @@ def test_group_rhythm_and_question_rotation() -> None:
 def _setup(engine: Engine) -> tuple[Settings, list[int], CheckInService]:
     """Anna–Bram (pair) and Chris–Dewi–Eva (trio), introduced now."""
     settings_ = Settings(_env_file=None, coordinators="local:tessa")  # type: ignore[call-arg]
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     RoundService(engine, settings_.groups.rounds).approve(round_id, actor=CLI_ACTOR, origin="cli")
     return settings_, ids, CheckInService(engine, settings_.groups.checkins)
 

@@ -40,8 +40,8 @@ from storage import checkins, consents, outbox, people, rounds
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Consent, GroupMember, MatchGroup, Person
 from storage.types import utcnow
-from tests.cli.test_cli import maatjes
 from tests.support.chat import Chat
+from tests.support.cli import maatjes
 
 TFIDF = load_embedder("tfidf")  # fast, no model: many rounds in seconds
 

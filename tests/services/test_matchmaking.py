@@ -29,8 +29,8 @@ from storage import consents, people, rounds
 from storage.db import session_scope
 from storage.models import MatchRound, Person, ProfileEmbedding
 from storage.types import utcnow
-from tests.cli.test_cli import maatjes
 from tests.support.chat import Chat, complete_dutch_intake
+from tests.support.cli import maatjes
 
 
 def _settings(database_url: str, **extra: object) -> Settings:

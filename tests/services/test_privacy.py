@@ -49,9 +49,9 @@ from storage.models import (
     ProfileEmbedding,
 )
 from storage.types import utcnow
-from tests.cli.test_cli import maatjes
-from tests.services.test_rounds import _community
 from tests.support.chat import DUTCH_ANSWERS, Chat, complete_dutch_intake
+from tests.support.cli import maatjes
+from tests.support.community import community
 
 MARKER = "Kiwibessen-Merkteken-7Q9Z"
 LINK = re.compile(r"https://maatjes\.example/privacy/export/([A-Za-z0-9._-]+)")
@@ -336,7 +336,7 @@ def test_the_web_chat_download_and_broken_links(app_client: TestClient) -> None:
 def _introduced_pair_with_checkin(engine: Engine, *, send: bool = True) -> tuple[list[int], int]:
     """Anna (with the marker in her texts) and Bram introduced as a pair, with a check-in
     planned (and sent, with ``send``)."""
-    ids = _community(engine)
+    ids = community(engine)
     with session_scope(engine) as session:
         anna = session.get(Person, ids[0])
         assert anna is not None
@@ -473,7 +473,7 @@ def _inbox(session: Session, person_id: int) -> list[object]:
 
 
 def test_retention_warns_then_erases_unless_the_person_comes_back(engine: Engine) -> None:
-    ids = _community(engine)
+    ids = community(engine)
     settings = _settings(retention_inactive_days=180, retention_grace_days=30)
     privacy = PrivacyService(engine, settings.groups.privacy)
     now = utcnow()

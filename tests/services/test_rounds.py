@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.core.conversation import MATCHING
 from bot.core.messages import Account, Card, Inbound, Question, Text
 from bot.services.access import CLI_ACTOR
 from bot.services.conversations import ConversationService
@@ -18,74 +17,10 @@ from bot.services.errors import NotAllowed, RoundClosed
 from bot.services.round_views import round_view
 from bot.services.rounds import RoundService
 from bot.settings import Settings
-from storage import audit, consents, outbox, people, rounds
-from storage.db import session_scope
+from storage import audit, outbox, rounds
 from storage.models import AuditEvent, Person
 from storage.types import utcnow
-
-PEOPLE = [
-    ("Anna", "regionaal", "nl"),
-    ("Bram", "rijk", "nl"),
-    ("Chris", "regionaal", "en"),
-    ("Dewi", "rijk", "nl"),
-    ("Eva", "regionaal", "nl"),
-]
-
-
-def _community(engine: Engine) -> list[int]:
-    ids = []
-    with session_scope(engine) as session:
-        for name, group, language in PEOPLE:
-            person = people.get_or_create_person(
-                session, platform="local", platform_user_id=name.lower(), language=language
-            )
-            assert person.id is not None
-            consents.record_consent(
-                session, person_id=person.id, purpose=MATCHING, policy_version="t", given=True
-            )
-            for field, value in {
-                "name": name,
-                "organisation": f"Org {name}",
-                "group": group,
-                "region": "utrecht",
-                "themes": ["bouw"],
-                "phase": "opschalen",
-                "seeks": f"{name} zoekt",
-                "offers": f"{name} biedt",
-            }.items():
-                people.save_draft_answer(session, person_id=person.id, field=field, value=value)
-            people.commit_profile(session, person=person)
-            ids.append(person.id)
-    return ids
-
-
-def _round(engine: Engine, ids: list[int]) -> int:
-    explanation = {
-        "themes": ["bouw"],
-        "mix": True,
-        "phases": ["opschalen"],
-        "fit": {
-            "seeker": ids[0],
-            "offerer": ids[1],
-            "seeks": "circulair inkopen",
-            "offers": "ervaring",
-        },
-    }
-    with session_scope(engine) as session:
-        match_round = rounds.create_round(
-            session,
-            kind="pairs",
-            origin="cli",
-            proposed_by=CLI_ACTOR,
-            embedder="test",
-            weights={},
-            groups=[
-                rounds.NewGroup([ids[0], ids[1]], 0.9, explanation),
-                rounds.NewGroup([ids[2], ids[3], ids[4]], 0.5, {"themes": [], "mix": True}),
-            ],
-        )
-        assert match_round.id is not None
-        return match_round.id
+from tests.support.community import community, proposed_round
 
 
 @pytest.fixture
@@ -106,8 +41,8 @@ def _outbox(engine: Engine) -> list[tuple[int, str, str]]:
 def test_nothing_is_sent_before_approval_then_one_introduction_each(
     engine: Engine, service: RoundService
 ) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     assert _outbox(engine) == [], "a proposed round sends nothing"
     delivery = Delivery(engine, {"local": InboxSender(engine)})
     assert delivery.deliver_due().delivered == 0
@@ -143,8 +78,8 @@ def test_nothing_is_sent_before_approval_then_one_introduction_each(
 def test_rejecting_closes_the_round_and_tells_who_is_left_out(
     engine: Engine, service: RoundService
 ) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     service.approve(round_id, position=1, actor="local:tessa", origin="web")
     service.reject(
         round_id,
@@ -171,8 +106,8 @@ def test_rejecting_closes_the_round_and_tells_who_is_left_out(
 
 
 def test_a_trio_is_told_kindly(engine: Engine, service: RoundService) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     service.approve(round_id, actor=CLI_ACTOR, origin="cli")
     Delivery(engine, {"local": InboxSender(engine)}).deliver_due()
     shown = ConversationService(engine, service_intake()).resume(Account("local", "chris"))
@@ -184,8 +119,8 @@ def test_a_trio_is_told_kindly(engine: Engine, service: RoundService) -> None:
 def test_only_coordinators_review_and_refusals_are_audited(
     engine: Engine, service: RoundService
 ) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     with pytest.raises(NotAllowed):
         service.approve(round_id, actor="local:anna", origin="web")
     with pytest.raises(NotAllowed):
@@ -202,8 +137,8 @@ def test_only_coordinators_review_and_refusals_are_audited(
 
 
 def test_follow_up_answers_feed_blocks(engine: Engine, service: RoundService) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     service.approve(round_id, position=1, actor="local:tessa", origin="web")
     delivery = Delivery(engine, {"local": InboxSender(engine)})
     delivery.deliver_due()
@@ -233,8 +168,8 @@ def test_follow_up_answers_feed_blocks(engine: Engine, service: RoundService) ->
 
 
 def test_erased_recipients_fail_delivery_visibly(engine: Engine, service: RoundService) -> None:
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     service.approve(round_id, position=1, actor="local:tessa", origin="web")
     report = Delivery(engine, {}).deliver_due()
     assert report.failed == 2, "no sender for the platform: failed, not dropped"
@@ -252,8 +187,8 @@ def service_intake():
 def test_review_in_chat_with_buttons(engine: Engine, service: RoundService) -> None:
     from bot.core.dialogue import Intake
 
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     chat = ConversationService(engine, Intake(), rounds=service)
     tessa, anna = Account("local", "tessa"), Account("local", "anna")
 

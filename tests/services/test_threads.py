@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.services.access import CLI_ACTOR
 from bot.settings import Settings
 from storage import outbox, rounds
-from tests.services.test_rounds import _community, _round
+from tests.support.community import community, proposed_round
 
 
 @pytest.fixture
@@ -25,8 +25,8 @@ def app_and_round(tmp_path: Path) -> Iterator[tuple[TestClient, int, list[int], 
     )
     app = create_app(settings)
     engine = app.state.maatjes.engine
-    ids = _community(engine)
-    round_id = _round(engine, ids)
+    ids = community(engine)
+    round_id = proposed_round(engine, ids)
     app.state.maatjes.rounds.approve(round_id, position=1, actor=CLI_ACTOR, origin="cli")
     with Session(engine) as session:
         groups = [g.id or 0 for g in rounds.groups_of(session, round_id=round_id)]
@@ -39,7 +39,7 @@ def _sign_in(client: TestClient, name: str) -> None:
     assert client.post("/session", json={"name": name}).status_code == 200
 
 
-def _csrf(html: str) -> str:
+def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "the form carries a CSRF token"
     return match.group(1)
@@ -64,7 +64,7 @@ def test_members_talk_in_their_thread(
     assert "Anna zoekt „circulair inkopen”" in page.text and "Nog geen berichten" in page.text
     posted = client.post(
         f"/groups/{pair}",
-        data={"csrf": _csrf(page.text), "text": "<b>Hoi Bram</b>, zullen we bellen?"},
+        data={"csrf": csrf_token(page.text), "text": "<b>Hoi Bram</b>, zullen we bellen?"},
         follow_redirects=False,
     )
     assert posted.status_code == 303
@@ -95,7 +95,7 @@ def test_others_cannot_read_or_write_and_nothing_typed_is_lost(
     _sign_in(client, "Anna")
     page = client.get(f"/groups/{pair}").text
     long_text = "Een heel lang verhaal. " * 120
-    too_long = client.post(f"/groups/{pair}", data={"csrf": _csrf(page), "text": long_text})
+    too_long = client.post(f"/groups/{pair}", data={"csrf": csrf_token(page), "text": long_text})
     assert too_long.status_code == 422
     assert "het maximum is 2000" in too_long.text
     assert long_text.strip() in too_long.text, "the text comes back in the box"
