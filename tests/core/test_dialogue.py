@@ -15,7 +15,7 @@ from bot.core.i18n import translator
 from bot.core.messages import Inbound, Question, Text
 from bot.core.profile import FIELDS
 from tests.core.conversations import member
-from tests.core.test_actions import actions
+from tests.core.strategies import actions
 from tests.core.transcript import TODAY, Transcript
 
 CORE = Intake()

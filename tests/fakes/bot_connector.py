@@ -32,6 +32,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+#: The test bot's identity: its Entra app id and secret, and the tenant it serves.
+APP_ID = "6d1f7c2a-5b1e-4c3d-9f00-0000000b0701"
+SECRET = "test-only-secret"
+TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 
 Route = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]

@@ -468,9 +468,8 @@ class Everything:
 
 @pytest.fixture
 def everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Everything]:
-    from tests.fakes.bot_connector import teams_fakes
+    from tests.fakes.bot_connector import APP_ID, SECRET, TENANT, teams_fakes
     from tests.fakes.slack import FakeSlack
-    from tests.platforms.teams.test_teams import APP_ID, SECRET, TENANT
     from tests.support.slack import SECRET as SLACK_SECRET
 
     slack = FakeSlack().start()
@@ -545,7 +544,7 @@ segments = st.one_of(
 
 @st.composite
 def teams_activities(draw: st.DrawFn, service_url: str) -> dict[str, Any]:
-    from tests.platforms.teams.test_teams import APP_ID, TENANT
+    from tests.fakes.bot_connector import APP_ID, TENANT
 
     user = draw(st.sampled_from(["aad-fuzz", "aad-tessa", ""]) | st.text(max_size=10))
     activity: dict[str, Any] = {

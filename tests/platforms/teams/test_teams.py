@@ -37,6 +37,9 @@ from storage.db import session_scope
 from storage.models import CheckIn, MatchGroup, Person, TeamsConversation
 from storage.types import utcnow
 from tests.fakes.bot_connector import (
+    APP_ID,
+    SECRET,
+    TENANT,
     Call,
     FakeBotConnector,
     FakeChannelKeys,
@@ -44,9 +47,6 @@ from tests.fakes.bot_connector import (
     teams_fakes,
 )
 
-APP_ID = "6d1f7c2a-5b1e-4c3d-9f00-0000000b0701"
-SECRET = "test-only-secret"
-TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 OTHER_TENANT = "9a8b7c6d-0000-4000-8000-00000000dead"
 COORDINATOR = "aad-tessa"
 
