@@ -165,19 +165,20 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
     for platform in maatjes.platforms:
         if platform.mount is not None:
             platform.mount(app)
+    web = settings.groups.web
     dashboard.mount(
         app,
         Accounts(
             maatjes.engine,
             throttle=LoginThrottle(
-                per_address=settings.login_rate_limit,
-                per_account=settings.login_account_rate_limit,
-                lockout=settings.login_lockout,
+                per_address=web.login_rate_limit,
+                per_account=web.login_account_rate_limit,
+                lockout=web.login_lockout,
             ),
         ),
         maatjes.rounds,
         maatjes.privacy,
-        session_hours=settings.dashboard_session_hours,
+        session_hours=web.dashboard_session_hours,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

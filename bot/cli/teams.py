@@ -21,8 +21,8 @@ def teams_package(
     """Build the Microsoft Teams app package (manifest with the bot id, icons) to upload."""
     from bot.platforms.teams import package
 
-    settings = Context().settings
-    if not settings.teams_app_id:
+    teams = Context().settings.groups.teams
+    if not teams.app_id:
         typer.echo(
             "Set MAATJES_TEAMS_APP_ID (the Entra app's Application (client) ID) first; "
             "see README, Microsoft Teams.",
@@ -32,9 +32,9 @@ def teams_package(
     try:
         manifest = package.build(
             out,
-            app_id=settings.teams_app_id,
-            name=settings.teams_app_name,
-            website_url=settings.teams_website_url,
+            app_id=teams.app_id,
+            name=teams.app_name,
+            website_url=teams.website_url,
             version=version,
         )
     except package.PackageError as problem:

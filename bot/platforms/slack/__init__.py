@@ -19,8 +19,9 @@ def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
 
 
 def build(settings: Settings, deps: Deps) -> Platform | None:
-    if settings.slack_mode is None:
-        if settings.slack_signing_secret is not None or settings.slack_bot_token is not None:
+    slack = settings.groups.slack
+    if slack.mode is None:
+        if slack.signing_secret is not None or slack.bot_token is not None:
             log.warning(
                 "slack is not started: it needs SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN "
                 "or SLACK_CLIENT_ID with SLACK_CLIENT_SECRET"

@@ -40,32 +40,33 @@ SLACK_MAX_BODY = 1_000_000
 def platform(settings: Settings, deps: Deps) -> Platform:
     """Slack as configured (``settings.slack_mode`` is set: a signing secret plus a bot token,
     or OAuth for several workspaces)."""
-    mode = settings.slack_mode
-    assert mode is not None and settings.slack_signing_secret is not None
-    secret = settings.slack_signing_secret.get_secret_value()
+    slack_settings = settings.groups.slack
+    mode = slack_settings.mode
+    assert mode is not None and slack_settings.signing_secret is not None
+    secret = slack_settings.signing_secret.get_secret_value()
     engine = deps.engine
     installations = state = None
     if mode == "oauth":
-        assert settings.slack_client_secret is not None
+        assert slack_settings.client_secret is not None
         installations = DatabaseInstallationStore(engine, TokenSeal(settings.session_secret()))
         state_secret = (
-            settings.slack_state_secret.get_secret_value()
-            if settings.slack_state_secret is not None
+            slack_settings.state_secret.get_secret_value()
+            if slack_settings.state_secret is not None
             else settings.session_secret()
         )
         state = SignedStateStore(engine, state_secret)
     config = slack.SlackConfig(
         signing_secret=secret,
-        api_url=settings.slack_api_url.rstrip("/") + "/",  # the SDK appends method names
+        api_url=slack_settings.api_url.rstrip("/") + "/",  # the SDK appends method names
         bot_token=(
-            settings.slack_bot_token.get_secret_value()
-            if settings.slack_bot_token is not None and mode == "token"
+            slack_settings.bot_token.get_secret_value()
+            if slack_settings.bot_token is not None and mode == "token"
             else None
         ),
-        client_id=settings.slack_client_id if mode == "oauth" else None,
+        client_id=slack_settings.client_id if mode == "oauth" else None,
         client_secret=(
-            settings.slack_client_secret.get_secret_value()
-            if settings.slack_client_secret is not None and mode == "oauth"
+            slack_settings.client_secret.get_secret_value()
+            if slack_settings.client_secret is not None and mode == "oauth"
             else None
         ),
     )

@@ -17,18 +17,19 @@ def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
 
 
 def build(settings: Settings, deps: Deps) -> Platform | None:
-    if not settings.teams_enabled:
+    group = settings.groups.teams
+    if not group.enabled:
         return None
     from bot.platforms.teams.adapter import PLATFORM, Teams, TeamsConfig
     from bot.platforms.teams.store import TeamsDirectory, TeamsSender
 
-    assert settings.teams_app_id and settings.teams_app_secret and settings.teams_tenant_id
+    assert group.app_id and group.app_secret and group.tenant_id
     config = TeamsConfig(
-        app_id=settings.teams_app_id,
-        app_secret=settings.teams_app_secret.get_secret_value(),
-        tenant_id=settings.teams_tenant_id,
-        allowed_tenants=settings.teams_allowed_tenants,
-        authority=settings.teams_authority or None,
+        app_id=group.app_id,
+        app_secret=group.app_secret.get_secret_value(),
+        tenant_id=group.tenant_id,
+        allowed_tenants=group.allowed_tenants,
+        authority=group.authority or None,
     )
     directory = TeamsDirectory(deps.engine)
     teams = Teams(config, deps.conversations, directory, replies=deps.replies)

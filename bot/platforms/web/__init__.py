@@ -43,29 +43,30 @@ class GroupThreadLinks:
 
 
 def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
-    return {LOCAL: GroupThreadLinks(settings.person_link)}
+    return {LOCAL: GroupThreadLinks(settings.groups.web.links.person_link)}
 
 
 def build(settings: Settings, deps: Deps) -> Platform:
     """Always on: the chat that works without any platform configured."""
+    web = settings.groups.web
 
     def mount(app: FastAPI) -> None:
         from bot.platforms.web import chat
 
-        if settings.name_signin_exposed:
+        if web.name_signin_exposed:
             log.warning(
                 "name-only web sign-in is reachable beyond this machine (MAATJES_HOST=%s, "
                 "MAATJES_PUBLIC_URL=%s): anyone who reaches the page can sign in as anyone "
                 "else; a trial only. Set MAATJES_WEB_SIGNIN=off to switch it off",
-                settings.host,
+                web.host,
                 settings.public_url or "",
             )
         chat.mount(
             app,
             deps.conversations,
             deps.threads,
-            signin=settings.web_signin,
-            exposed=settings.name_signin_exposed,
+            signin=web.signin,
+            exposed=web.name_signin_exposed,
         )
 
     return Platform(
