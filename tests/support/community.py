@@ -4,6 +4,7 @@ Anna, Chris and Eva in the regio, Bram and Dewi in the rijk."""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
 from bot.services.access import CLI_ACTOR
@@ -19,31 +20,46 @@ PEOPLE = [
 ]
 
 
+def profiled_person(
+    session: Session, *, platform: str, user_id: str, name: str, group: str, language: str = "nl"
+) -> int:
+    """One person with consent to be matched and a finished profile (a few words per answer)."""
+    person = people.get_or_create_person(
+        session, platform=platform, platform_user_id=user_id, language=language
+    )
+    assert person.id is not None
+    consents.record_consent(
+        session, person_id=person.id, purpose=MATCHING, policy_version="t", given=True
+    )
+    for field, value in {
+        "name": name,
+        "organisation": f"Org {name}",
+        "group": group,
+        "region": "utrecht",
+        "themes": ["bouw"],
+        "phase": "opschalen",
+        "seeks": f"{name} zoekt",
+        "offers": f"{name} biedt",
+    }.items():
+        people.save_draft_answer(session, person_id=person.id, field=field, value=value)
+    people.commit_profile(session, person=person)
+    return person.id
+
+
 def community(engine: Engine) -> list[int]:
-    ids = []
+    """The five of PEOPLE in the web chat."""
     with session_scope(engine) as session:
-        for name, group, language in PEOPLE:
-            person = people.get_or_create_person(
-                session, platform="local", platform_user_id=name.lower(), language=language
+        return [
+            profiled_person(
+                session,
+                platform="local",
+                user_id=name.lower(),
+                name=name,
+                group=group,
+                language=language,
             )
-            assert person.id is not None
-            consents.record_consent(
-                session, person_id=person.id, purpose=MATCHING, policy_version="t", given=True
-            )
-            for field, value in {
-                "name": name,
-                "organisation": f"Org {name}",
-                "group": group,
-                "region": "utrecht",
-                "themes": ["bouw"],
-                "phase": "opschalen",
-                "seeks": f"{name} zoekt",
-                "offers": f"{name} biedt",
-            }.items():
-                people.save_draft_answer(session, person_id=person.id, field=field, value=value)
-            people.commit_profile(session, person=person)
-            ids.append(person.id)
-    return ids
+            for name, group, language in PEOPLE
+        ]
 
 
 def proposed_round(engine: Engine, ids: list[int]) -> int:

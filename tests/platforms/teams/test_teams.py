@@ -46,6 +46,7 @@ from tests.fakes.bot_connector import (
     FakeEntra,
     teams_fakes,
 )
+from tests.support.community import profiled_person
 
 OTHER_TENANT = "9a8b7c6d-0000-4000-8000-00000000dead"
 COORDINATOR = "aad-tessa"
@@ -401,26 +402,9 @@ def teams_community(world: World) -> list[int]:
     for name, group in MEMBERS:
         user = f"aad-{name.lower()}"
         with session_scope(engine) as session:
-            found = people.get_or_create_person(
-                session, platform="teams", platform_user_id=user, language="nl"
+            ids.append(
+                profiled_person(session, platform="teams", user_id=user, name=name, group=group)
             )
-            assert found.id is not None
-            consents.record_consent(
-                session, person_id=found.id, purpose="matching", policy_version="t", given=True
-            )
-            for name_, value in {
-                "name": name,
-                "organisation": f"Org {name}",
-                "group": group,
-                "region": "utrecht",
-                "themes": ["bouw"],
-                "phase": "opschalen",
-                "seeks": f"{name} zoekt",
-                "offers": f"{name} biedt",
-            }.items():
-                people.save_draft_answer(session, person_id=found.id, field=name_, value=value)
-            people.commit_profile(session, person=found)
-            ids.append(found.id)
         directory.remember(
             user_id=user,
             tenant_id=TENANT,
