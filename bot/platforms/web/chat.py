@@ -21,6 +21,7 @@ from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
 from bot.core.profile import clean_text
 from bot.http import csrf
+from bot.http.csrf import valid as valid_csrf  # a form field of that name shadows the module
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
 from bot.settings import WebSignIn
@@ -76,10 +77,6 @@ def _error(status: int, language: str, msgid: str) -> JSONResponse:
     return JSONResponse({"error": translator(language)(msgid)}, status_code=status)
 
 
-_csrf = csrf.token
-_valid_csrf = csrf.valid
-
-
 def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
     """Group threads: ``/groups`` lists a person's groups, ``/groups/ID`` is one conversation.
 
@@ -96,7 +93,7 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
             {
                 "lang": language,
                 "t": translator(language),
-                "csrf": _csrf(request),
+                "csrf": csrf.token(request),
                 "display_name": request.session.get("display_name"),
                 **context,
             },
@@ -130,10 +127,7 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
         account = _account(request)
         if account is None:
             return RedirectResponse("/", status_code=303)
-        if not _valid_csrf(request, csrf):
-            outcome = "csrf"
-        else:
-            outcome = threads.post(account, group_id, text)
+        outcome = threads.post(account, group_id, text) if valid_csrf(request, csrf) else "csrf"
         if outcome == "ok":
             return RedirectResponse(f"/groups/{group_id}#latest", status_code=303)
         thread = threads.thread(account, group_id)
