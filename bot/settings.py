@@ -21,7 +21,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.settings_groups import (
     CheckInSettings,
+    EmailSignIn,
+    MailSettings,
     MatchingSettings,
+    OidcSignIn,
     PrivacySettings,
     PublicLinks,
     RoundSettings,
@@ -175,7 +178,28 @@ class Settings(BaseSettings):
     retention_grace_days: int = Field(default=30, ge=1, le=365)
     rate_limit: str = "30/minute;300/hour"
     dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    web_signin: WebSignIn = "name"
+    #: unset: ``email`` when mail is configured (MAATJES_SMTP_URL), else ``name``
+    web_signin: WebSignIn | None = None
+    # Sessions of the web chat signed in by e-mail link or OIDC: absolute and idle lifetimes.
+    session_days: int = Field(default=30, ge=1, le=365)
+    session_idle_hours: int = Field(default=72, ge=1, le=24 * 365)
+    dashboard_idle_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # Sign-in by e-mail link
+    email_domains: Annotated[frozenset[str], NoDecode] = frozenset()
+    signin_link_minutes: int = Field(default=15, ge=5, le=24 * 60)
+    signin_address_rate_limit: str = "3/15 minutes;10/day"
+    signin_client_rate_limit: str = "10/15 minutes;50/day"
+    # Single sign-on (OpenID Connect)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    # E-mail (see README, "Run a pilot"): smtp://user:password@host:587 (STARTTLS when the
+    # server offers it; required with a password) or smtps://…:465 (TLS from the start).
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None
+    mail_reply_to: str | None = None
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     # Dashboard logins: attempts per client address, attempts per account, and failures per
     # account after which the account is locked until they leave the window.
     login_rate_limit: str = "10/minute;100/hour"
@@ -272,6 +296,15 @@ class Settings(BaseSettings):
         return bool(self.teams_app_id and secret)
 
     @property
+    def mail_enabled(self) -> bool:
+        return self.smtp_url is not None and self.mail_from is not None
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies only over TLS: when asked, and whenever people reach Maatjes by https."""
+        return self.secure_cookies or (self.public_url or "").startswith("https://")
+
+    @property
     def slack_mode(self) -> Literal["token", "oauth"] | None:
         """How Slack is set up: one workspace with a bot token, several through OAuth, or not."""
         if self.slack_signing_secret is None:
@@ -295,7 +328,100 @@ class Settings(BaseSettings):
                 raise ValueError(f"MAATJES_RATE_LIMIT: {problem}") from problem
         return value.strip()
 
-    @field_validator("login_rate_limit", "login_account_rate_limit", "login_lockout")
+    @field_validator("email_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> frozenset[str]:
+        """``gemeente.nl, *.nl``: exact domains or ``*.`` and a parent domain, lower case."""
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, (set, frozenset, list, tuple)):
+            items = [str(item) for item in value]
+        else:
+            raise ValueError("expected a comma-separated list of domains (gemeente.nl, *.nl)")
+        domains = []
+        for item in (i.strip().lower().lstrip("@") for i in items):
+            if not item:
+                continue
+            bare = item[2:] if item.startswith("*.") else item
+            if not bare or "*" in bare or "@" in bare or " " in bare or bare.startswith("."):
+                raise ValueError(
+                    f"MAATJES_EMAIL_DOMAINS: {item!r} is not a domain (gemeente.nl or *.nl)"
+                )
+            domains.append(item)
+        return frozenset(domains)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                "MAATJES_SMTP_URL must look like smtp://user:password@relay.example.nl:587 "
+                "or smtps://user:password@relay.example.nl:465"
+            )
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as problem:
+            raise ValueError("MAATJES_SMTP_URL has a port that is not a number") from problem
+        return value
+
+    @field_validator("mail_from", "mail_reply_to")
+    @classmethod
+    def _mail_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from email.utils import parseaddr
+
+        if value is None:
+            return None
+        address = parseaddr(value)[1]
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            name = f"MAATJES_{str(info.field_name).upper()}"
+            raise ValueError(f"{name} must be an e-mail address (Maatjes <maatjes@example.nl>)")
+        return value
+
+    @model_validator(mode="after")
+    def _signin_method(self) -> Settings:
+        """The sign-in method, and what it needs; name-only sign-in on this machine only."""
+        if self.smtp_url is not None and self.mail_from is None:
+            raise ValueError("MAATJES_MAIL_FROM is required when MAATJES_SMTP_URL is set")
+        signin = self.signin
+        if signin == "email" and not self.mail_enabled:
+            raise ValueError(
+                "MAATJES_WEB_SIGNIN=email mails sign-in links: set MAATJES_SMTP_URL and "
+                "MAATJES_MAIL_FROM (see README, Run a pilot)"
+            )
+        if signin == "oidc":
+            missing = [
+                f"MAATJES_{name.upper()}"
+                for name in ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"MAATJES_WEB_SIGNIN=oidc needs {', '.join(missing)}")
+            if not self.oidc_issuer or not self.oidc_issuer.startswith(("https://", "http://")):
+                raise ValueError("MAATJES_OIDC_ISSUER must be the provider's https:// address")
+        if signin in ("email", "oidc") and self.public_url is None:
+            raise ValueError(
+                f"MAATJES_WEB_SIGNIN={signin} sends people links: set "
+                "MAATJES_PUBLIC_URL to the address they reach Maatjes at"
+            )
+        if self.name_signin_exposed:
+            raise ValueError(
+                "MAATJES_WEB_SIGNIN=name lets anyone who reaches the page sign in as anyone: "
+                "it is a trial on this machine only (MAATJES_HOST=127.0.0.1 and no public "
+                "MAATJES_PUBLIC_URL). For people elsewhere set MAATJES_SMTP_URL and "
+                "MAATJES_MAIL_FROM (sign-in by e-mail link), or MAATJES_WEB_SIGNIN=oidc or off"
+            )
+        return self
+
+    @field_validator(
+        "login_rate_limit",
+        "login_account_rate_limit",
+        "login_lockout",
+        "signin_address_rate_limit",
+        "signin_client_rate_limit",
+    )
     @classmethod
     def _login_limit(cls, value: str, info: ValidationInfo) -> str:
         """Like MAATJES_RATE_LIMIT, but never empty: logins are always throttled."""
@@ -345,14 +471,19 @@ class Settings(BaseSettings):
 
     @property
     def name_signin_exposed(self) -> bool:
-        """Name-only web sign-in on an address others may reach: anyone there can sign in as
-        anyone (a local trial only)."""
-        if self.web_signin != "name":
+        """Name-only web sign-in on an address others may reach: anyone there could sign in as
+        anyone (so such settings are refused)."""
+        if self.web_signin not in ("name", None) or self.mail_enabled:
             return False
         public_host = urlsplit(self.public_url).hostname if self.public_url else None
         return not is_loopback(self.host) or (
             public_host is not None and not is_loopback(public_host)
         )
+
+    @property
+    def signin(self) -> WebSignIn:
+        """MAATJES_WEB_SIGNIN as resolved (``email`` when mail is configured, else ``name``)."""
+        return self.web_signin or ("email" if self.mail_enabled else "name")
 
     @property
     def resolved_database_url(self) -> str:
@@ -461,8 +592,8 @@ class SettingsGroups:
             host=s.host,
             port=s.port,
             links=s.links,
-            secure_cookies=s.secure_cookies,
-            signin=s.web_signin,
+            secure_cookies=s.cookies_secure,
+            signin=s.signin,
             name_signin_exposed=s.name_signin_exposed,
             rate_limit=s.rate_limit,
             max_request_bytes=s.max_request_bytes,
@@ -470,6 +601,40 @@ class SettingsGroups:
             login_rate_limit=s.login_rate_limit,
             login_account_rate_limit=s.login_account_rate_limit,
             login_lockout=s.login_lockout,
+            session_lifetime=s.session_days * 24 * 3600,
+            session_idle=s.session_idle_hours * 3600,
+            dashboard_idle=s.dashboard_idle_minutes * 60,
+            email=EmailSignIn(
+                domains=tuple(sorted(s.email_domains)),
+                link_minutes=s.signin_link_minutes,
+                address_rate_limit=s.signin_address_rate_limit,
+                client_rate_limit=s.signin_client_rate_limit,
+            ),
+            oidc=(
+                OidcSignIn(
+                    issuer=s.oidc_issuer.rstrip("/"),
+                    client_id=s.oidc_client_id,
+                    client_secret=s.oidc_client_secret,
+                    scopes=s.oidc_scopes,
+                )
+                if s.oidc_issuer and s.oidc_client_id and s.oidc_client_secret is not None
+                else None
+            ),
+        )
+
+    @property
+    def mail(self) -> MailSettings:
+        """Reads the session key (it signs the links in mails), as ``privacy`` does."""
+        s = self.settings
+        return MailSettings(
+            enabled=s.mail_enabled,
+            smtp_url=s.smtp_url,
+            mail_from=s.mail_from or "",
+            reply_to=s.mail_reply_to,
+            links=s.links,
+            signing_key=s.session_secret(),
+            default_language=s.default_language,
+            timeout_seconds=s.smtp_timeout_seconds,
         )
 
     @property

@@ -13,9 +13,10 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-#: How people sign in to the web chat: ``name`` (a name of their choice, a local trial: anyone
-#: who reaches the page can use any name) or ``off``. Real sign-in methods join this list.
-WebSignIn = Literal["name", "off"]
+#: How people sign in to the web chat: ``email`` (a single-use link mailed to their work
+#: address), ``oidc`` (their organisation's OpenID Connect provider), ``name`` (a name of their
+#: choice: a local trial on this machine only) or ``off``.
+WebSignIn = Literal["email", "oidc", "name", "off"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,63 @@ class WebSettings:
     login_rate_limit: str
     login_account_rate_limit: str
     login_lockout: str
+    #: sign-in sessions of the chat (e-mail link, OIDC): absolute and idle lifetimes, seconds
+    session_lifetime: int
+    session_idle: int
+    #: a dashboard session's idle lifetime, seconds (its absolute one: dashboard_session_hours)
+    dashboard_idle: int
+    email: EmailSignIn
+    oidc: OidcSignIn | None
+
+
+@dataclass(frozen=True)
+class EmailSignIn:
+    """Sign-in by a link mailed to a work address."""
+
+    #: allowed address domains (``gemeente.nl``, ``*.nl``); empty: any domain
+    domains: tuple[str, ...]
+    link_minutes: int
+    #: sign-in links asked per address and per client (``limits`` strings)
+    address_rate_limit: str
+    client_rate_limit: str
+
+    def allows(self, address: str) -> bool:
+        """Whether ``address`` (lower case) is in an allowed domain: ``*.nl`` allows every
+        domain under ``nl``; ``gemeente.nl`` exactly that one."""
+        if not self.domains:
+            return True
+        domain = address.rpartition("@")[2]
+        for allowed in self.domains:
+            if allowed.startswith("*."):
+                if domain.endswith(allowed[1:]) and domain != allowed[2:]:
+                    return True
+            elif domain == allowed:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class OidcSignIn:
+    """Single sign-on with an OpenID Connect provider (authorization code flow with PKCE)."""
+
+    issuer: str
+    client_id: str
+    client_secret: SecretStr = field(repr=False)
+    scopes: str
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """E-mail as a channel: the SMTP relay, the sender, and how links in mails are signed."""
+
+    enabled: bool
+    smtp_url: SecretStr | None = field(repr=False)
+    mail_from: str
+    reply_to: str | None
+    links: PublicLinks
+    signing_key: str = field(repr=False)  # signs unsubscribe and open links (the session key)
+    default_language: Literal["nl", "en"]
+    timeout_seconds: float
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class Person(SQLModel, table=True):
     __tablename__ = "person"
     __table_args__ = (
         UniqueConstraint("platform", "platform_user_id", name="uq_person_platform_user"),
+        UniqueConstraint("email", name="uq_person_email"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,6 +68,10 @@ class Person(SQLModel, table=True):
     last_active_at: datetime | None = _when(nullable=True)
     #: When the "we will erase your data" warning went out; cleared by any new turn.
     retention_warned_at: datetime | None = _when(nullable=True)
+    #: A web person's work address (lower case), proven by a sign-in link or an OIDC provider;
+    #: where their messages also go by e-mail while ``email_notifications`` is on.
+    email: str | None = Field(default=None, max_length=254)
+    email_notifications: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
@@ -283,6 +288,8 @@ class OutboxMessage(SQLModel, table=True):
         )
     )
     kind: str = Field(max_length=32)
+    #: Delivered by this channel (``mail``) instead of the recipient's own platform (None).
+    channel: str | None = Field(default=None, max_length=16)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -522,3 +529,61 @@ class SlackGroupChannel(SQLModel, table=True):
     members: str | None = Field(default=None, sa_type=Text(), nullable=True)
     joined: str | None = Field(default=None, sa_type=Text(), nullable=True)
     previous_channel: str | None = Field(default=None, max_length=32, nullable=True)
+
+
+class WebIdentity(SQLModel, table=True):
+    """Someone who signs in to the web by a proven identity: ``email:ADDRESS`` (an e-mail link)
+    or ``oidc:ISSUER|SUBJECT`` (an OpenID Connect provider). The chat person it is, if any
+    (a coordinator may only use the dashboard), and the version every session cookie carries:
+    raising it signs out everywhere."""
+
+    __tablename__ = "web_identity"
+
+    identity: str = Field(primary_key=True, max_length=400)
+    person_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    email: str | None = Field(default=None, max_length=254)
+    session_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    last_signin_at: datetime | None = _when(nullable=True)
+
+
+class SignInToken(SQLModel, table=True):
+    """A sign-in link sent by e-mail: only its SHA-256 is kept; spent once, before it expires."""
+
+    __tablename__ = "signin_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(max_length=254, index=True)
+    #: ``signin`` (asked on the page) or ``invitation`` (sent by a coordinator)
+    purpose: str = Field(default="signin", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    used_at: datetime | None = _when(nullable=True)
+
+
+class Invitation(SQLModel, table=True):
+    """One invitation per address: who was invited, when, the one reminder, and the person it
+    became once they signed in."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("email", name="uq_invitation_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    name: str | None = Field(default=None, max_length=100)
+    language: str = Field(default="nl", max_length=8)
+    invited_by: str = Field(max_length=300)
+    invited_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    reminded_at: datetime | None = _when(nullable=True)
+    joined_at: datetime | None = _when(nullable=True)
+    person_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("person.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )

@@ -31,13 +31,16 @@ def enqueue(
     kind: str,
     payload: dict[str, Any],
     not_before: datetime | None = None,
+    channel: str | None = None,
 ) -> bool:
-    """Add a message unless one with the same key exists. True when this call added it."""
+    """Add a message unless one with the same key exists. True when this call added it.
+    ``channel``: deliver by that channel (``mail``), not the recipient's own platform."""
     now = utcnow()
     values = {
         "dedupe_key": dedupe_key,
         "recipient_id": recipient_id,
         "kind": kind,
+        "channel": channel,
         "payload": payload,
         "status": PENDING,
         "attempts": 0,
@@ -98,6 +101,15 @@ def mark_sent(
         .values(status=SENT, sent_at=at or utcnow(), last_error=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_cancelled(session: Session, *, message_id: int, worker: str, reason: str) -> None:
+    """Not sent, and never will be (the person paused that channel meanwhile)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker)
+        .values(status=CANCELLED, last_error=reason[:500], claimed_by=None, claimed_at=None)
+    )
 
 
 def mark_retry(

@@ -58,6 +58,11 @@ class DeliveryRefused(Exception):
     retrying cannot help, so the outbox marks it failed for coordinators to see."""
 
 
+class NotWanted(Exception):
+    """The person does not want messages by this channel now (e-mail paused, no address): the
+    outbox cancels the message; nothing failed."""
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """A platform's ``Retry-After`` header as seconds (it may be a number or an HTTP date),
     never negative; None when absent or unreadable. Slack and Teams both answer 429 with it."""

@@ -57,7 +57,7 @@ def create_web_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if settings.secure_cookies:  # served behind TLS: browsers must never fall back to http
+        if settings.cookies_secure:  # served behind TLS: browsers must never fall back to http
             response.headers.setdefault("strict-transport-security", "max-age=31536000")
         return response
 
@@ -77,7 +77,7 @@ def create_web_app(
         secret_key=settings.session_secret(),
         session_cookie=SESSION_COOKIE,
         same_site="strict",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookies_secure,
         max_age=60 * 60 * 24 * SESSION_DAYS,
     )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes, paths=dict(larger_bodies or {}))

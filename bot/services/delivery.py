@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.messages import Account, Outbound, to_dict
-from bot.core.ports import DeliveryRefused, RetryLater
+from bot.core.ports import DeliveryRefused, NotWanted, RetryLater
 from bot.services.group_conversations import GROUP_NOTICES, GroupConversations, GroupLink
 from storage import inbox, outbox, people
 from storage.db import session_scope
@@ -43,6 +43,13 @@ class Sender(Protocol):
         """Send the messages; with ``link``, they tell about the group's conversation on this
         platform, which the sender links (only platforms whose GroupConversations open one)."""
         ...
+
+
+class CopyChannel(Sender, Protocol):
+    """A channel that also carries every message of some platform's people (e-mail for the
+    web chat's): ``accepts`` says whether this person wants it now."""
+
+    def accepts(self, person: Person) -> bool: ...
 
 
 class InboxSender:
@@ -141,11 +148,16 @@ class Delivery:
         senders: Mapping[str, Sender],
         *,
         group_conversations: Mapping[str, GroupConversations] | None = None,
+        copies: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.engine = engine
-        self.senders = senders  # by person.platform, as are the group conversations
+        # by person.platform (as are the group conversations), or by a message's own channel
+        self.senders = senders
+        # person.platform -> the channel (a CopyChannel in senders) that also carries each of
+        # its messages once it is delivered: {"local": "mail"}
+        self.copies = copies if copies is not None else {}
         self.group_conversations = group_conversations if group_conversations is not None else {}
         self.clock = clock
         self.max_attempts = max_attempts
@@ -174,9 +186,10 @@ class Delivery:
         try:
             if person is None:
                 raise DeliveryRefused("recipient no longer exists")
-            sender = self.senders.get(person.platform)
+            channel = message.channel or person.platform
+            sender = self.senders.get(channel)
             if sender is None:
-                raise DeliveryRefused(f"no sender for platform {person.platform}")
+                raise DeliveryRefused(f"no sender for {channel}")
             messages = message.payload.get("messages", [])
             link = self._group_link(person, message.kind, message.payload)
             if link is None:
@@ -185,6 +198,13 @@ class Delivery:
                 sender.send(person, messages, link=link)
         except RetryLater as problem:
             error, retry_after = str(problem) or "retry", problem.after
+        except NotWanted as problem:
+            with session_scope(self.engine) as session:
+                outbox.mark_cancelled(
+                    session, message_id=message.id, worker=worker, reason=str(problem) or "unwanted"
+                )
+            report.by_kind["cancelled"] = report.by_kind.get("cancelled", 0) + 1
+            return
         except DeliveryRefused as problem:
             error = str(problem) or "refused"
             message.attempts = self.max_attempts
@@ -193,7 +213,11 @@ class Delivery:
             log.warning("delivery error", extra={"outbox_id": message.id, "error": error})
         else:
             with session_scope(self.engine) as session:
-                outbox.mark_sent(session, message_id=message.id, worker=worker, at=self.clock())
+                marked = outbox.mark_sent(
+                    session, message_id=message.id, worker=worker, at=self.clock()
+                )
+                if marked and person is not None:
+                    self._copy(session, message, person)
             report.delivered += 1
             report.by_kind[message.kind] = report.by_kind.get(message.kind, 0) + 1
             return
@@ -208,6 +232,25 @@ class Delivery:
             log.error("delivery failed", extra={"outbox_id": message.id, "kind": message.kind})
         else:
             report.retried += 1
+
+    def _copy(self, session: Session, message: Any, person: Person) -> None:
+        """The message also goes by the channel that copies this platform's (once: its key is
+        the message's own id), when the person wants it."""
+        channel = self.copies.get(person.platform)
+        if channel is None or message.channel is not None or message.kind == REPLY:
+            return
+        sender = self.senders.get(channel)
+        accepts = getattr(sender, "accepts", None)
+        if sender is None or (accepts is not None and not accepts(person)):
+            return
+        outbox.enqueue(
+            session,
+            dedupe_key=f"{channel}:{message.id}",
+            recipient_id=message.recipient_id,
+            kind=message.kind,
+            payload=message.payload,
+            channel=channel,
+        )
 
     def _group_link(self, person: Person, kind: str, payload: dict[str, Any]) -> GroupLink | None:
         """For a notice about a group: its conversation on the person's platform, opened or

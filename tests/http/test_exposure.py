@@ -1,10 +1,9 @@
-"""Name-only web sign-in is a local trial: it can be switched off (MAATJES_WEB_SIGNIN=off, as the
-shipped Docker files do), and it warns loudly (log and page) whenever others may reach it. Every
+"""Name-only web sign-in is a local trial: it can be switched off (MAATJES_WEB_SIGNIN=off), the
+page always says it is a trial, and settings that would let others reach it are refused. Every
 link a person receives is absolute under the public URL, never a wildcard address."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import socket
@@ -22,7 +21,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from bot.app import create_app
+from bot.core.messages import Account, local_account_id
 from bot.services.access import CLI_ACTOR
+from bot.services.threads import GroupThreads
 from bot.settings import Settings
 from storage import outbox, rounds
 from storage.models import Person
@@ -83,14 +84,17 @@ def test_the_dashboard_still_works_with_sign_in_off(closed: TestClient) -> None:
 
 
 def test_only_known_sign_in_methods_are_taken(tmp_path: Path) -> None:
-    for value in ("email", "oidc", "", "NAME "):
-        if value.strip().lower() == "name":
-            continue
+    for value in ("password", "sso", "NAME "):
         with pytest.raises(ValidationError, match="web_signin"):
             _settings(tmp_path, web_signin=value)
+    with pytest.raises(ValidationError, match="MAATJES_SMTP_URL"):
+        _settings(tmp_path, web_signin="email")
+    with pytest.raises(ValidationError, match="MAATJES_OIDC_ISSUER"):
+        _settings(tmp_path, web_signin="oidc")
+    assert _settings(tmp_path, web_signin="").signin == "name", "empty is unset: the trial"
 
 
-# --- the warning whenever name-only sign-in may be reached ----------------------------------
+# --- name-only sign-in beyond this machine is refused ---------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -106,10 +110,13 @@ def test_only_known_sign_in_methods_are_taken(tmp_path: Path) -> None:
         {"host": "localhost", "public_url": "http://192.168.1.20:8000"},
     ],
 )
-def test_name_sign_in_beyond_this_machine_is_flagged(
+def test_name_sign_in_beyond_this_machine_is_refused(
     tmp_path: Path, values: dict[str, str]
 ) -> None:
-    assert _settings(tmp_path, **values).name_signin_exposed
+    with pytest.raises(ValidationError, match="trial on this machine only"):
+        _settings(tmp_path, **values)
+    with pytest.raises(ValidationError, match="trial on this machine only"):
+        _settings(tmp_path, web_signin="name", **values)
     assert not _settings(tmp_path, web_signin="off", **values).name_signin_exposed
 
 
@@ -123,32 +130,21 @@ def test_name_sign_in_beyond_this_machine_is_flagged(
         {"host": "127.0.0.1", "public_url": "http://localhost:8000"},
     ],
 )
-def test_name_sign_in_on_this_machine_is_not_flagged(
-    tmp_path: Path, values: dict[str, str]
-) -> None:
-    assert not _settings(tmp_path, **values).name_signin_exposed
+def test_name_sign_in_on_this_machine_is_taken(tmp_path: Path, values: dict[str, str]) -> None:
+    settings = _settings(tmp_path, **values)
+    assert settings.signin == "name" and not settings.name_signin_exposed
 
 
-def test_the_page_and_the_log_warn_when_exposed(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING):
-        app = create_app(_settings(tmp_path, host="192.168.1.20"))
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("name-only web sign-in" in r.getMessage() for r in warnings)
-    with TestClient(app, base_url="http://127.0.0.1") as client:
+def test_the_trial_page_says_it_is_a_trial(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path)), base_url="http://127.0.0.1") as client:
         assert BANNER_NL in client.get("/", headers={"accept-language": "nl"}).text
         assert BANNER_EN in client.get("/", headers={"accept-language": "en"}).text
         assert client.post("/session", json={"name": "Anna"}).status_code == 200
         assert BANNER_NL in client.get("/").text, "also once signed in"
 
 
-def test_no_banner_and_no_warning_on_loopback(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING):
-        app = create_app(_settings(tmp_path))
-    assert "name-only web sign-in" not in caplog.text
+def test_no_trial_banner_with_sign_in_off(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path, web_signin="off"))
     with TestClient(app, base_url="http://127.0.0.1") as client:
         page = client.get("/").text
         assert BANNER_NL not in page and 'id="exposed-banner"' not in page
@@ -171,30 +167,23 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise AssertionError("the server did not become healthy")
 
 
-def test_maatjes_run_on_every_address_warns_in_the_log_and_on_the_page(tmp_path: Path) -> None:
+def test_maatjes_run_on_every_address_with_name_sign_in_refuses_to_start(tmp_path: Path) -> None:
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "MAATJES_HOST": "0.0.0.0",
         "MAATJES_PORT": str(port),
-        "MAATJES_PUBLIC_URL": url,
+        "MAATJES_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "MAATJES_SCHEDULER": "false",
+        "MAATJES_DATA_DIR": str(tmp_path / "data"),
     }
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [*MAATJES, "run"], env=env, stdout=subprocess.DEVNULL, stderr=sink
-        )
-    try:
-        _wait_healthy(url, server, log)
-        assert BANNER_NL in httpx.get(f"{url}/", timeout=5).text
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    lines = log.read_text(encoding="utf-8")
-    assert re.search(r'"level": ?"warning".*name-only web sign-in', lines, re.I), lines
-    assert f"Maatjes web chat: {url}/ " in lines, "the address shown is the public one"
+    env.pop("MAATJES_WEB_SIGNIN", None)
+    done = subprocess.run(
+        [*MAATJES, "run"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "trial on this machine only" in done.stderr
+    assert "MAATJES_SMTP_URL" in done.stderr, "the message says what to set instead"
 
 
 # --- the shipped Docker files -----------------------------------------------------------------
@@ -304,10 +293,12 @@ def test_maatjes_run_on_a_wildcard_address_needs_a_public_url(
 
 def test_links_are_never_made_on_a_wildcard_or_bare_ipv6_address(tmp_path: Path) -> None:
     assert _settings(tmp_path, host="::1").person_link("/x") == "http://[::1]:8000/x"
-    assert _settings(tmp_path, host="192.168.1.20", port=8123).resolved_public_url == (
-        "http://192.168.1.20:8123"
+    assert _settings(
+        tmp_path, host="192.168.1.20", port=8123, web_signin="off"
+    ).resolved_public_url == ("http://192.168.1.20:8123")
+    behind = _settings(
+        tmp_path, host="0.0.0.0", public_url="https://maatjes.example.nl/", web_signin="off"
     )
-    behind = _settings(tmp_path, host="0.0.0.0", public_url="https://maatjes.example.nl/")
     assert behind.person_link("/groups/17") == "https://maatjes.example.nl/groups/17"
     assert behind.person_link("privacy/export/t") == "https://maatjes.example.nl/privacy/export/t"
 
@@ -319,7 +310,9 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
     """Introductions, thread notices and export links, to people on the web chat, Slack and
     Teams: every one points under MAATJES_PUBLIC_URL."""
     public = "https://maatjes.example.nl"
-    settings = _settings(tmp_path, host="0.0.0.0", public_url=public, coordinators="local:tessa")
+    settings = _settings(
+        tmp_path, host="0.0.0.0", public_url=public, coordinators="local:tessa", web_signin="off"
+    )
     app = create_app(settings)
     maatjes = app.state.maatjes
     ids = community(maatjes.engine)
@@ -335,13 +328,8 @@ def test_every_link_a_person_receives_is_absolute(tmp_path: Path) -> None:
     maatjes.rounds.approve(round_id, position=2, actor=CLI_ACTOR, origin="cli")
     with Session(maatjes.engine) as session:
         pair = rounds.groups_of(session, round_id=round_id)[0].id
-    with TestClient(app, base_url="http://127.0.0.1") as client:
-        assert client.post("/session", json={"name": "Anna"}).status_code == 200
-        page = client.get(f"/groups/{pair}").text
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert token
-        posted = client.post(f"/groups/{pair}", data={"csrf": token.group(1), "text": "Hoi Bram!"})
-        assert posted.status_code == 200 and "Hoi Bram!" in posted.text
+    anna = Account(platform="local", user_id=local_account_id("Anna"))
+    assert GroupThreads(maatjes.engine, link=settings.person_link).post(anna, pair, "Hoi!") == "ok"
     assert maatjes.privacy is not None
     export = maatjes.privacy.export_link(ids[1])
     assert export.startswith(f"{public}/privacy/export/")
@@ -364,8 +352,7 @@ def test_the_banner_shows_in_a_real_browser(tmp_path: Path) -> None:
     from tests.support.browser import Server, chromium, require_chromium
 
     require_chromium()
-    server = Server(tmp_path / "data", {"MAATJES_HOST": "0.0.0.0"})
-    server.env["MAATJES_PUBLIC_URL"] = server.url
+    server = Server(tmp_path / "data", {})
     server.start()
     try:
         with chromium() as browser:

@@ -53,21 +53,7 @@ def build(settings: Settings, deps: Deps) -> Platform:
     def mount(app: FastAPI) -> None:
         from bot.platforms.web import chat
 
-        if web.name_signin_exposed:
-            log.warning(
-                "name-only web sign-in is reachable beyond this machine (MAATJES_HOST=%s, "
-                "MAATJES_PUBLIC_URL=%s): anyone who reaches the page can sign in as anyone "
-                "else; a trial only. Set MAATJES_WEB_SIGNIN=off to switch it off",
-                web.host,
-                settings.public_url or "",
-            )
-        chat.mount(
-            app,
-            deps.conversations,
-            deps.threads,
-            signin=web.signin,
-            exposed=web.name_signin_exposed,
-        )
+        chat.mount(app, deps.conversations, deps.threads, signin=web.signin)
 
     return Platform(
         names=(LOCAL, DEMO),

@@ -251,14 +251,12 @@ def mount(
     threads: Threads | None = None,
     *,
     signin: WebSignIn = "name",
-    exposed: bool = False,
 ) -> None:
-    """``signin``: MAATJES_WEB_SIGNIN; ``exposed``: name-only sign-in on an address others may
-    reach (the page then carries a warning banner)."""
+    """``signin``: MAATJES_WEB_SIGNIN; name-only sign-in is a trial, and the page says so."""
     from fastapi.staticfiles import StaticFiles
 
     app.state.web_signin = signin
-    app.state.web_signin_exposed = exposed and signin == "name"
+    app.state.web_signin_exposed = signin == "name"
     app.include_router(router(conversations))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))
