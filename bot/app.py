@@ -17,6 +17,7 @@ from bot.core.conversation import CoreConfig
 from bot.core.dialogue import Intake
 from bot.http import dashboard
 from bot.http import privacy as privacy_routes
+from bot.http.dashboard import invitations as invitation_routes
 from bot.http.main import create_web_app
 from bot.platforms import introduction_links, packages
 from bot.platforms.base import Deps, Platform
@@ -26,6 +27,7 @@ from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, PostponedReplies, Sender
 from bot.services.group_conversations import GroupConversations
 from bot.services.housekeeping import Housekeeping
+from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
@@ -58,6 +60,13 @@ class Maatjes:
     @property
     def housekeeping(self) -> Housekeeping:
         return Housekeeping(self.engine)
+
+    @property
+    def invitations(self) -> Invitations | None:
+        """Inviting people by e-mail: only when mail is configured."""
+        if not self.settings.mail_enabled:
+            return None
+        return Invitations(self.engine, links=self.settings.links)
 
     def adapter(self, kind: type[T]) -> T | None:
         """The configured platform whose own object is a ``kind`` (Slack's adapter for Socket
@@ -154,6 +163,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
                 running.shutdown(wait=False)
 
     larger = {path: size for p in maatjes.platforms for path, size in p.body_limits.items()}
+    larger[invitation_routes.PATH] = invitation_routes.MAX_UPLOAD + 10_000  # the form around it
     app = create_web_app(
         settings,
         healthy=lambda: is_reachable(maatjes.engine),
@@ -179,6 +189,9 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         maatjes.rounds,
         maatjes.privacy,
         session_hours=web.dashboard_session_hours,
+        invitation_service=maatjes.invitations,
+        signin=web.email,
+        default_language=settings.default_language,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

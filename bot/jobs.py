@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.services.checkins import CheckInService
 from bot.services.delivery import Delivery
 from bot.services.housekeeping import EVENT_MEMORY, Housekeeping
+from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import RoundService
 from bot.settings import Settings
@@ -43,6 +44,8 @@ class JobServices(Protocol):
     def privacy(self) -> PrivacyService | None: ...
     @property
     def housekeeping(self) -> Housekeeping: ...
+    @property
+    def invitations(self) -> Invitations | None: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,18 @@ def forget_old_events(services: JobServices) -> int:
 
 def housekeeping(services: JobServices) -> Done | None:
     removed = forget_old_events(services)
-    return Done("old platform event ids forgotten", {"removed": removed}) if removed else None
+    links = services.housekeeping.forget_expired_links()
+    if not removed and not links:
+        return None
+    return Done("housekeeping", {"event_ids_forgotten": removed, "expired_links_deleted": links})
+
+
+def remind_invited(services: JobServices) -> Done | None:
+    """The one reminder a week after an invitation nobody used (delivered by the next run)."""
+    if services.invitations is None:
+        return None
+    reminded = services.invitations.remind_due()
+    return Done("invitation reminders", {"reminded": reminded}) if reminded else None
 
 
 def start(services: JobServices) -> BackgroundScheduler:
@@ -149,5 +163,14 @@ def start(services: JobServices) -> BackgroundScheduler:
     scheduler.add_job(
         job("housekeeping failed", housekeeping), "cron", hour=3, minute=15, id="housekeeping"
     )
+    if services.invitations is not None:
+        scheduler.add_job(
+            job("invitation reminders failed", remind_invited),
+            "cron",
+            day_of_week="mon-fri",
+            hour=10,
+            minute=0,
+            id="invitations",
+        )
     scheduler.start()
     return scheduler

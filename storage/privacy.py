@@ -26,6 +26,7 @@ from storage.models import (
     GroupMember,
     GroupPost,
     InboxMessage,
+    Invitation,
     MatchGroup,
     MatchRound,
     OutboxMessage,
@@ -33,8 +34,10 @@ from storage.models import (
     ProfileAnswer,
     ProfileEmbedding,
     ReviewDecision,
+    SignInToken,
     SlackMember,
     TeamsConversation,
+    WebIdentity,
 )
 from storage.types import utcnow
 
@@ -151,6 +154,14 @@ def person_data(session: Session, *, person_id: int) -> dict[str, Any] | None:
         ],
         # where the bot reaches them on their platform (Slack DM channel, Teams conversation)
         "platform_account": [_row(r) for r in _platform_rows(session, person)],
+        # how they sign in to the web (an e-mail address, an OIDC subject) and their invitation;
+        # sign-in links are kept as hashes only, so their dates are all there is to show
+        "web_identities": [_row(w) for w in rows(WebIdentity, WebIdentity.person_id == person_id)],
+        "invitation": [_row(i) for i in rows(Invitation, Invitation.person_id == person_id)],
+        "signin_links": [
+            _row(t, leave_out=("token_hash",))
+            for t in rows(SignInToken, SignInToken.email == (person.email or ""))
+        ],
         "audit_events": [
             _row(e)
             for e in rows(
@@ -302,6 +313,8 @@ def erase_person(
         (FollowUpAnswer, FollowUpAnswer.person_id),
         (InboxMessage, InboxMessage.person_id),
         (OutboxMessage, OutboxMessage.recipient_id),
+        (WebIdentity, WebIdentity.person_id),
+        (Invitation, Invitation.person_id),
     ):
         result = session.execute(delete(model).where(col(column) == person_id))
         counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]
@@ -311,6 +324,8 @@ def erase_person(
         )
     )
     dissolve_lone_proposals(session, group_ids=group_ids)
+    if person.email:
+        session.execute(delete(SignInToken).where(col(SignInToken.email) == person.email))
     platform_rows = _platform_rows(session, person)
     for row in platform_rows:
         session.delete(row)

@@ -103,6 +103,7 @@ def test_a_failing_job_is_logged_once_and_the_next_one_still_runs(
         rounds: RoundService
         privacy: PrivacyService | None
         housekeeping: Housekeeping
+        invitations: None = None
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,

@@ -13,6 +13,7 @@ from bot.cli import (
     coordinators,
     db,
     delivery,
+    invite,
     people,
     privacy,
     rounds,
@@ -37,6 +38,7 @@ coordinators.register(app)
 rounds.register(app)
 delivery.register(app)
 checkins.register(app)
+invite.register(app)
 bench.register(app)
 teams.register(app)
 privacy.register(app)

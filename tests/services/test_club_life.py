@@ -60,7 +60,7 @@ def _settings(**extra: object) -> Settings:
         _env_file=None,
         coordinators="local:tessa",
         secret_key="a-test-secret-that-is-long-enough",
-        public_url="https://maatjes.example/",
+        public_url="http://localhost:8000/",  # name sign-in: this machine only
         embedder="tfidf",
         **extra,
     )

@@ -54,7 +54,7 @@ from tests.support.cli import maatjes
 from tests.support.community import community
 
 MARKER = "Kiwibessen-Merkteken-7Q9Z"
-LINK = re.compile(r"https://maatjes\.example/privacy/export/([A-Za-z0-9._-]+)")
+LINK = re.compile(r"http://localhost:8000/privacy/export/([A-Za-z0-9._-]+)")
 
 
 def _settings(**extra: object) -> Settings:
@@ -62,7 +62,7 @@ def _settings(**extra: object) -> Settings:
         _env_file=None,
         coordinators="local:tessa",
         secret_key="a-test-secret-that-is-long-enough",
-        public_url="https://maatjes.example/",
+        public_url="http://localhost:8000/",  # name sign-in: this machine only
         **extra,
     )
 
@@ -288,7 +288,7 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
         _env_file=None,
         data_dir=tmp_path / "data",
         scheduler=False,
-        public_url="https://maatjes.example",
+        public_url="http://localhost:8000",
     )
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         yield client

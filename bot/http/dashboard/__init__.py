@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.http.dashboard import audit, community, login, privacy, rounds
+from bot.http.dashboard import audit, community, invitations, login, privacy, rounds
 from bot.http.dashboard.pages import PREFIX, install_refusals
 from bot.http.deps import DashboardSessions
 from bot.services.accounts import Accounts
 from bot.services.audit_trail import AuditTrail, RefusedLogins
 from bot.services.coordinator_views import CoordinatorViews
+from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import RoundService
+from bot.settings_groups import EmailSignIn
 
 __all__ = ["PREFIX", "mount"]
 
@@ -30,6 +32,9 @@ def mount(
     privacy_service: PrivacyService | None = None,
     *,
     session_hours: int,
+    signin: EmailSignIn,
+    invitation_service: Invitations | None = None,
+    default_language: str = "nl",
 ) -> None:
     """The dashboard's routes under /dashboard, the session check its dependencies use, and the
     answers for requests they stop."""
@@ -48,3 +53,10 @@ def mount(
     app.include_router(rounds.router(round_service, views))
     app.include_router(privacy.router(privacy_service))
     app.include_router(audit.router(trail, refusals))
+    app.include_router(
+        invitations.router(
+            invitation_service,
+            signin=signin,
+            default_language=default_language,
+        )
+    )
