@@ -473,7 +473,7 @@ class Settings(BaseSettings):
     def name_signin_exposed(self) -> bool:
         """Name-only web sign-in on an address others may reach: anyone there could sign in as
         anyone (so such settings are refused)."""
-        if self.web_signin not in ("name", None) or self.mail_enabled:
+        if self.signin != "name":
             return False
         public_host = urlsplit(self.public_url).hostname if self.public_url else None
         return not is_loopback(self.host) or (

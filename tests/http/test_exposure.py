@@ -223,14 +223,20 @@ def test_the_dockerfile_switches_name_sign_in_off() -> None:
 
 
 @pytest.mark.parametrize("service", ["app", "app-2"])
-def test_compose_needs_a_public_url_and_refuses_name_sign_in(
+def test_compose_runs_a_pilot_with_e_mail_sign_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
 ) -> None:
-    operator = {"MAATJES_SECRET_KEY": "s" * 64, "MAATJES_PUBLIC_URL": "https://maatjes.example.nl"}
-    with pytest.raises(LookupError, match="MAATJES_PUBLIC_URL"):
-        _compose_env(service, {"MAATJES_SECRET_KEY": "s" * 64})
+    operator = {
+        "MAATJES_SECRET_KEY": "s" * 64,
+        "MAATJES_PUBLIC_URL": "https://maatjes.example.nl",
+        "MAATJES_SMTP_URL": "smtp://relay.example.nl:587",
+        "MAATJES_MAIL_FROM": "Maatjes <maatjes@example.nl>",
+    }
+    for missing in ("MAATJES_PUBLIC_URL", "MAATJES_SMTP_URL", "MAATJES_MAIL_FROM"):
+        with pytest.raises(LookupError, match=missing):
+            _compose_env(service, {k: v for k, v in operator.items() if k != missing})
     env = {**_dockerfile_env(), **_compose_env(service, operator)}
-    assert env["MAATJES_WEB_SIGNIN"] == "off"
+    assert env["MAATJES_WEB_SIGNIN"] == "email"
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     # the compose database (db:5432) is not here: the same settings on a local SQLite file
@@ -238,15 +244,16 @@ def test_compose_needs_a_public_url_and_refuses_name_sign_in(
     monkeypatch.setenv("MAATJES_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MAATJES_SCHEDULER", "false")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.web_signin == "off" and not settings.name_signin_exposed
+    assert settings.signin == "email" and not settings.name_signin_exposed
+    assert settings.cookies_secure, "an https public URL: cookies over TLS only"
     assert settings.person_link("/groups/3") == "https://maatjes.example.nl/groups/3"
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         assert client.post("/session", json={"name": "Victoria"}).status_code == 403
         assert BANNER_NL not in client.get("/").text
         assert client.get("/dashboard/login").status_code == 200
-    # without the public URL the image itself refuses to start
-    monkeypatch.delenv("MAATJES_PUBLIC_URL")
-    with pytest.raises(ValidationError, match="MAATJES_PUBLIC_URL"):
+    # name-only sign-in is refused behind compose's published ports
+    monkeypatch.setenv("MAATJES_WEB_SIGNIN", "name")
+    with pytest.raises(ValidationError, match="trial on this machine only"):
         Settings(_env_file=None)  # type: ignore[call-arg]
 
 
