@@ -54,6 +54,11 @@ def build(settings: Settings, deps: Deps) -> Platform:
         from bot.platforms.web import chat
 
         chat.mount(app, deps.conversations, deps.threads, signin=web.signin)
+        if web.signin == "oidc" and web.oidc is not None:
+            from bot.platforms.web import oidc
+
+            callback = settings.person_link("/signin/oidc/callback")
+            oidc.mount(app, web.oidc, deps.engine, callback_url=callback)
 
     return Platform(
         names=(LOCAL, DEMO),

@@ -60,6 +60,14 @@ def _name_signin(request: Request) -> bool:
 
 
 def _account(request: Request) -> Account | None:
+    if request.app.state.web_signin == "oidc":
+        identity = request.session.get("identity")
+        if not isinstance(identity, str) or not identity.startswith("oidc:"):
+            return None
+        # vouched for by the organisation's provider (bot.platforms.web.oidc)
+        return Account(
+            platform=PLATFORM, user_id=identity, locale=request.session.get("locale"), verified=True
+        )
     if not _name_signin(request):
         return None  # a name cookie from before it was switched off vouches for nobody
     user = request.session.get("account")
@@ -180,12 +188,15 @@ def router(conversations: Conversations) -> APIRouter:
                 "lang": language,
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
-                "display_name": request.session.get("display_name"),
+                "display_name": request.session.get("display_name") if _account(request) else None,
                 "signed_in_as": t(
                     "web.signed_in_as", account=request.session.get("display_name", "")
                 ),
                 "groups_link": t("web.groups.title"),
-                "signin_off": not _name_signin(request),
+                "signin_off": request.app.state.web_signin not in ("name", "oidc"),
+                "oidc": request.app.state.web_signin == "oidc",
+                "oidc_button": t("web.oidc.button"),
+                "oidc_intro": t("web.oidc.intro"),
                 "exposed": request.app.state.web_signin_exposed,
             },
         )

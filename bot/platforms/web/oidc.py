@@ -1,0 +1,136 @@
+"""Single sign-on with the organisation's OpenID Connect provider (MAATJES_WEB_SIGNIN=oidc).
+
+``GET /signin/oidc`` sends the person to the provider (authorization code flow with PKCE S256,
+state and nonce, all by Authlib); ``GET /signin/oidc/callback`` takes them back. Authlib checks
+the ID token: its signature against the provider's published keys, ``iss``, ``aud``, ``exp`` and
+the nonce. The provider's address book (discovery) is fetched once and cached by Authlib.
+
+Anything that goes wrong on the way back (a provider error, a missing, mismatched or replayed
+state, a token that does not check out) is a polite 400 page in the reader's language; a provider
+that cannot be reached is a polite 503. Nothing the provider sent is logged.
+
+The session cookie is SameSite=Strict, so a browser coming back from the provider's site does not
+send it: the callback first answers with a page that reloads itself from our own site (a same-site
+navigation carries the cookie), then finishes the flow.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import httpx2
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.core.i18n import translator
+from bot.http.deps import Language
+from bot.http.templates import templates
+from bot.settings_groups import OidcSignIn
+from storage import identities
+
+log = logging.getLogger(__name__)
+
+#: the provider did not answer (Authlib talks httpx2; httpx where that is missing)
+UNREACHABLE = (httpx.HTTPError, httpx2.HTTPError, OSError)
+#: what Authlib raises when the answer does not check out (state, token, ID token claims)
+NOT_VALID = (AuthlibBaseError, JoseError, ValueError, KeyError, TypeError)
+
+CLIENT = "oidc"
+#: the one query parameter the same-site bounce adds
+BOUNCED = "here"
+
+
+def _page(request: Request, language: str, key: str, status: int, **extra: Any) -> Response:
+    t = translator(language)
+    return templates.TemplateResponse(
+        request,
+        "oidc.html",
+        {"lang": language, "t": t, "title": t(f"web.oidc.{key}.title"),
+         "text": t(f"web.oidc.{key}.text"), **extra},
+        status_code=status,
+    )
+
+
+def _has_state(request: Request) -> bool:
+    return any(str(k).startswith(f"_state_{CLIENT}_") for k in request.session)
+
+
+def router(
+    config: OidcSignIn, engine: Engine, *, callback_url: str, oauth: OAuth | None = None
+) -> APIRouter:
+    api = APIRouter()
+    oauth = oauth or OAuth()
+    oauth.register(
+        CLIENT,
+        client_id=config.client_id,
+        client_secret=config.client_secret.get_secret_value(),
+        server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": config.scopes, "code_challenge_method": "S256"},
+    )
+    client = oauth.create_client(CLIENT)
+    assert client is not None
+
+    @api.get("/signin/oidc")
+    async def start(request: Request, language: Language) -> Response:
+        for key in [k for k in request.session if str(k).startswith(f"_state_{CLIENT}_")]:
+            del request.session[key]  # one flow at a time: the cookie does not grow per click
+        request.session["oidc_lang"] = language
+        try:
+            answer: Response = await client.authorize_redirect(request, callback_url)
+        except (*UNREACHABLE, *NOT_VALID):
+            log.warning("the OIDC provider could not be reached for a sign-in")
+            return _page(request, language, "unreachable", 503)
+        return answer
+
+    @api.get("/signin/oidc/callback")
+    async def callback(request: Request, asked: Language) -> Response:
+        language = request.session.get("oidc_lang") or asked
+        if not _has_state(request) and BOUNCED not in request.query_params:
+            # came from the provider's site: the Strict cookie stayed behind; reload from here
+            query = request.url.include_query_params(**{BOUNCED: "1"}).query
+            return _page(request, language, "returning", 200, refresh=f"?{query}")
+        if request.query_params.get("error"):
+            return _page(request, language, "refused", 400)
+        try:
+            token = await client.authorize_access_token(request)
+        except UNREACHABLE:
+            log.warning("the OIDC provider could not be reached to finish a sign-in")
+            return _page(request, language, "unreachable", 503)
+        except NOT_VALID:
+            log.info("an OIDC sign-in did not check out")  # no token or claim in the log
+            return _page(request, language, "failed", 400)
+        claims = token.get("userinfo") or {}
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            return _page(request, language, "failed", 400)
+        email = claims.get("email") if claims.get("email_verified") is True else None
+        email = email.strip().lower() if isinstance(email, str) and email.strip() else None
+        name = claims.get("name") or claims.get("preferred_username") or email or subject
+        identity = identities.oidc_identity(config.issuer, subject)
+        with Session(engine) as session:
+            identities.ensure_identity(session, identity, email=email)
+            version = identities.record_signin(session, identity)
+            session.commit()
+        kept = {k: request.session.get(k) for k in ("dashboard_user", "dashboard_lang")}
+        request.session.clear()
+        request.session.update({k: v for k, v in kept.items() if v is not None})
+        request.session.update(
+            identity=identity,
+            identity_version=version,
+            display_name=str(name)[:80],
+            locale=language,
+        )
+        return RedirectResponse("/", status_code=303)
+
+    return api
+
+
+def mount(app: FastAPI, config: OidcSignIn, engine: Engine, *, callback_url: str) -> None:
+    app.include_router(router(config, engine, callback_url=callback_url))
