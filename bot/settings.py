@@ -253,6 +253,23 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _oidc_staff(self) -> Settings:
+        """``oidc:SUB`` in MAATJES_COORDINATORS / MAATJES_ADMINS is that subject at the configured
+        MAATJES_OIDC_ISSUER, the same as ``oidc:ISSUER|SUB`` (the web identity the sign-in makes)."""
+        if self.oidc_issuer:
+            issuer = self.oidc_issuer.rstrip("/")
+
+            def full(entry: str) -> str:
+                user = entry.removeprefix("oidc:")
+                if not entry.startswith("oidc:") or "|" in user:
+                    return entry
+                return f"oidc:{issuer}|{user}"
+
+            self.coordinators = frozenset(full(e) for e in self.coordinators)
+            self.admins = frozenset(full(e) for e in self.admins)
+        return self
+
+    @model_validator(mode="after")
     def _club_sizes(self) -> Settings:
         if self.club_min_size > self.club_max_size:
             raise ValueError("MAATJES_CLUB_MIN_SIZE must not exceed MAATJES_CLUB_MAX_SIZE")

@@ -41,13 +41,15 @@ def path_and_query(url: str) -> str:
 
 
 @contextmanager
-def running_provider() -> Iterator[Provider]:
+def running_provider(host: str = "127.0.0.1") -> Iterator[Provider]:
+    """``host`` names the issuer (``localhost`` makes it another site than 127.0.0.1, as a real
+    provider is); the server listens on 127.0.0.1 only."""
     app = oidc_provider_mock.app(require_nonce=True)
     server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield Provider(issuer=f"http://127.0.0.1:{server.server_port}")
+        yield Provider(issuer=f"http://{host}:{server.server_port}")
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -43,6 +43,8 @@ UNREACHABLE = (httpx.HTTPError, httpx2.HTTPError, OSError)
 NOT_VALID = (AuthlibBaseError, JoseError, ValueError, KeyError, TypeError)
 
 CLIENT = "oidc"
+#: a dashboard login in the same browser survives a chat sign-in
+DASHBOARD_KEYS = ("dashboard_user", "dashboard_since", "dashboard_version", "dashboard_lang")
 #: the one query parameter the same-site bounce adds
 BOUNCED = "here"
 
@@ -118,7 +120,7 @@ def router(
             identities.ensure_identity(session, identity, email=email)
             version = identities.record_signin(session, identity)
             session.commit()
-        kept = {k: request.session.get(k) for k in ("dashboard_user", "dashboard_lang")}
+        kept = {k: request.session.get(k) for k in DASHBOARD_KEYS}
         request.session.clear()
         request.session.update({k: v for k, v in kept.items() if v is not None})
         request.session.update(
