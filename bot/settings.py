@@ -254,8 +254,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _oidc_staff(self) -> Settings:
-        """``oidc:SUB`` in MAATJES_COORDINATORS / MAATJES_ADMINS is that subject at the configured
-        MAATJES_OIDC_ISSUER, the same as ``oidc:ISSUER|SUB`` (the web identity the sign-in makes)."""
+        """``oidc:SUB`` in MAATJES_COORDINATORS / MAATJES_ADMINS is that subject at the
+        configured MAATJES_OIDC_ISSUER: ``oidc:ISSUER|SUB``, the web identity a sign-in makes."""
         if self.oidc_issuer:
             issuer = self.oidc_issuer.rstrip("/")
 

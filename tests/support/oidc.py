@@ -19,7 +19,7 @@ class Provider:
     issuer: str
 
     def set_user(self, sub: str, **claims: object) -> None:
-        """The claims the provider puts in the ID token for ``sub`` (email, email_verified, name)."""
+        """The claims the provider puts in ``sub``'s ID token (email, email_verified, name)."""
         response = httpx.put(f"{self.issuer}/users/{sub}", json=claims, timeout=10)
         assert response.status_code == 204, response.text
 

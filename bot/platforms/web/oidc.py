@@ -23,9 +23,9 @@ import httpx
 import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth
-from joserfc.errors import JoseError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -54,8 +54,13 @@ def _page(request: Request, language: str, key: str, status: int, **extra: Any) 
     return templates.TemplateResponse(
         request,
         "oidc.html",
-        {"lang": language, "t": t, "title": t(f"web.oidc.{key}.title"),
-         "text": t(f"web.oidc.{key}.text"), **extra},
+        {
+            "lang": language,
+            "t": t,
+            "title": t(f"web.oidc.{key}.title"),
+            "text": t(f"web.oidc.{key}.text"),
+            **extra,
+        },
         status_code=status,
     )
 
