@@ -31,6 +31,7 @@ from bot.settings_groups import (
     SlackSettings,
     TeamsSettings,
     WebSettings,
+    qualify_oidc,
 )
 from bot.settings_groups import WebSignIn as WebSignIn  # read from here by the web chat
 
@@ -254,19 +255,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _oidc_staff(self) -> Settings:
-        """``oidc:SUB`` in MAATJES_COORDINATORS / MAATJES_ADMINS is that subject at the
-        configured MAATJES_OIDC_ISSUER: ``oidc:ISSUER|SUB``, the web identity a sign-in makes."""
+        """``oidc:SUB`` among the coordinators/admins: that subject at MAATJES_OIDC_ISSUER."""
         if self.oidc_issuer:
-            issuer = self.oidc_issuer.rstrip("/")
-
-            def full(entry: str) -> str:
-                user = entry.removeprefix("oidc:")
-                if not entry.startswith("oidc:") or "|" in user:
-                    return entry
-                return f"oidc:{issuer}|{user}"
-
-            self.coordinators = frozenset(full(e) for e in self.coordinators)
-            self.admins = frozenset(full(e) for e in self.admins)
+            self.coordinators = qualify_oidc(self.coordinators, self.oidc_issuer)
+            self.admins = qualify_oidc(self.admins, self.oidc_issuer)
         return self
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
 from bot.core.profile import clean_text
-from bot.http import csrf
+from bot.http import csrf, identity_session
 from bot.http.csrf import valid as valid_csrf  # a form field of that name shadows the module
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
@@ -61,8 +61,10 @@ def _name_signin(request: Request) -> bool:
 
 def _account(request: Request) -> Account | None:
     if request.app.state.web_signin == "oidc":
-        identity = request.session.get("identity")
-        if not isinstance(identity, str) or not identity.startswith("oidc:"):
+        lifetime, idle = request.app.state.web_session_limits
+        identities = request.app.state.web_identities
+        identity = identity_session.current(request, identities, lifetime=lifetime, idle=idle)
+        if identity is None or not identity.startswith("oidc:"):
             return None
         # vouched for by the organisation's provider (bot.platforms.web.oidc)
         return Account(
@@ -219,6 +221,9 @@ def router(conversations: Conversations) -> APIRouter:
 
     @api.delete("/session")
     def sign_out(request: Request) -> JSONResponse:
+        identity = request.session.get("identity")
+        if isinstance(identity, str) and request.app.state.web_signin == "oidc":
+            request.app.state.web_identities.end_sessions(identity)  # every copy of the cookie
         request.session.clear()
         return JSONResponse({"signed_out": True})
 

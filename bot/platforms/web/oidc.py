@@ -26,14 +26,14 @@ from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from joserfc.errors import JoseError
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.core.i18n import translator
+from bot.http import identity_session
 from bot.http.deps import Language
 from bot.http.templates import templates
-from bot.settings_groups import OidcSignIn
-from storage import identities
+from bot.services.web_identities import WebIdentities
+from bot.settings_groups import OidcSignIn, WebSettings
+from storage.identities import oidc_identity
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,6 @@ UNREACHABLE = (httpx.HTTPError, httpx2.HTTPError, OSError)
 NOT_VALID = (AuthlibBaseError, JoseError, ValueError, KeyError, TypeError)
 
 CLIENT = "oidc"
-#: a dashboard login in the same browser survives a chat sign-in
-DASHBOARD_KEYS = ("dashboard_user", "dashboard_since", "dashboard_version", "dashboard_lang")
 #: the one query parameter the same-site bounce adds
 BOUNCED = "here"
 
@@ -70,7 +68,11 @@ def _has_state(request: Request) -> bool:
 
 
 def router(
-    config: OidcSignIn, engine: Engine, *, callback_url: str, oauth: OAuth | None = None
+    config: OidcSignIn,
+    identities: WebIdentities,
+    *,
+    callback_url: str,
+    oauth: OAuth | None = None,
 ) -> APIRouter:
     api = APIRouter()
     oauth = oauth or OAuth()
@@ -120,24 +122,21 @@ def router(
         email = claims.get("email") if claims.get("email_verified") is True else None
         email = email.strip().lower() if isinstance(email, str) and email.strip() else None
         name = claims.get("name") or claims.get("preferred_username") or email or subject
-        identity = identities.oidc_identity(config.issuer, subject)
-        with Session(engine) as session:
-            identities.ensure_identity(session, identity, email=email)
-            version = identities.record_signin(session, identity)
-            session.commit()
-        kept = {k: request.session.get(k) for k in DASHBOARD_KEYS}
-        request.session.clear()
-        request.session.update({k: v for k, v in kept.items() if v is not None})
-        request.session.update(
-            identity=identity,
-            identity_version=version,
+        signed = identities.sign_in(
+            oidc_identity(config.issuer, subject),
+            email=email,
             display_name=str(name)[:80],
-            locale=language,
+            language=language,
         )
+        identity_session.begin(request, signed, language=language)
         return RedirectResponse("/", status_code=303)
 
     return api
 
 
-def mount(app: FastAPI, config: OidcSignIn, engine: Engine, *, callback_url: str) -> None:
-    app.include_router(router(config, engine, callback_url=callback_url))
+def mount(app: FastAPI, web: WebSettings, identities: WebIdentities, *, callback_url: str) -> None:
+    """The sign-in routes; the chat checks its sessions with ``app.state.web_identities``."""
+    assert web.oidc is not None
+    app.state.web_identities = identities
+    app.state.web_session_limits = (web.session_lifetime, web.session_idle)
+    app.include_router(router(web.oidc, identities, callback_url=callback_url))

@@ -172,3 +172,35 @@ def test_an_unreachable_provider_is_a_polite_503(tmp_path: Path) -> None:
         answer = client.get("/signin/oidc?lang=en")
         assert answer.status_code == 503
         assert "cannot be reached" in answer.text
+
+
+def test_sign_out_ends_every_copy_of_the_cookie(client: TestClient, provider: Provider) -> None:
+    sign_in(client, provider, "hans")
+    copied = dict(client.cookies)
+    assert client.get("/api/chat").status_code == 200
+    client.delete("/session")
+    client.cookies.clear()
+    client.cookies.update(copied)  # the cookie as it was before signing out, e.g. stolen
+    assert client.get("/api/chat").status_code == 401
+
+
+def test_a_session_past_its_lifetime_is_over(tmp_path: Path, provider: Provider) -> None:
+    settings = oidc_settings(tmp_path, provider.issuer)
+    with TestClient(create_app(settings), base_url=PUBLIC) as client:
+        sign_in(client, provider, "ina")
+        assert client.get("/api/chat").status_code == 200
+        client.app.state.web_session_limits = (-1, -1)  # type: ignore[attr-defined]
+        assert client.get("/api/chat").status_code == 401
+
+
+def test_coordinators_may_name_the_subject_alone(tmp_path: Path) -> None:
+    settings = oidc_settings(
+        tmp_path,
+        "https://idp.example.org/",
+        coordinators="oidc:abc, oidc:https://other.example.org|def, tessa",
+    )
+    assert settings.coordinators == {
+        "oidc:https://idp.example.org|abc",
+        "oidc:https://other.example.org|def",
+        "local:tessa",
+    }
