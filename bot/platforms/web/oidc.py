@@ -31,6 +31,7 @@ from bot.core.i18n import translator
 from bot.http import identity_session
 from bot.http.deps import Language
 from bot.http.templates import templates
+from bot.services.throttle import KeyedLimiter
 from bot.services.web_identities import WebIdentities
 from bot.settings_groups import OidcSignIn, WebSettings
 from storage.identities import oidc_identity
@@ -43,6 +44,9 @@ UNREACHABLE = (httpx.HTTPError, httpx2.HTTPError, OSError)
 NOT_VALID = (AuthlibBaseError, JoseError, ValueError, KeyError, TypeError)
 
 CLIENT = "oidc"
+#: sign-in starts per client address (each may cost the provider a request): generous, as a
+#: whole office can share one address
+START_LIMIT = "30/minute;600/hour"
 #: the one query parameter the same-site bounce adds
 BOUNCED = "here"
 
@@ -73,8 +77,10 @@ def router(
     *,
     callback_url: str,
     oauth: OAuth | None = None,
+    start_limit: str = START_LIMIT,
 ) -> APIRouter:
     api = APIRouter()
+    starts = KeyedLimiter(start_limit)
     oauth = oauth or OAuth()
     oauth.register(
         CLIENT,
@@ -88,6 +94,11 @@ def router(
 
     @api.get("/signin/oidc")
     async def start(request: Request, language: Language) -> Response:
+        address = request.client.host if request.client is not None else "unknown"
+        if not starts.allow(address):  # the peer itself: forwarded headers are not trusted
+            answer = _page(request, language, "throttled", 429)
+            answer.headers["retry-after"] = str(max(1, starts.retry_after(address)))
+            return answer
         for key in [k for k in request.session if str(k).startswith(f"_state_{CLIENT}_")]:
             del request.session[key]  # one flow at a time: the cookie does not grow per click
         request.session["oidc_lang"] = language

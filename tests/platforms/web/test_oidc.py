@@ -204,3 +204,10 @@ def test_coordinators_may_name_the_subject_alone(tmp_path: Path) -> None:
         "oidc:https://other.example.org|def",
         "local:tessa",
     }
+
+
+def test_sign_in_starts_are_throttled_per_client(client: TestClient) -> None:
+    answers = [client.get("/signin/oidc", follow_redirects=False) for _ in range(31)]
+    assert [a.status_code for a in answers[:30]] == [302] * 30
+    assert answers[30].status_code == 429 and int(answers[30].headers["retry-after"]) >= 1
+    assert "Even rustig aan" in answers[30].text
