@@ -96,9 +96,9 @@ def router(
     async def start(request: Request, language: Language) -> Response:
         address = request.client.host if request.client is not None else "unknown"
         if not starts.allow(address):  # the peer itself: forwarded headers are not trusted
-            answer = _page(request, language, "throttled", 429)
-            answer.headers["retry-after"] = str(max(1, starts.retry_after(address)))
-            return answer
+            slow_down = _page(request, language, "throttled", 429)
+            slow_down.headers["retry-after"] = str(max(1, starts.retry_after(address)))
+            return slow_down
         for key in [k for k in request.session if str(k).startswith(f"_state_{CLIENT}_")]:
             del request.session[key]  # one flow at a time: the cookie does not grow per click
         request.session["oidc_lang"] = language
