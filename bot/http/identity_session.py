@@ -1,71 +1,97 @@
-"""The web chat's sign-in session of a web identity (e-mail link, OIDC) in the signed session
-cookie: who, at which session version, since when and last seen when. ``current`` checks the
-absolute and idle lifetimes and the version (a sign-out everywhere or an erasure ends it)."""
+"""A web session by a proven identity (e-mail link or OpenID Connect) in the signed session
+cookie: who, since when, last seen, and the identity's session version, so that signing out
+everywhere (raising the version) ends every copy of the cookie."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
-from fastapi import Request
+from starlette.requests import Request
 
-from bot.services.web_identities import SignedInIdentity
-
-KEYS = ("identity", "identity_version", "identity_since", "identity_seen", "display_name", "locale")
-#: a dashboard login in the same browser survives a chat sign-in
-DASHBOARD_KEYS = ("dashboard_user", "dashboard_since", "dashboard_version", "dashboard_lang")
-#: how often the last-seen time is written back (the cookie changes at most this often)
-SEEN_EVERY = 60
+KEY = "identity"
+_KEYS = ("identity", "version", "since", "seen", "account", "display_name", "locale")
 
 
-class OpenSessions(Protocol):
+class _Signed(Protocol):
+    @property
+    def identity(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def display_name(self) -> str | None: ...
+
+
+class _Identities(Protocol):
     def session_open(self, identity: str, version: object) -> bool: ...
 
 
-def _now() -> float:
-    return time.time()
+@dataclass(frozen=True)
+class IdentitySession:
+    identity: str
+    user_id: str
+    version: int
+    display_name: str | None
+    locale: str | None
 
 
-def begin(request: Request, signed: SignedInIdentity, *, language: str) -> None:
-    """A fresh session (no fixation): only a dashboard login of the same browser is kept."""
-    kept = {k: request.session.get(k) for k in DASHBOARD_KEYS}
+def begin(request: Request, signed: _Signed, *, language: str) -> None:
+    """A new session for ``signed``: whatever the cookie held before is dropped (no fixation)."""
+    now = time.time()
     request.session.clear()
-    request.session.update({k: v for k, v in kept.items() if v is not None})
-    now = int(_now())
     request.session.update(
-        identity=signed.identity,
-        identity_version=signed.session_version,
-        identity_since=now,
-        identity_seen=now,
-        display_name=signed.display_name,
-        locale=language,
+        {
+            "identity": signed.identity,
+            "version": signed.version,
+            "since": now,
+            "seen": now,
+            "account": signed.user_id,
+            "display_name": signed.display_name or "",
+            "locale": language,
+        }
     )
 
 
 def current(
-    request: Request, identities: OpenSessions, *, lifetime: float, idle: float
-) -> str | None:
-    """The signed-in identity, or None (and the session's sign-in forgotten) when it expired,
-    sat idle too long or was ended."""
-    identity = request.session.get("identity")
+    request: Request, identities: _Identities, *, lifetime: float, idle: float
+) -> IdentitySession | None:
+    """The request's identity session, or None (and the session cleared) when there is none,
+    it is older than ``lifetime`` seconds, was idle longer than ``idle``, or was revoked."""
+    data = request.session
+    identity, version = data.get("identity"), data.get("version")
     if not isinstance(identity, str) or not identity:
         return None
-    since, seen = request.session.get("identity_since"), request.session.get("identity_seen")
-    now = _now()
+    since, seen, account = data.get("since"), data.get("seen"), data.get("account")
+    now = time.time()
     if (
         not isinstance(since, int | float)
         or not isinstance(seen, int | float)
+        or not isinstance(account, str)
+        or isinstance(version, bool)
+        or not isinstance(version, int)
         or now - since > lifetime
         or now - seen > idle
-        or not identities.session_open(identity, request.session.get("identity_version"))
+        or not identities.session_open(identity, version)
     ):
         end(request)
         return None
-    if now - seen > SEEN_EVERY:
-        request.session["identity_seen"] = int(now)
-    return identity
+    if now - seen > 30:  # refresh at most twice a minute: the cookie is rewritten on change
+        data["seen"] = now
+    display = data.get("display_name")
+    locale = data.get("locale")
+    return IdentitySession(
+        identity=identity,
+        user_id=account,
+        version=version,
+        display_name=display if isinstance(display, str) else None,
+        locale=locale if isinstance(locale, str) else None,
+    )
 
 
 def end(request: Request) -> None:
-    for key in KEYS:
+    """Forget the identity session in this cookie (other keys, like the dashboard's, stay)."""
+    for key in _KEYS:
         request.session.pop(key, None)

@@ -63,12 +63,12 @@ def _account(request: Request) -> Account | None:
     if request.app.state.web_signin == "oidc":
         lifetime, idle = request.app.state.web_session_limits
         identities = request.app.state.web_identities
-        identity = identity_session.current(request, identities, lifetime=lifetime, idle=idle)
-        if identity is None or not identity.startswith("oidc:"):
+        signed = identity_session.current(request, identities, lifetime=lifetime, idle=idle)
+        if signed is None or not signed.identity.startswith("oidc:"):
             return None
         # vouched for by the organisation's provider (bot.platforms.web.oidc)
         return Account(
-            platform=PLATFORM, user_id=identity, locale=request.session.get("locale"), verified=True
+            platform=PLATFORM, user_id=signed.user_id, locale=signed.locale, verified=True
         )
     if not _name_signin(request):
         return None  # a name cookie from before it was switched off vouches for nobody
