@@ -31,6 +31,7 @@ from bot.settings_groups import (
     SlackSettings,
     TeamsSettings,
     WebSettings,
+    qualify_oidc,
 )
 from bot.settings_groups import WebSignIn as WebSignIn  # read from here by the web chat
 
@@ -250,6 +251,14 @@ class Settings(BaseSettings):
                 "MAATJES_PUBLIC_URL must name the address people reach Maatjes at, "
                 "not 0.0.0.0 or ::"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_staff(self) -> Settings:
+        """``oidc:SUB`` among the coordinators/admins: that subject at MAATJES_OIDC_ISSUER."""
+        if self.oidc_issuer:
+            self.coordinators = qualify_oidc(self.coordinators, self.oidc_issuer)
+            self.admins = qualify_oidc(self.admins, self.oidc_issuer)
         return self
 
     @model_validator(mode="after")

@@ -185,3 +185,15 @@ class TeamsSettings:
     authority: str | None
     app_name: str
     website_url: str
+
+
+def qualify_oidc(entries: frozenset[str], issuer: str) -> frozenset[str]:
+    """``oidc:SUB`` (a subject alone) as ``oidc:ISSUER|SUB``, the web identity an OIDC sign-in at
+    ``issuer`` makes; entries that name their issuer, and other platforms, stay as they are."""
+    issuer = issuer.rstrip("/")
+
+    def full(entry: str) -> str:
+        user = entry.removeprefix("oidc:")
+        return f"oidc:{issuer}|{user}" if entry.startswith("oidc:") and "|" not in user else entry
+
+    return frozenset(full(entry) for entry in entries)

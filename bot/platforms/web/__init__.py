@@ -13,6 +13,7 @@ from bot.core.messages import Outbound, Text
 from bot.platforms.base import Deps, Platform
 from bot.services.delivery import InboxSender
 from bot.services.group_conversations import GroupConversations, Introduced
+from bot.services.web_identities import WebIdentities
 from bot.settings import Settings
 from storage.models import Person
 
@@ -54,6 +55,12 @@ def build(settings: Settings, deps: Deps) -> Platform:
         from bot.platforms.web import chat
 
         chat.mount(app, deps.conversations, deps.threads, signin=web.signin)
+        if web.signin == "oidc" and web.oidc is not None:
+            from bot.platforms.web import oidc
+
+            callback = settings.person_link("/signin/oidc/callback")
+            identities = WebIdentities(deps.engine)
+            oidc.mount(app, web, identities, callback_url=callback)
 
     return Platform(
         names=(LOCAL, DEMO),

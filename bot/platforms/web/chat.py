@@ -20,7 +20,7 @@ from bot.core.i18n import translator
 from bot.core.messages import Account, Inbound, local_account_id, to_dict
 from bot.core.ports import Conversations, Threads
 from bot.core.profile import clean_text
-from bot.http import csrf
+from bot.http import csrf, identity_session
 from bot.http.csrf import valid as valid_csrf  # a form field of that name shadows the module
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
@@ -60,6 +60,16 @@ def _name_signin(request: Request) -> bool:
 
 
 def _account(request: Request) -> Account | None:
+    if request.app.state.web_signin == "oidc":
+        lifetime, idle = request.app.state.web_session_limits
+        identities = request.app.state.web_identities
+        signed = identity_session.current(request, identities, lifetime=lifetime, idle=idle)
+        if signed is None or not signed.identity.startswith("oidc:"):
+            return None
+        # vouched for by the organisation's provider (bot.platforms.web.oidc)
+        return Account(
+            platform=PLATFORM, user_id=signed.user_id, locale=signed.locale, verified=True
+        )
     if not _name_signin(request):
         return None  # a name cookie from before it was switched off vouches for nobody
     user = request.session.get("account")
@@ -180,12 +190,15 @@ def router(conversations: Conversations) -> APIRouter:
                 "lang": language,
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
-                "display_name": request.session.get("display_name"),
+                "display_name": request.session.get("display_name") if _account(request) else None,
                 "signed_in_as": t(
                     "web.signed_in_as", account=request.session.get("display_name", "")
                 ),
                 "groups_link": t("web.groups.title"),
-                "signin_off": not _name_signin(request),
+                "signin_off": request.app.state.web_signin not in ("name", "oidc"),
+                "oidc": request.app.state.web_signin == "oidc",
+                "oidc_button": t("web.oidc.button"),
+                "oidc_intro": t("web.oidc.intro"),
                 "exposed": request.app.state.web_signin_exposed,
             },
         )
@@ -208,6 +221,9 @@ def router(conversations: Conversations) -> APIRouter:
 
     @api.delete("/session")
     def sign_out(request: Request) -> JSONResponse:
+        identity = request.session.get("identity")
+        if isinstance(identity, str) and request.app.state.web_signin == "oidc":
+            request.app.state.web_identities.end_sessions(identity)  # every copy of the cookie
         request.session.clear()
         return JSONResponse({"signed_out": True})
 
