@@ -125,7 +125,15 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
                 senders[name] = platform.sender
             if platform.conversations is not None:
                 group_conversations[name] = platform.conversations
-    delivery = Delivery(engine, senders, group_conversations=group_conversations)
+    channels = {name: c for p in platforms for name, c in p.channels.items()}
+    copies = {name: c for p in platforms for name, c in p.copies.items()}
+    delivery = Delivery(
+        engine,
+        senders,
+        group_conversations=group_conversations,
+        channels=channels,
+        copies=copies,
+    )
     return Maatjes(
         settings=settings,
         engine=engine,

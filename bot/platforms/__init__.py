@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 def packages() -> tuple[PlatformPackage, ...]:
     """Every platform, in the order their endpoints are mounted."""
-    from bot.platforms import slack, teams, web
+    from bot.platforms import mail, slack, teams, web
 
-    return (web, teams, slack)
+    return (web, mail, teams, slack)
 
 
 def introduction_links(settings: Settings) -> Mapping[str, GroupConversations]:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.dialogue import Intake
 from bot.core.ports import Conversations, Replies, Threads
-from bot.services.delivery import Sender
+from bot.services.delivery import ChannelSender, Sender
 from bot.services.group_conversations import GroupConversations
 from bot.settings import Settings
 
@@ -48,6 +48,10 @@ class Platform:
     conversations: GroupConversations | None = None
     #: request paths of its endpoints that may carry larger bodies than MAATJES_MAX_REQUEST_BYTES
     body_limits: Mapping[str, int] = field(default_factory=dict)
+    #: channels it adds beside the people's own platforms, by name (``mail``), and which
+    #: platforms' people get a copy of each message by one of them (``{"local": "mail"}``)
+    channels: Mapping[str, ChannelSender] = field(default_factory=dict)
+    copies: Mapping[str, str] = field(default_factory=dict)
     #: the platform's own object, for entry points that drive it directly (Slack's Socket
     #: Mode) and for tests; found by type with ``Maatjes.adapter``
     adapter: object | None = None

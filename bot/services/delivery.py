@@ -45,11 +45,25 @@ class Sender(Protocol):
         ...
 
 
-class CopyChannel(Sender, Protocol):
-    """A channel that also carries every message of some platform's people (e-mail for the
-    web chat's): ``accepts`` says whether this person wants it now."""
+@dataclass(frozen=True)
+class Envelope:
+    """What a channel is told of an outbox message besides its content."""
+
+    key: str  # the outbox row's dedupe key: the same on every retry (a mail's Message-ID)
+    kind: str
+    group_id: int | None = None
+
+
+class ChannelSender(Protocol):
+    """A channel that carries messages besides a person's own platform (e-mail, for the web
+    chat's people): ``accepts`` says whether this person wants it now; ``send_envelope`` sends
+    one outbox message (raising NotWanted when the person no longer wants it)."""
 
     def accepts(self, person: Person) -> bool: ...
+
+    def send_envelope(
+        self, person: Person, messages: Sequence[dict[str, Any]], envelope: Envelope
+    ) -> None: ...
 
 
 class InboxSender:
@@ -148,6 +162,7 @@ class Delivery:
         senders: Mapping[str, Sender],
         *,
         group_conversations: Mapping[str, GroupConversations] | None = None,
+        channels: Mapping[str, ChannelSender] | None = None,
         copies: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
@@ -155,8 +170,10 @@ class Delivery:
         self.engine = engine
         # by person.platform (as are the group conversations), or by a message's own channel
         self.senders = senders
-        # person.platform -> the channel (a CopyChannel in senders) that also carries each of
-        # its messages once it is delivered: {"local": "mail"}
+        # channels by name ({"mail": MailSender}), for rows whose ``channel`` is set
+        self.channels = channels if channels is not None else {}
+        # person.platform -> the channel that also carries each of its messages once it is
+        # delivered: {"local": "mail"}
         self.copies = copies if copies is not None else {}
         self.group_conversations = group_conversations if group_conversations is not None else {}
         self.clock = clock
@@ -186,16 +203,7 @@ class Delivery:
         try:
             if person is None:
                 raise DeliveryRefused("recipient no longer exists")
-            channel = message.channel or person.platform
-            sender = self.senders.get(channel)
-            if sender is None:
-                raise DeliveryRefused(f"no sender for {channel}")
-            messages = message.payload.get("messages", [])
-            link = self._group_link(person, message.kind, message.payload)
-            if link is None:
-                sender.send(person, messages)
-            else:
-                sender.send(person, messages, link=link)
+            self._send(message, person)
         except RetryLater as problem:
             error, retry_after = str(problem) or "retry", problem.after
         except NotWanted as problem:
@@ -212,14 +220,7 @@ class Delivery:
             error = type(problem).__name__
             log.warning("delivery error", extra={"outbox_id": message.id, "error": error})
         else:
-            with session_scope(self.engine) as session:
-                marked = outbox.mark_sent(
-                    session, message_id=message.id, worker=worker, at=self.clock()
-                )
-                if marked and person is not None:
-                    self._copy(session, message, person)
-            report.delivered += 1
-            report.by_kind[message.kind] = report.by_kind.get(message.kind, 0) + 1
+            self._sent(message, person, worker, report)
             return
         final = message.attempts >= self.max_attempts
         retry_at = None if final else at + (retry_after or backoff(message.attempts))
@@ -233,15 +234,50 @@ class Delivery:
         else:
             report.retried += 1
 
+    def _send(self, message: Any, person: Person) -> None:
+        """Hand one outbox message to its channel, or else to the person's platform."""
+        messages = message.payload.get("messages", [])
+        if message.channel is not None:
+            channel = self.channels.get(message.channel)
+            if channel is None:
+                raise DeliveryRefused(f"no channel {message.channel}")
+            group_id = message.payload.get("group_id")
+            envelope = Envelope(
+                key=message.dedupe_key,
+                kind=message.kind,
+                group_id=group_id if isinstance(group_id, int) else None,
+            )
+            channel.send_envelope(person, messages, envelope)
+            return
+        sender = self.senders.get(person.platform)
+        if sender is None:
+            raise DeliveryRefused(f"no sender for platform {person.platform}")
+        link = self._group_link(person, message.kind, message.payload)
+        if link is None:
+            sender.send(person, messages)
+        else:
+            sender.send(person, messages, link=link)
+
+    def _sent(
+        self, message: Any, person: Person | None, worker: str, report: DeliveryReport
+    ) -> None:
+        with session_scope(self.engine) as session:
+            marked = outbox.mark_sent(
+                session, message_id=message.id, worker=worker, at=self.clock()
+            )
+            if marked and person is not None:
+                self._copy(session, message, person)
+        report.delivered += 1
+        report.by_kind[message.kind] = report.by_kind.get(message.kind, 0) + 1
+
     def _copy(self, session: Session, message: Any, person: Person) -> None:
         """The message also goes by the channel that copies this platform's (once: its key is
         the message's own id), when the person wants it."""
         channel = self.copies.get(person.platform)
         if channel is None or message.channel is not None or message.kind == REPLY:
             return
-        sender = self.senders.get(channel)
-        accepts = getattr(sender, "accepts", None)
-        if sender is None or (accepts is not None and not accepts(person)):
+        sender = self.channels.get(channel)
+        if sender is None or not sender.accepts(person):
             return
         outbox.enqueue(
             session,

@@ -21,6 +21,8 @@ class SmtpServer:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: what the server answers to each message: "250 OK" keeps it; "451 …" or "550 …" refuse
+    answer: str = "250 OK"
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
@@ -40,6 +42,8 @@ class _Keeper:
         self.server = server
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.server.answer.startswith("250"):
+            return self.server.answer
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         assert isinstance(message, EmailMessage)
         with self.server._arrived:

@@ -1,0 +1,226 @@
+"""E-mail as a channel, against a real SMTP server on 127.0.0.1: every message to a web person
+also goes out as an e-mail in their language, once, with List-Unsubscribe (RFC 8058); one click
+pauses e-mail; a temporary refusal is retried and a permanent one is failed for coordinators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlmodel import Session
+
+from bot.app import Maatjes, build, create_app
+from bot.platforms.mail.calendar import AMSTERDAM, is_working_day
+from bot.services.access import CLI_ACTOR
+from bot.settings import Settings
+from storage import inbox, outbox
+from storage.db import session_scope
+from storage.models import Person
+from tests.support.community import community, proposed_round
+from tests.support.mail import SmtpServer, smtp_server
+
+PUBLIC = "http://127.0.0.1:8000"
+
+
+@dataclass
+class World:
+    maatjes: Maatjes
+    smtp: SmtpServer
+    ids: list[int]
+    settings: Settings
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with smtp_server() as smtp:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            data_dir=tmp_path / "data",
+            scheduler=False,
+            public_url=PUBLIC,
+            smtp_url=f"smtp://127.0.0.1:{smtp.port}",
+            mail_from="Maatjes <maatjes@example.nl>",
+            mail_reply_to="coordinator@example.nl",
+        )
+        maatjes = build(settings)
+        ids = community(maatjes.engine)
+        with session_scope(maatjes.engine) as session:
+            for person_id in ids:
+                person = session.get(Person, person_id)
+                assert person is not None
+                person.email = f"{(person.name or '').lower()}@gemeente.nl"
+                session.add(person)
+        yield World(maatjes, smtp, ids, settings)
+
+
+def _approve_all(world: World) -> int:
+    round_id = proposed_round(world.maatjes.engine, world.ids)
+    world.maatjes.rounds.approve(round_id, position=1, actor=CLI_ACTOR, origin="cli")
+    world.maatjes.rounds.approve(round_id, position=2, actor=CLI_ACTOR, origin="cli")
+    return round_id
+
+
+def _by_address(messages: list[EmailMessage]) -> dict[str, list[EmailMessage]]:
+    found: dict[str, list[EmailMessage]] = {}
+    for message in messages:
+        found.setdefault(str(message["To"]), []).append(message)
+    return found
+
+
+def test_every_placed_web_person_gets_one_introduction_mail(world: World) -> None:
+    _approve_all(world)
+    report = world.maatjes.delivery.deliver_due()
+    assert report.failed == 0
+    mails = _by_address(world.smtp.wait_for(5))
+    assert sorted(mails) == sorted(
+        f"{n}@gemeente.nl" for n in ("anna", "bram", "chris", "dewi", "eva")
+    )
+    for address, received in mails.items():
+        assert len(received) == 1, address
+        mail = received[0]
+        assert mail["List-Unsubscribe"].startswith(f"<{PUBLIC}/mail/unsubscribe/")
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert mail["Reply-To"] == "coordinator@example.nl"
+        assert mail["Message-ID"].endswith("@example.nl>")
+        text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        page = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert f"{PUBLIC}/?from=mail" in text and f'href="{PUBLIC}/?from=mail"' in page
+        assert "<img" not in page and 'lang="' in page
+    anna = mails["anna@gemeente.nl"][0]
+    assert anna["Subject"] == "Maatjes: maak kennis met je nieuwe maatjes"
+    assert "Bram" in anna.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    chris = mails["chris@gemeente.nl"][0]
+    assert chris["Subject"] == "Maatjes: meet your new peers", "in the person's own language"
+    body = chris.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Dewi" in body and "Eva" in body
+    # the messages are in the web inbox as well: e-mail is a copy, not instead
+    with Session(world.maatjes.engine) as session:
+        assert inbox.all_for(session, person_id=world.ids[0])
+    # delivering again sends nothing more
+    world.maatjes.delivery.deliver_due()
+    assert len(world.smtp.messages) == 5
+
+
+def test_the_introduction_offers_a_calendar_invitation_on_a_working_day(world: World) -> None:
+    _approve_all(world)
+    world.maatjes.delivery.deliver_due()
+    chris = _by_address(world.smtp.wait_for(5))["chris@gemeente.nl"][0]
+    (attachment,) = list(chris.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    calendar = Calendar.from_ical(attachment.get_content())
+    (event,) = calendar.walk("VEVENT")
+    start = event.decoded("dtstart").astimezone(AMSTERDAM)
+    assert is_working_day(start.date()) and start.hour == 10
+    assert (event.decoded("dtend") - event.decoded("dtstart")).total_seconds() == 30 * 60
+    attendees = {str(a) for a in event.get("attendee")}
+    assert attendees == {f"mailto:{n}@gemeente.nl" for n in ("chris", "dewi", "eva")}
+
+
+def test_one_click_pauses_mail_and_the_chat_still_gets_everything(world: World) -> None:
+    _approve_all(world)
+    world.maatjes.delivery.deliver_due()
+    anna = _by_address(world.smtp.wait_for(5))["anna@gemeente.nl"][0]
+    link = anna["List-Unsubscribe"].strip("<>")
+    path = link.removeprefix(PUBLIC)
+    with TestClient(create_app(world.settings, maatjes=world.maatjes)) as client:
+        looked = client.get(path)
+        assert looked.status_code == 200 and "Geen e-mail meer" in looked.text
+        with Session(world.maatjes.engine) as session:
+            assert session.get(Person, world.ids[0]).email_notifications  # type: ignore[union-attr]
+        clicked = client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert clicked.status_code == 200 and "geen e-mail meer" in clicked.text
+        assert client.post("/mail/unsubscribe/forged").status_code == 404
+        assert client.get("/mail/unsubscribe/" + "x" * 500).status_code in (404, 422)
+    with Session(world.maatjes.engine) as session:
+        assert not session.get(Person, world.ids[0]).email_notifications  # type: ignore[union-attr]
+    world.maatjes.privacy.export_link(world.ids[0])  # type: ignore[union-attr]
+    # the next message to Anna (her export link) reaches the chat, not her mailbox
+    with session_scope(world.maatjes.engine) as session:
+        outbox.enqueue(
+            session,
+            dedupe_key="note-anna",
+            recipient_id=world.ids[0],
+            kind="thread_post",
+            payload={"messages": [{"kind": "text", "text": "Nieuw bericht", "tone": "normal"}]},
+        )
+    world.maatjes.delivery.deliver_due()
+    assert len(world.smtp.messages) == 5, "no e-mail after pausing"
+
+
+def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails(world: World) -> None:
+    with session_scope(world.maatjes.engine) as session:
+        for key in ("one", "two"):
+            outbox.enqueue(
+                session,
+                dedupe_key=key,
+                recipient_id=world.ids[0] if key == "one" else world.ids[1],
+                kind="checkin",
+                payload={"messages": [{"kind": "text", "text": "Hoe gaat het?", "tone": "normal"}]},
+                channel="mail",
+            )
+    world.smtp.answer = "451 4.3.0 try again later"
+    report = world.maatjes.delivery.deliver_due()
+    assert report.retried == 2 and report.failed == 0 and not world.smtp.messages
+    world.smtp.answer = "550 5.1.1 no such user"
+    with session_scope(world.maatjes.engine) as session:
+        for row in outbox.entries(session):
+            row.not_before = row.created_at
+            session.add(row)
+    report = world.maatjes.delivery.deliver_due()
+    assert report.failed == 2
+    with Session(world.maatjes.engine) as session:
+        failed = outbox.entries(session, status="failed")
+    assert len(failed) == 2 and all("550" in (m.last_error or "") for m in failed)
+    assert all("gemeente.nl" not in (m.last_error or "") for m in failed), "no address kept"
+
+
+def test_mail_is_refused_without_starttls_when_a_password_is_set(tmp_path: Path) -> None:
+    with smtp_server() as smtp:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            data_dir=tmp_path / "data",
+            scheduler=False,
+            public_url=PUBLIC,
+            smtp_url=f"smtp://user:secret@127.0.0.1:{smtp.port}",
+            mail_from="maatjes@example.nl",
+        )
+        maatjes = build(settings)
+        ids = community(maatjes.engine)
+        with session_scope(maatjes.engine) as session:
+            person = session.get(Person, ids[0])
+            assert person is not None
+            person.email = "anna@gemeente.nl"
+            session.add(person)
+            outbox.enqueue(
+                session,
+                dedupe_key="x",
+                recipient_id=ids[0],
+                kind="checkin",
+                payload={"messages": [{"kind": "text", "text": "Hoi", "tone": "normal"}]},
+                channel="mail",
+            )
+        report = maatjes.delivery.deliver_due()
+        assert report.failed == 1 and not smtp.messages
+        with Session(maatjes.engine) as session:
+            (row,) = outbox.entries(session)
+        assert "STARTTLS" in (row.last_error or "") and "secret" not in (row.last_error or "")
+
+
+def test_subjects_exist_for_every_kind_in_both_languages() -> None:
+    from bot.core.i18n import has_message
+
+    kinds = set(
+        re.findall(
+            r'kind="([a-z_]+)"',
+            "".join(p.read_text(encoding="utf-8") for p in Path("bot/services").glob("*.py")),
+        )
+    ) | {"checkin", "checkin_reminder", "checkin_roundup", "invitation", "invitation_reminder"}
+    for language in ("nl", "en"):
+        missing = [k for k in sorted(kinds) if not has_message(language, f"mail.subject.{k}")]
+        assert not missing, (language, missing)
