@@ -275,6 +275,8 @@ class Settings(BaseSettings):
             user = user.strip()
             if platform.strip() == "local":
                 user = user.casefold()
+            elif platform.strip() == "email":  # as sign-in stores it: the address in lower case
+                user = user.lower()
             found.add(f"{platform.strip()}:{user}")
         return frozenset(found)
 

@@ -19,6 +19,7 @@ from bot.services.audit_trail import AuditTrail, RefusedLogins
 from bot.services.coordinator_views import CoordinatorViews
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import RoundService
+from bot.services.web_identities import WebIdentities
 
 __all__ = ["PREFIX", "mount"]
 
@@ -30,13 +31,21 @@ def mount(
     privacy_service: PrivacyService | None = None,
     *,
     session_hours: int,
+    identities: WebIdentities | None = None,
+    identity_lifetime: float = 0,
+    idle: float = 0,
 ) -> None:
     """The dashboard's routes under /dashboard, the session check its dependencies use, and the
     answers for requests they stop."""
     engine = round_service.engine
     lifetime = session_hours * 3600
     app.state.dashboard_sessions = DashboardSessions(
-        accounts, round_service.access, lifetime=lifetime
+        accounts,
+        round_service.access,
+        lifetime=lifetime,
+        identities=identities,
+        identity_lifetime=identity_lifetime,
+        idle=idle,
     )
     trail = AuditTrail(engine)
     refusals = RefusedLogins(engine)

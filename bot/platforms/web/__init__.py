@@ -52,8 +52,16 @@ def build(settings: Settings, deps: Deps) -> Platform:
 
     def mount(app: FastAPI) -> None:
         from bot.platforms.web import chat
+        from bot.services.web_identities import WebIdentities
 
-        chat.mount(app, deps.conversations, deps.threads, signin=web.signin)
+        chat.mount(
+            app,
+            deps.conversations,
+            deps.threads,
+            signin=web.signin,
+            settings=settings,
+            identities=WebIdentities(deps.engine),
+        )
 
     return Platform(
         names=(LOCAL, DEMO),
