@@ -61,7 +61,8 @@
       sent.hidden = true;
       error.hidden = true;
       try {
-        const result = await call("POST", "/signin/email", { email: input.value });
+        const lang = encodeURIComponent(document.documentElement.lang || "nl");
+        const result = await call("POST", "/signin/email?lang=" + lang, { email: input.value });
         if (result.status === 200) {
           sent.textContent = result.data.message;
           sent.hidden = false;

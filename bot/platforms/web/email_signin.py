@@ -117,6 +117,8 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
                 )
         token = secrets.token_urlsafe(32)
         with session_scope(web.engine) as session:
+            known = identities.person_by_email(session, address)
+            mail_language = known.language if known is not None else language
             identities.issue_token(
                 session,
                 token=token,
@@ -124,7 +126,7 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
                 lifetime=timedelta(minutes=email.link_minutes),
             )
         url = settings.person_link(f"/signin/email/{token}")
-        tasks.add_task(send, link_message(settings, address, url, language))
+        tasks.add_task(send, link_message(settings, address, url, mail_language))
         return JSONResponse({"sent": True, "message": t("web.email.sent")})
 
     @api.get("/signin/email/{token}", response_class=HTMLResponse)
