@@ -203,6 +203,7 @@ def router(conversations: Conversations) -> APIRouter:
                 "groups_link": t("web.groups.title"),
                 "signin_off": mode not in ("name", "email"),
                 "email_signin": mode == "email",
+                "attach_email": mode == "name" and getattr(request.app.state, "web_attach", False),
                 "identity": account is not None and mode in ("email", "oidc"),
                 "csrf": csrf.token(request),
                 "exposed": request.app.state.web_signin_exposed,
@@ -288,8 +289,9 @@ def mount(
 
         web = settings.groups.web
         app.state.web_identities = identities
+        app.state.web_attach = settings.groups.mail.enabled
         app.state.web_session_lifetimes = (float(web.session_lifetime), float(web.session_idle))
-        if signin == "email":
+        if signin == "email" or (signin == "name" and settings.groups.mail.enabled):
             app.include_router(email_signin.router(settings, identities))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))

@@ -73,7 +73,15 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
     per_client = KeyedLimiter(email.client_rate_limit)
 
     def enabled(request: Request) -> bool:
-        return bool(request.app.state.web_signin == "email")
+        return bool(request.app.state.web_signin == "email") or attaching(request)
+
+    def attaching(request: Request) -> bool:
+        """Name sign-in with mail configured: a signed-in name-trial person proves an address."""
+        return bool(request.app.state.web_signin == "name") and settings.groups.mail.enabled
+
+    def trial_account(request: Request) -> str | None:
+        account = request.session.get("account")
+        return account if isinstance(account, str) and account else None
 
     def send(message: EmailMessage) -> None:
         try:
@@ -102,6 +110,8 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
             raw = body.get("email") if isinstance(body, dict) else None
         else:
             raw = (await request.form()).get("email")
+        if attaching(request) and trial_account(request) is None:
+            return JSONResponse({"error": t("web.error.session")}, status_code=401)
         address = normalise(raw)
         if address is None:
             return JSONResponse({"error": t("web.email.invalid")}, status_code=422)
@@ -124,6 +134,7 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
                 token=token,
                 email=address,
                 lifetime=timedelta(minutes=email.link_minutes),
+                purpose="attach" if attaching(request) else "signin",
             )
         url = settings.person_link(f"/signin/email/{token}")
         tasks.add_task(send, link_message(settings, address, url, mail_language))
@@ -148,6 +159,11 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
             address = identities.spend_token(session, token)
         if address is None:
             return page(request, language, 410, token=None)
+        if attaching(request):
+            account = trial_account(request)
+            if account is None or web.attach_email(account, address) is None:
+                return page(request, language, 410, token=None)
+            return RedirectResponse("/", status_code=303)
         signed = web.sign_in(
             identities.email_identity(address),
             email=address,

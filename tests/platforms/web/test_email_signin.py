@@ -24,11 +24,11 @@ SENT_EN = "If this address may sign in, a link is on its way."
 
 
 def _settings(tmp_path: Path, port: int, **values: object) -> Settings:
+    values = {"web_signin": "email", **values}
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         data_dir=tmp_path / "data",
         scheduler=False,
-        web_signin="email",
         smtp_url=f"smtp://127.0.0.1:{port}",
         mail_from="maatjes@example.org",
         public_url=PUBLIC,
@@ -243,3 +243,23 @@ def test_the_dashboard_idle_timeout(
         later = time.time() + 2 * 3600
         monkeypatch.setattr(time, "time", lambda: later)
         assert client.get("/dashboard", follow_redirects=False).status_code != 200
+
+
+def test_a_name_trial_person_attaches_a_proven_address(tmp_path: Path, smtp: SmtpServer) -> None:
+    with _client(tmp_path, smtp, web_signin="name") as client:
+        assert _ask(client, "nina@example.org")[0] == 401  # no name session: nobody to attach to
+        assert client.post("/session", json={"name": "Nina"}).status_code == 200
+        assert client.post("/api/chat", json={"text": "hallo"}).status_code == 200
+        assert 'id="email-form"' in client.get("/").text
+        assert _ask(client, "Nina@Example.org")[0] == 200
+        token = _token(smtp)
+        landing = client.get(f"/signin/email/{token}")
+        done = client.post(
+            f"/signin/email/{token}", data={"csrf": _csrf(landing.text)}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+        with session_scope(engine) as session:
+            person = identities.person_by_email(session, "nina@example.org")
+            assert person is not None and person.platform_user_id == "nina"
+            assert identities.get_identity(session, "email:nina@example.org") is not None
