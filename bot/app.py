@@ -32,6 +32,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
 from bot.services.threads import GroupThreads
 from bot.services.throttle import TurnLimiter
+from bot.services.web_identities import WebIdentities
 from bot.settings import Settings
 from storage.db import is_reachable, make_engine, migrate
 from storage.files import private_directory
@@ -200,6 +201,9 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         invitation_service=maatjes.invitations,
         signin=web.email,
         default_language=settings.default_language,
+        identities=WebIdentities(maatjes.engine) if web.signin in ("email", "oidc") else None,
+        identity_lifetime=web.session_lifetime,
+        idle=web.dashboard_idle,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

@@ -282,8 +282,8 @@ class Settings(BaseSettings):
         for item in filter(None, items):
             platform, _, user = item.partition(":") if ":" in item else ("local", "", item)
             user = user.strip()
-            if platform.strip() == "local":
-                user = user.casefold()
+            folds = {"local": str.casefold, "email": str.lower}  # e-mail: as sign-in stores it
+            user = folds.get(platform.strip(), str.strip)(user)
             found.add(f"{platform.strip()}:{user}")
         return frozenset(found)
 

@@ -15,9 +15,11 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from bot.core.i18n import DEFAULT_LANGUAGE, normalise_language
+from bot.http import identity_session
 from bot.http.csrf import valid as csrf_token_matches
 from bot.services.access import Access
 from bot.services.accounts import Accounts, identity
+from bot.services.web_identities import WebIdentities
 
 # A longer field is still a wrong token, answered as one (403), not as malformed input.
 CSRF_FIELD = 1000
@@ -86,20 +88,58 @@ class SignedIn:
     """The coordinator (or admin) a dashboard request is from."""
 
     name: str
+    #: signed in by a proven identity (``email:ADDRESS``, ``oidc:…``): that is the actor
+    signed_in_as: str | None = None
 
     @property
     def actor(self) -> str:
-        return identity(self.name)
+        return self.signed_in_as or identity(self.name)
 
 
 class DashboardSessions:
     """Checks a request's dashboard session against the account, once per request: a live
     session of an existing account at its current session version, with a coordinator role."""
 
-    def __init__(self, accounts: Accounts, access: Access, *, lifetime: float) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        access: Access,
+        *,
+        lifetime: float,
+        identities: WebIdentities | None = None,
+        identity_lifetime: float = 0,
+        idle: float = 0,
+    ) -> None:
         self.accounts = accounts
         self.access = access
         self.lifetime = lifetime
+        #: sign-in by a proven identity (e-mail link, OIDC): the chat's session, when that
+        #: identity is a coordinator, and not idle for longer than ``idle`` seconds
+        self.identities = identities
+        self.identity_lifetime = identity_lifetime
+        self.idle = idle
+
+    def _identity_user(self, request: Request) -> str | None:
+        if self.identities is None:
+            return None
+        seen = request.session.get("seen")
+        if not isinstance(seen, int | float) or _now() - seen > self.idle:
+            return None  # idle too long for the dashboard (the chat may still be open)
+        signed = identity_session.current(
+            request, self.identities, lifetime=self.identity_lifetime, idle=self.idle
+        )
+        if signed is None or not self.access.is_coordinator(signed.identity):
+            return None
+        request.state.dashboard_actor = signed.identity
+        return signed.identity
+
+    def actor(self, request: Request) -> str | None:
+        """The signed-in coordinator's identity (``local:NAME``, ``email:ADDRESS``), or None."""
+        name = self.user(request)
+        if name is None:
+            return None
+        found: str | None = getattr(request.state, "dashboard_actor", None)
+        return found or identity(name)
 
     def user(self, request: Request) -> str | None:
         if hasattr(request.state, "dashboard_user"):
@@ -107,7 +147,8 @@ class DashboardSessions:
         request.state.dashboard_user = None
         name = request.session.get("dashboard_user")
         if not isinstance(name, str):
-            return None
+            request.state.dashboard_user = self._identity_user(request)
+            return request.state.dashboard_user  # type: ignore[no-any-return]
         since = request.session.get("dashboard_since")
         version = request.session.get("dashboard_version")
         if (
@@ -123,10 +164,8 @@ class DashboardSessions:
 
     def is_admin(self, request: Request) -> bool:
         if not hasattr(request.state, "dashboard_admin"):
-            name = self.user(request)
-            request.state.dashboard_admin = name is not None and self.access.is_admin(
-                identity(name)
-            )
+            actor = self.actor(request)
+            request.state.dashboard_admin = actor is not None and self.access.is_admin(actor)
         return bool(request.state.dashboard_admin)
 
 
@@ -149,7 +188,8 @@ def coordinator(request: Request) -> SignedIn:
     name = dashboard_user(request)
     if name is None:
         raise NotSignedIn
-    return SignedIn(name)
+    actor = dashboard_sessions(request).actor(request)
+    return SignedIn(name, signed_in_as=actor if actor != identity(name) else None)
 
 
 Coordinator = Annotated[SignedIn, Depends(coordinator)]

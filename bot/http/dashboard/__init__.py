@@ -20,6 +20,7 @@ from bot.services.coordinator_views import CoordinatorViews
 from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import RoundService
+from bot.services.web_identities import WebIdentities
 from bot.settings_groups import EmailSignIn
 
 __all__ = ["PREFIX", "mount"]
@@ -35,13 +36,21 @@ def mount(
     signin: EmailSignIn,
     invitation_service: Invitations | None = None,
     default_language: str = "nl",
+    identities: WebIdentities | None = None,
+    identity_lifetime: float = 0,
+    idle: float = 0,
 ) -> None:
     """The dashboard's routes under /dashboard, the session check its dependencies use, and the
     answers for requests they stop."""
     engine = round_service.engine
     lifetime = session_hours * 3600
     app.state.dashboard_sessions = DashboardSessions(
-        accounts, round_service.access, lifetime=lifetime
+        accounts,
+        round_service.access,
+        lifetime=lifetime,
+        identities=identities,
+        identity_lifetime=identity_lifetime,
+        idle=idle,
     )
     trail = AuditTrail(engine)
     refusals = RefusedLogins(engine)

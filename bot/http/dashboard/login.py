@@ -15,12 +15,24 @@ from bot.services.accounts import Accounts, identity
 from bot.services.audit_trail import RefusedLogins
 
 SESSION_KEYS = ("dashboard_user", "dashboard_since", "dashboard_version")
-CHAT_KEYS = ("account", "display_name", "locale")  # the web chat's sign-in survives a login
+CHAT_KEYS = (
+    "account",
+    "display_name",
+    "locale",
+    "identity",
+    "version",
+    "since",
+    "seen",
+)  # the web chat's sign-in survives a login
 
 
 def client_address(request: Request) -> str:
     # The peer's own address: forwarded headers are not trusted (anyone can send them).
     return request.client.host if request.client is not None else "unknown"
+
+
+def _email(request: Request) -> bool:
+    return getattr(request.app.state, "web_signin", None) == "email"
 
 
 def router(accounts: Accounts, access: Access, refusals: RefusedLogins) -> APIRouter:
@@ -31,7 +43,10 @@ def router(accounts: Accounts, access: Access, refusals: RefusedLogins) -> APIRo
 
     @api.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
-        return page(request, "login.html", error=None)
+        oidc = getattr(request.app.state, "web_signin", None) == "oidc"
+        return page(
+            request, "login.html", error=None, email_signin=_email(request), oidc_signin=oidc
+        )
 
     @api.post("/login", response_class=HTMLResponse)
     def login(
@@ -79,7 +94,12 @@ def router(accounts: Accounts, access: Access, refusals: RefusedLogins) -> APIRo
     @api.post("/logout")
     def logout(request: Request, _: Csrf) -> Response:
         name = dashboard_user(request)
-        if name is not None:
+        sessions = deps.dashboard_sessions(request)
+        if name is not None and request.session.get("dashboard_user") != name:
+            if sessions.identities is not None:  # signed in by e-mail link or OIDC
+                sessions.identities.end_sessions(name)
+            request.session.clear()
+        elif name is not None:
             accounts.end_sessions(name)  # signs out everywhere: copies of this cookie are dead
         for key in SESSION_KEYS:
             request.session.pop(key, None)

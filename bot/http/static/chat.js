@@ -51,6 +51,30 @@
       error.hidden = false;
     });
   }
+  const emailForm = document.getElementById("email-form");
+  if (emailForm) {
+    emailForm.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const input = document.getElementById("signin-email");
+      const sent = document.getElementById("email-sent");
+      const error = document.getElementById("email-error");
+      sent.hidden = true;
+      error.hidden = true;
+      try {
+        const lang = encodeURIComponent(document.documentElement.lang || "nl");
+        const result = await call("POST", "/signin/email?lang=" + lang, { email: input.value });
+        if (result.status === 200) {
+          sent.textContent = result.data.message;
+          sent.hidden = false;
+          return;
+        }
+        error.textContent = result.data.error || T.network;
+      } catch (e) {
+        error.textContent = T.network;
+      }
+      error.hidden = false;
+    });
+  }
   const signout = document.getElementById("signout");
   if (signout) {
     signout.addEventListener("click", async function () {

@@ -54,12 +54,19 @@ def build(settings: Settings, deps: Deps) -> Platform:
     def mount(app: FastAPI) -> None:
         from bot.platforms.web import chat
 
-        chat.mount(app, deps.conversations, deps.threads, signin=web.signin)
+        identities = WebIdentities(deps.engine)
+        chat.mount(
+            app,
+            deps.conversations,
+            deps.threads,
+            signin=web.signin,
+            settings=settings,
+            identities=identities,
+        )
         if web.signin == "oidc" and web.oidc is not None:
             from bot.platforms.web import oidc
 
             callback = settings.person_link("/signin/oidc/callback")
-            identities = WebIdentities(deps.engine)
             oidc.mount(app, web, identities, callback_url=callback)
 
     return Platform(

@@ -24,7 +24,8 @@ from bot.http import csrf, identity_session
 from bot.http.csrf import valid as valid_csrf  # a form field of that name shadows the module
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
-from bot.settings import WebSignIn
+from bot.services.web_identities import WebIdentities
+from bot.settings import Settings, WebSignIn
 
 PLATFORM = "local"
 MAX_ACCOUNT_NAME = 80
@@ -60,13 +61,12 @@ def _name_signin(request: Request) -> bool:
 
 
 def _account(request: Request) -> Account | None:
-    if request.app.state.web_signin == "oidc":
-        lifetime, idle = request.app.state.web_session_limits
-        identities = request.app.state.web_identities
-        signed = identity_session.current(request, identities, lifetime=lifetime, idle=idle)
-        if signed is None or not signed.identity.startswith("oidc:"):
+    web: WebIdentities | None = getattr(request.app.state, "web_identities", None)
+    if request.app.state.web_signin in ("email", "oidc") and web is not None:
+        lifetimes = request.app.state.web_session_lifetimes
+        signed = identity_session.current(request, web, lifetime=lifetimes[0], idle=lifetimes[1])
+        if signed is None:
             return None
-        # vouched for by the organisation's provider (bot.platforms.web.oidc)
         return Account(
             platform=PLATFORM, user_id=signed.user_id, locale=signed.locale, verified=True
         )
@@ -181,8 +181,16 @@ def router(conversations: Conversations) -> APIRouter:
                 "signin.off",
                 "signin.off_dashboard",
                 "exposed_banner",
+                "email.intro",
+                "email.label",
+                "email.button",
+                "email.sent",
+                "signout_everywhere",
             )
         }
+        account = _account(request)
+        mode = request.app.state.web_signin
+        display_name = request.session.get("display_name") if account is not None else None
         return templates.TemplateResponse(
             request,
             "chat.html",
@@ -190,13 +198,15 @@ def router(conversations: Conversations) -> APIRouter:
                 "lang": language,
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
-                "display_name": request.session.get("display_name") if _account(request) else None,
-                "signed_in_as": t(
-                    "web.signed_in_as", account=request.session.get("display_name", "")
-                ),
+                "display_name": display_name,
+                "signed_in_as": t("web.signed_in_as", account=display_name or ""),
                 "groups_link": t("web.groups.title"),
-                "signin_off": request.app.state.web_signin not in ("name", "oidc"),
-                "oidc": request.app.state.web_signin == "oidc",
+                "signin_off": mode not in ("name", "email", "oidc"),
+                "email_signin": mode == "email",
+                "attach_email": mode == "name" and getattr(request.app.state, "web_attach", False),
+                "identity": account is not None and mode in ("email", "oidc"),
+                "csrf": csrf.token(request),
+                "oidc": mode == "oidc",
                 "oidc_button": t("web.oidc.button"),
                 "oidc_intro": t("web.oidc.intro"),
                 "exposed": request.app.state.web_signin_exposed,
@@ -221,9 +231,10 @@ def router(conversations: Conversations) -> APIRouter:
 
     @api.delete("/session")
     def sign_out(request: Request) -> JSONResponse:
+        web: WebIdentities | None = getattr(request.app.state, "web_identities", None)
         identity = request.session.get("identity")
-        if isinstance(identity, str) and request.app.state.web_signin == "oidc":
-            request.app.state.web_identities.end_sessions(identity)  # every copy of the cookie
+        if web is not None and isinstance(identity, str) and identity:
+            web.end_sessions(identity)
         request.session.clear()
         return JSONResponse({"signed_out": True})
 
@@ -267,6 +278,8 @@ def mount(
     threads: Threads | None = None,
     *,
     signin: WebSignIn = "name",
+    settings: Settings | None = None,
+    identities: WebIdentities | None = None,
 ) -> None:
     """``signin``: MAATJES_WEB_SIGNIN; name-only sign-in is a trial, and the page says so."""
     from fastapi.staticfiles import StaticFiles
@@ -274,6 +287,15 @@ def mount(
     app.state.web_signin = signin
     app.state.web_signin_exposed = signin == "name"
     app.include_router(router(conversations))
+    if settings is not None and identities is not None:
+        from bot.platforms.web import email_signin
+
+        web = settings.groups.web
+        app.state.web_identities = identities
+        app.state.web_attach = settings.groups.mail.enabled
+        app.state.web_session_lifetimes = (float(web.session_lifetime), float(web.session_idle))
+        if signin == "email" or (signin == "name" and settings.groups.mail.enabled):
+            app.include_router(email_signin.router(settings, identities))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
