@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,18 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.settings_checks import (
+    MAKE_A_KEY,
+    MIN_KEY_BYTES,
+    check_mail_address,
+    check_smtp_url,
+    is_loopback,
+    is_wildcard,
+    parse_domains,
+    parse_tenants,
+    require_strong,
+    url_host,
+)
 from bot.settings_groups import (
     CheckInSettings,
     EmailSignIn,
@@ -38,47 +49,8 @@ from bot.settings_groups import WebSignIn as WebSignIn  # read from here by the 
 Identities = Annotated[frozenset[str], NoDecode]
 
 
-#: The shortest key that may sign cookies or OAuth state (bytes).
-MIN_KEY_BYTES = 32
-MAKE_A_KEY = (
-    "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))' "
-    "(or: openssl rand -hex 32)"
-)
-
-
 class SettingsRefused(RuntimeError):
     """The settings are unsafe to start with; the message tells the operator what to change."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (an address or a name) is only reachable from this machine."""
-    host = host.strip().strip("[]")
-    if host.casefold() == "localhost" or host.casefold().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # any other name may resolve to an address others can reach
-
-
-def is_wildcard(host: str) -> bool:
-    """``0.0.0.0`` or ``::``: listening on every address, so not an address to link to."""
-    host = host.strip().strip("[]")
-    if not host:
-        return True  # uvicorn and most servers read an empty host as every interface
-    try:
-        return ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return False
-
-
-def _url_host(host: str) -> str:
-    """``host`` as it goes into a URL (IPv6 addresses in brackets)."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host
-    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def _slack(name: str) -> AliasChoices:
@@ -226,16 +198,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strong_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _require_strong("MAATJES_SECRET_KEY", value.get_secret_value())
+            require_strong("MAATJES_SECRET_KEY", value.get_secret_value())
         return value
 
     @model_validator(mode="after")
     def _strong_state_secret(self) -> Settings:
         # The OAuth state secret signs the state of every Slack installation (oauth mode only).
         if self.slack_mode == "oauth" and self.slack_state_secret is not None:
-            _require_strong(
-                "MAATJES_SLACK_STATE_SECRET", self.slack_state_secret.get_secret_value()
-            )
+            require_strong("MAATJES_SLACK_STATE_SECRET", self.slack_state_secret.get_secret_value())
         return self
 
     @model_validator(mode="after")
@@ -290,14 +260,7 @@ class Settings(BaseSettings):
     @field_validator("teams_allowed_tenants", mode="before")
     @classmethod
     def _tenants(cls, value: object) -> frozenset[str]:
-        """Entra tenant ids (GUIDs), comma separated; compared case-insensitively."""
-        if isinstance(value, str):
-            items = value.split(",")
-        elif isinstance(value, (set, frozenset, list, tuple)):
-            items = [str(item) for item in value]
-        else:
-            raise ValueError("expected a comma-separated list of tenant ids")
-        return frozenset(item.strip().lower() for item in items if item.strip())
+        return parse_tenants(value)
 
     @property
     def teams_enabled(self) -> bool:
@@ -340,53 +303,20 @@ class Settings(BaseSettings):
     @field_validator("email_domains", mode="before")
     @classmethod
     def _domains(cls, value: object) -> frozenset[str]:
-        """``gemeente.nl, *.nl``: exact domains or ``*.`` and a parent domain, lower case."""
-        if isinstance(value, str):
-            items = value.split(",")
-        elif isinstance(value, (set, frozenset, list, tuple)):
-            items = [str(item) for item in value]
-        else:
-            raise ValueError("expected a comma-separated list of domains (gemeente.nl, *.nl)")
-        domains = []
-        for item in (i.strip().lower().lstrip("@") for i in items):
-            if not item:
-                continue
-            bare = item[2:] if item.startswith("*.") else item
-            if not bare or "*" in bare or "@" in bare or " " in bare or bare.startswith("."):
-                raise ValueError(
-                    f"MAATJES_EMAIL_DOMAINS: {item!r} is not a domain (gemeente.nl or *.nl)"
-                )
-            domains.append(item)
-        return frozenset(domains)
+        return parse_domains(value)
 
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(
-                "MAATJES_SMTP_URL must look like smtp://user:password@relay.example.nl:587 "
-                "or smtps://user:password@relay.example.nl:465"
-            )
-        try:
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError as problem:
-            raise ValueError("MAATJES_SMTP_URL has a port that is not a number") from problem
+        if value is not None:
+            check_smtp_url(value.get_secret_value())
         return value
 
     @field_validator("mail_from", "mail_reply_to")
     @classmethod
     def _mail_address(cls, value: str | None, info: ValidationInfo) -> str | None:
-        from email.utils import parseaddr
-
-        if value is None:
-            return None
-        address = parseaddr(value)[1]
-        if "@" not in address or address.startswith("@") or address.endswith("@"):
-            name = f"MAATJES_{str(info.field_name).upper()}"
-            raise ValueError(f"{name} must be an e-mail address (Maatjes <maatjes@example.nl>)")
+        if value is not None:
+            check_mail_address(value, f"MAATJES_{str(info.field_name).upper()}")
         return value
 
     @model_validator(mode="after")
@@ -460,7 +390,7 @@ class Settings(BaseSettings):
         address: settings that bind one without MAATJES_PUBLIC_URL are refused."""
         if self.public_url:
             return self.public_url
-        host = "127.0.0.1" if is_wildcard(self.host) else _url_host(self.host.strip())
+        host = "127.0.0.1" if is_wildcard(self.host) else url_host(self.host.strip())
         return f"http://{host}:{self.port}"
 
     def person_link(self, path: str) -> str:
@@ -519,15 +449,6 @@ class Settings(BaseSettings):
                 f"MAATJES_SECRET_KEY ({MAKE_A_KEY})"
             )
         return text
-
-
-def _require_strong(name: str, key: str) -> None:
-    size = len(key.encode("utf-8"))
-    if size < MIN_KEY_BYTES:
-        raise ValueError(
-            f"{name} is {size} bytes, too short to sign with: it needs at least {MIN_KEY_BYTES}; "
-            f"{MAKE_A_KEY}"
-        )
 
 
 @dataclass(frozen=True)

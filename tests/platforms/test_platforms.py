@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.app import PLATFORMS, build
 from bot.core.conversation import CoreConfig
 from bot.core.dialogue import Intake
-from bot.platforms import slack, teams, web
+from bot.platforms import mail, slack, teams, web
 from bot.platforms.base import Deps
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.teams.adapter import Teams
@@ -54,11 +54,13 @@ def test_slack_and_teams_are_off_unless_configured_and_the_web_chat_is_always_on
     deps = _deps(engine, settings)
     assert slack.build(settings, deps) is None
     assert teams.build(settings, deps) is None
+    assert mail.build(settings, deps) is None, "no relay configured: no mail"
     chat = web.build(settings, deps)
     assert chat.names == ("local", "demo") and chat.mount is not None
     assert chat.sender is not None and chat.conversations is not None
     assert {p.__module__ for p in PLATFORMS} == {
         "bot.platforms.web",
+        "bot.platforms.mail",
         "bot.platforms.slack",
         "bot.platforms.teams",
     }

@@ -146,8 +146,6 @@ def router(
 
 
 def mount(app: FastAPI, web: WebSettings, identities: WebIdentities, *, callback_url: str) -> None:
-    """The sign-in routes; the chat checks its sessions with ``app.state.web_identities``."""
+    """The sign-in routes (the chat's mount installs the identity sessions they begin)."""
     assert web.oidc is not None
-    app.state.web_identities = identities
-    app.state.web_session_limits = (web.session_lifetime, web.session_idle)
     app.include_router(router(web.oidc, identities, callback_url=callback_url))

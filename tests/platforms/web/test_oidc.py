@@ -189,7 +189,7 @@ def test_a_session_past_its_lifetime_is_over(tmp_path: Path, provider: Provider)
     with TestClient(create_app(settings), base_url=PUBLIC) as client:
         sign_in(client, provider, "ina")
         assert client.get("/api/chat").status_code == 200
-        client.app.state.web_session_limits = (-1, -1)  # type: ignore[attr-defined]
+        client.app.state.web_session_lifetimes = (-1.0, -1.0)  # type: ignore[attr-defined]
         assert client.get("/api/chat").status_code == 401
 
 
