@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from storage import identities, invitations
 from storage.db import read_scope, session_scope
@@ -63,16 +63,8 @@ class WebIdentities:
                 session.add(person)
             assert person.id is not None
             identities.ensure_identity(session, identity, email=email, person_id=person.id)
-            version = identities.record_signin(session, identity)
             invitations.mark_joined(session, person_id=person.id)
-            return SignedInIdentity(
-                identity=identity,
-                user_id=person.platform_user_id,
-                person_id=person.id,
-                version=version,
-                email=email,
-                display_name=display_name or person.name,
-            )
+            return _signed_in(session, identity, person, email, display_name or person.name)
 
     def version(self, identity: str) -> int | None:
         with read_scope(self.engine) as session:
@@ -117,12 +109,19 @@ class WebIdentities:
             person.email = email
             session.add(person)
             identities.ensure_identity(session, identity, email=email, person_id=person.id)
-            version = identities.record_signin(session, identity)
-            return SignedInIdentity(
-                identity=identity,
-                user_id=person.platform_user_id,
-                person_id=person.id,
-                version=version,
-                email=email,
-                display_name=person.name,
-            )
+            return _signed_in(session, identity, person, email, person.name)
+
+
+def _signed_in(
+    session: Session, identity: str, person: Person, email: str | None, name: str | None
+) -> SignedInIdentity:
+    """Record a sign-in of ``identity`` as ``person``: the session it begins."""
+    assert person.id is not None
+    return SignedInIdentity(
+        identity=identity,
+        user_id=person.platform_user_id,
+        person_id=person.id,
+        version=identities.record_signin(session, identity),
+        email=email,
+        display_name=name,
+    )

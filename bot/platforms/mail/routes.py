@@ -56,20 +56,19 @@ def router(engine: Engine, links: UnsubscribeLinks) -> APIRouter:
             return show(request, asked, "invalid")
         return show(request, language, "ask", token)
 
-    @api.post("/mail/unsubscribe/{token}", response_class=HTMLResponse)
-    def pause(request: Request, token: Token, asked: Language) -> Response:
+    def answer(request: Request, token: str, asked: str, *, wanted: bool) -> Response:
         person_id = links.person_id(token)
         language = person_language(person_id)
-        if person_id is None or language is None or not choose(person_id, False):
+        if person_id is None or language is None or not choose(person_id, wanted):
             return show(request, asked, "invalid")
-        return show(request, language, "paused", token)
+        return show(request, language, "resumed" if wanted else "paused", token)
+
+    @api.post("/mail/unsubscribe/{token}", response_class=HTMLResponse)
+    def pause(request: Request, token: Token, asked: Language) -> Response:
+        return answer(request, token, asked, wanted=False)
 
     @api.post("/mail/resubscribe/{token}", response_class=HTMLResponse)
     def resume(request: Request, token: Token, asked: Language) -> Response:
-        person_id = links.person_id(token)
-        language = person_language(person_id)
-        if person_id is None or language is None or not choose(person_id, True):
-            return show(request, asked, "invalid")
-        return show(request, language, "resumed", token)
+        return answer(request, token, asked, wanted=True)
 
     return api

@@ -36,15 +36,23 @@ class World:
     settings: Settings
 
 
+def _settings(tmp_path: Path, smtp_url: str, **values: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        scheduler=False,
+        public_url=PUBLIC,
+        smtp_url=smtp_url,
+        **values,
+    )
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     with smtp_server() as smtp:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            data_dir=tmp_path / "data",
-            scheduler=False,
-            public_url=PUBLIC,
-            smtp_url=f"smtp://127.0.0.1:{smtp.port}",
+        settings = _settings(
+            tmp_path,
+            f"smtp://127.0.0.1:{smtp.port}",
             mail_from="Maatjes <maatjes@example.nl>",
             mail_reply_to="coordinator@example.nl",
         )
@@ -182,13 +190,8 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails(world: World) 
 
 def test_mail_is_refused_without_starttls_when_a_password_is_set(tmp_path: Path) -> None:
     with smtp_server() as smtp:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            data_dir=tmp_path / "data",
-            scheduler=False,
-            public_url=PUBLIC,
-            smtp_url=f"smtp://user:secret@127.0.0.1:{smtp.port}",
-            mail_from="maatjes@example.nl",
+        settings = _settings(
+            tmp_path, f"smtp://user:secret@127.0.0.1:{smtp.port}", mail_from="maatjes@example.nl"
         )
         maatjes = build(settings)
         ids = community(maatjes.engine)
