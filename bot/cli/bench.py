@@ -121,5 +121,30 @@ def bench_login(
     benchmarks.bench_login(chatters=chatters, guessers=guessers, seconds=seconds, out=typer.echo)
 
 
+@bench_app.command("mail")
+def bench_mail(
+    messages: Annotated[int, typer.Option(help="E-mails in the outbox at once.")] = 10_000,
+    people: Annotated[int, typer.Option(help="People they go to.")] = 1_000,
+    workers: Annotated[int, typer.Option(help="Delivering processes.")] = 2,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="An empty database to use (default: a temporary SQLite file)."),
+    ] = None,
+) -> None:
+    """E-mails through the outbox to a local SMTP relay, sent by several processes at once:
+    time, mails per second, and duplicates and lost by Message-ID at the relay."""
+    from bot.cli import bench_mail as mail
+
+    result = mail.bench_mail(
+        messages=messages,
+        people=people,
+        workers=workers,
+        database_url=database_url,
+        out=typer.echo,
+    )
+    if result.duplicates or result.lost:
+        raise SystemExit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

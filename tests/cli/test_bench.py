@@ -101,3 +101,23 @@ def test_login_bench_reports_the_chat_alone_and_during_a_guessing_burst(tmp_path
         assert int(row[-1]) == 0, "no server errors"
         assert int(row[-5].replace(",", "")) > 0, "chat turns were measured"
     assert "refused with 429" in out and "chat p95 under 300 ms" in out
+
+
+def test_mail_bench_sends_every_mail_once_with_two_processes(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "mail",
+        "--messages",
+        "300",
+        "--people",
+        "30",
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| 300 "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "2" and cells[4] == "300", row
+    assert cells[5:8] == ["0", "0", "0"], "no duplicates, none lost, none failed"
+    sent = [line for line in result.stdout.splitlines() if line.startswith("process ")]
+    assert len(sent) == 2 and sum(int(s.split()[2].replace(",", "")) for s in sent) == 300
