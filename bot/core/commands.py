@@ -15,6 +15,7 @@ from bot.core.conversation import DETOURS, Conversation, Move, reject, return_st
 from bot.core.effects import (
     ExportRequested,
     LanguageChosen,
+    MailChosen,
     PauseChanged,
     ReviewRequested,
     RoundRequested,
@@ -69,6 +70,18 @@ _COMMANDS: Final[Mapping[str, str]] = {
     "forget me": "forget",
     "delete me": "forget",
     "erase me": "forget",
+    "mail uit": "mail_off",
+    "e-mail uit": "mail_off",
+    "email uit": "mail_off",
+    "mail off": "mail_off",
+    "email off": "mail_off",
+    "e-mail off": "mail_off",
+    "mail aan": "mail_on",
+    "e-mail aan": "mail_on",
+    "email aan": "mail_on",
+    "mail on": "mail_on",
+    "email on": "mail_on",
+    "e-mail on": "mail_on",
 }
 _EDIT_PREFIXES: Final = ("wijzig ", "edit ", "change ")
 _PAUSE_OPTIONS: Final[Mapping[str, int | None]] = {"2w": 14, "1m": 30, "3m": 91, "open": None}
@@ -132,6 +145,10 @@ class Commands:
             return self.intake.start_edit(conv, t, argument)
         if name == "pause":
             return to(replace(conv, step="pause_menu", context=detour))
+        if name in ("mail_off", "mail_on"):
+            wanted = name == "mail_on"
+            said = t("mail.chat.on" if wanted else "mail.chat.off")
+            return to(conv, before=(Text(said),), effects=(MailChosen(wanted),))
         if name == "resume":
             if not conv.paused:
                 return to(conv, before=(Text(t("pause.not_paused")),))

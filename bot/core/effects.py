@@ -48,6 +48,13 @@ class PauseChanged:
 
 
 @dataclass(frozen=True)
+class MailChosen:
+    """Whether the person wants their messages by e-mail too (web chat people with an address)."""
+
+    wanted: bool
+
+
+@dataclass(frozen=True)
 class FollowUpAnswered:
     """An answer to "hebben jullie elkaar gesproken?"; ``block`` is someone never to match again."""
 
@@ -117,6 +124,7 @@ Effect = (
     | ProfileCommitted
     | LanguageChosen
     | PauseChanged
+    | MailChosen
     | FollowUpAnswered
     | ReviewRequested
     | RoundRequested

@@ -28,6 +28,7 @@ from bot.core.effects import (
     ExportRequested,
     FollowUpAnswered,
     LanguageChosen,
+    MailChosen,
     PauseChanged,
     ProfileCommitted,
     ReviewDecided,
@@ -435,6 +436,9 @@ class ConversationService:
                     people.set_language(session, person=person, language=language)
                 case PauseChanged(paused=paused, until=until):
                     people.set_pause(session, person=person, paused=paused, until=until)
+                case MailChosen(wanted=wanted):
+                    person.email_notifications = wanted
+                    session.add(person)
                 case CheckInAnswered(
                     checkin_id=checkin_id, status=status, text=text, shared=shared
                 ):

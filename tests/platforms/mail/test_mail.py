@@ -227,3 +227,24 @@ def test_subjects_exist_for_every_kind_in_both_languages() -> None:
     for language in ("nl", "en"):
         missing = [k for k in sorted(kinds) if not has_message(language, f"mail.subject.{k}")]
         assert not missing, (language, missing)
+
+
+def test_a_person_chooses_in_the_chat_whether_they_want_e_mail(world: World) -> None:
+    from bot.core.messages import Account, Inbound
+
+    conversations = world.maatjes.conversations
+    with Session(world.maatjes.engine) as session:
+        anna = session.get(Person, world.ids[0])
+        assert anna is not None and anna.email_notifications, "e-mail is on by default"
+        account = Account(platform="local", user_id=anna.platform_user_id)
+    said = conversations.handle(account, Inbound(text="mail uit"))
+    assert "geen e-mail meer" in " ".join(getattr(m, "text", "") for m in said.messages)
+    _approve_all(world)
+    world.maatjes.delivery.deliver_due()
+    assert "anna@gemeente.nl" not in _by_address(world.smtp.wait_for(4)), "Anna paused e-mail"
+    with Session(world.maatjes.engine) as session:
+        assert inbox.all_for(session, person_id=world.ids[0]), "the chat still gets it"
+    again = conversations.handle(account, Inbound(text="E-mail aan"))
+    assert "weer ook per e-mail" in " ".join(getattr(m, "text", "") for m in again.messages)
+    with Session(world.maatjes.engine) as session:
+        assert session.get(Person, world.ids[0]).email_notifications  # type: ignore[union-attr]
