@@ -75,6 +75,8 @@ class Conversation:
     paused_until: date | None = None
     #: Latest consent decision per purpose (``matching``, ``sharing``), for the privacy overview.
     consents: Mapping[str, ConsentStatus] = field(default_factory=dict)
+    #: Whether the person's messages also go out by e-mail; None without a proven address.
+    mail: bool | None = None
 
     @property
     def sharing(self) -> bool:

@@ -82,6 +82,9 @@ class PrivacyDialogue:
                     version=status.policy_version,
                 )
             fields.append(CardField(label=t(f"privacy.purpose.{purpose}"), value=shown))
+        if conv.mail is not None:
+            state = t("privacy.mail.on" if conv.mail else "privacy.mail.off")
+            fields.append(CardField(label=t("privacy.mail"), value=state))
         choices: list[Choice] = []
         if conv.consent:
             choices.append(Choice(encode(PrivacyStopMatching()), t("privacy.matching_off")))

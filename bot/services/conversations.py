@@ -396,6 +396,7 @@ class ConversationService:
             paused=people.is_paused(person, today=self.today()),
             paused_until=person.paused_until,
             consents=latest,
+            mail=person.email_notifications if person.email else None,
         )
 
     @staticmethod

@@ -229,6 +229,11 @@ def test_subjects_exist_for_every_kind_in_both_languages() -> None:
         assert not missing, (language, missing)
 
 
+def _fields(messages: object) -> dict[str, str]:
+    """The fields of every card among ``messages`` (the privacy overview's among them)."""
+    return {f.label: f.value for m in messages for f in getattr(m, "fields", ())}  # type: ignore[attr-defined]
+
+
 def test_a_person_chooses_in_the_chat_whether_they_want_e_mail(world: World) -> None:
     from bot.core.messages import Account, Inbound
 
@@ -244,7 +249,12 @@ def test_a_person_chooses_in_the_chat_whether_they_want_e_mail(world: World) -> 
     assert "anna@gemeente.nl" not in _by_address(world.smtp.wait_for(4)), "Anna paused e-mail"
     with Session(world.maatjes.engine) as session:
         assert inbox.all_for(session, person_id=world.ids[0]), "the chat still gets it"
+    overview = conversations.handle(account, Inbound(text="privacy")).messages
+    shown = _fields(overview)
+    assert shown["Berichten ook per e-mail"].startswith("uit")
     again = conversations.handle(account, Inbound(text="E-mail aan"))
     assert "weer ook per e-mail" in " ".join(getattr(m, "text", "") for m in again.messages)
     with Session(world.maatjes.engine) as session:
         assert session.get(Person, world.ids[0]).email_notifications  # type: ignore[union-attr]
+    overview = conversations.handle(account, Inbound(text="privacy")).messages
+    assert _fields(overview)["Berichten ook per e-mail"].startswith("aan")
