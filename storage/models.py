@@ -39,7 +39,8 @@ class Person(SQLModel, table=True):
     __tablename__ = "person"
     __table_args__ = (
         UniqueConstraint("platform", "platform_user_id", name="uq_person_platform_user"),
-        UniqueConstraint("email", name="uq_person_email"),
+        # an index, not a table constraint: SQLite adds it without rebuilding ``person``
+        Index("uq_person_email", "email", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -73,26 +73,24 @@ def upgrade() -> None:
     with op.batch_alter_table("web_identity", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_web_identity_person_id"), ["person_id"], unique=False)
 
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("channel", Text(length=16), nullable=True))
-
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email", Text(length=254), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "email_notifications", sa.Boolean(), nullable=False, server_default=sa.true()
-            )
-        )
-        batch_op.create_unique_constraint("uq_person_email", ["email"])
+    # Plain ALTER TABLE … ADD COLUMN and CREATE UNIQUE INDEX, never a batch rebuild: on SQLite a
+    # rebuild drops ``person``, and with foreign keys on that deletes every row that cascades
+    # from it (memberships, answers, consents).
+    op.add_column("outbox", sa.Column("channel", Text(length=16), nullable=True))
+    op.add_column("person", sa.Column("email", Text(length=254), nullable=True))
+    op.add_column(
+        "person",
+        sa.Column("email_notifications", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
+    op.create_index("uq_person_email", "person", ["email"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_person_email", type_="unique")
-        batch_op.drop_column("email_notifications")
-        batch_op.drop_column("email")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("channel")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), for the same reason: no rebuild of ``person``
+    op.drop_index("uq_person_email", table_name="person")
+    op.drop_column("person", "email_notifications")
+    op.drop_column("person", "email")
+    op.drop_column("outbox", "channel")
     op.drop_table("web_identity")
     op.drop_table("invitation")
     op.drop_table("signin_token")
