@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from storage.models import Person, SignInToken, WebIdentity
 from storage.types import utcnow
@@ -80,24 +80,6 @@ def end_sessions(session: Session, identity: str) -> None:
     )
 
 
-def end_sessions_of_person(session: Session, person_id: int) -> None:
-    session.execute(
-        update(WebIdentity)
-        .where(col(WebIdentity.person_id) == person_id)
-        .values(session_version=WebIdentity.session_version + 1)
-    )
-
-
-def identities_of(session: Session, person_id: int) -> list[WebIdentity]:
-    return list(
-        session.exec(
-            select(WebIdentity)
-            .where(col(WebIdentity.person_id) == person_id)
-            .order_by(col(WebIdentity.identity))
-        )
-    )
-
-
 def person_by_email(session: Session, address: str) -> Person | None:
     return session.exec(select(Person).where(col(Person.email) == address)).first()
 
@@ -154,25 +136,9 @@ def spend_token(session: Session, token: str, *, now: datetime | None = None) ->
     return None if found is None else str(found[0])
 
 
-def forget_tokens(session: Session, email: str) -> None:
-    """Erasure: no sign-in link of this address is kept."""
-    from sqlalchemy import delete
-
-    session.execute(delete(SignInToken).where(col(SignInToken.email) == email))
-
-
 def purge_tokens(session: Session, *, before: datetime) -> int:
     """Housekeeping: links that expired before ``before`` are deleted."""
     from sqlalchemy import delete
 
     result = session.execute(delete(SignInToken).where(col(SignInToken.expires_at) < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def tokens_sent(session: Session, email: str, *, since: datetime) -> int:
-    counted: int = session.exec(
-        select(func.count())
-        .select_from(SignInToken)
-        .where(col(SignInToken.email) == email, col(SignInToken.created_at) >= since)
-    ).one()
-    return counted
