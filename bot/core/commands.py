@@ -115,7 +115,10 @@ class Commands:
         detour = {"return_to": here}
         if name == "help":
             key = "help.text" if conv.consent else "help.text_before_consent"
-            return to(replace(conv, step=here), before=(Text(t(key)),))
+            text = t(key)
+            if conv.consent and conv.mail is not None:  # a web person we can also mail
+                text += "\n" + t("help.mail")
+            return to(replace(conv, step=here), before=(Text(text),))
         if name == "privacy":
             return to(replace(conv, step=here), before=self.privacy.overview(conv, t))
         if name == "export":  # the caller puts the download link before the open question

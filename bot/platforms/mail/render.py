@@ -140,5 +140,10 @@ def compose(messages: Sequence[dict[str, Any]], letter: Letter) -> EmailMessage:
     return mail
 
 
+def sender_address(mail_from: str) -> str:
+    """The bare address of MAATJES_MAIL_FROM (``Maatjes <maatjes@example.nl>``)."""
+    return parseaddr(mail_from)[1]
+
+
 def sender_domain(mail_from: str) -> str:
-    return parseaddr(mail_from)[1].rpartition("@")[2] or "maatjes.invalid"
+    return sender_address(mail_from).rpartition("@")[2] or "maatjes.invalid"

@@ -15,14 +15,14 @@ from sqlmodel import Session
 from bot.core.i18n import translator
 from bot.http.deps import Language
 from bot.http.templates import templates
-from bot.platforms.mail.sender import UnsubscribeLinks
+from bot.services.person_links import PersonLinks
 from storage.db import session_scope
 from storage.models import Person
 
 Token = Annotated[str, Path(max_length=200)]
 
 
-def router(engine: Engine, links: UnsubscribeLinks) -> APIRouter:
+def router(engine: Engine, links: PersonLinks) -> APIRouter:
     api = APIRouter()
 
     def show(request: Request, language: str, state: str, token: str = "") -> Response:

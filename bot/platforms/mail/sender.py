@@ -12,16 +12,16 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.i18n import translator
 from bot.core.ports import NotWanted
 from bot.platforms.mail import calendar
-from bot.platforms.mail.render import Letter, compose, sender_domain
+from bot.platforms.mail.render import Letter, compose, sender_address, sender_domain
 from bot.platforms.mail.smtp import SmtpTransport
 from bot.services.delivery import Envelope
+from bot.services.person_links import open_chat_links, unsubscribe_links
 from bot.settings_groups import MailSettings
 from storage.models import GroupMember, MatchGroup, Person
 from storage.types import utcnow
@@ -30,28 +30,6 @@ from storage.types import utcnow
 #: they are about their data), and those that never need a person's address to be proven
 ALWAYS = frozenset({"invitation", "invitation_reminder", "retention_warning"})
 WEB = "local"
-
-
-class UnsubscribeLinks:
-    """Signed links that pause (or resume) e-mail for one person, without signing in."""
-
-    def __init__(self, mail: MailSettings) -> None:
-        self.links = mail.links
-        self.serializer = URLSafeSerializer(mail.signing_key, salt="mail-unsubscribe")
-
-    def token(self, person_id: int) -> str:
-        return str(self.serializer.dumps({"p": person_id}))
-
-    def url(self, person_id: int) -> str:
-        return self.links.person_link(f"/mail/unsubscribe/{self.token(person_id)}")
-
-    def person_id(self, token: str) -> int | None:
-        try:
-            data = self.serializer.loads(token)
-        except BadSignature:
-            return None
-        found = data.get("p") if isinstance(data, dict) else None
-        return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 class MailSender:
@@ -63,7 +41,8 @@ class MailSender:
         self.engine = engine
         self.mail = mail
         self.transport = transport or SmtpTransport(mail)
-        self.unsubscribe = UnsubscribeLinks(mail)
+        self.unsubscribe = unsubscribe_links(mail.links, mail.signing_key)
+        self.open_chat = open_chat_links(mail.links, mail.signing_key)
 
     def accepts(self, person: Person) -> bool:
         return person.platform == WEB and bool(person.email) and person.email_notifications
@@ -81,7 +60,7 @@ class MailSender:
             language=person.language,
             kind=envelope.kind,
             message_id=self._message_id(envelope.key),
-            chat_url=self.mail.links.person_link("/?from=mail"),
+            chat_url=self.open_chat.url(person.id),
             unsubscribe_url=self.unsubscribe.url(person.id),
             mail_from=self.mail.mail_from,
             reply_to=self.mail.reply_to,
@@ -122,13 +101,7 @@ class MailSender:
                 url=self.mail.links.person_link(f"/groups/{envelope.group_id}"),
             ),
             start=calendar.proposed_start(introduced),
-            organizer=sender_domain_address(self.mail.mail_from),
+            organizer=sender_address(self.mail.mail_from),
             attendees=attendees,
             url=self.mail.links.person_link(f"/groups/{envelope.group_id}"),
         )
-
-
-def sender_domain_address(mail_from: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(mail_from)[1]

@@ -50,6 +50,7 @@ def introductions(settings: Settings) -> Mapping[str, GroupConversations]:
 def build(settings: Settings, deps: Deps) -> Platform:
     """Always on: the chat that works without any platform configured."""
     web = settings.groups.web
+    mail_enabled = settings.groups.mail.enabled
 
     def mount(app: FastAPI) -> None:
         from bot.platforms.web import chat
@@ -63,6 +64,17 @@ def build(settings: Settings, deps: Deps) -> Platform:
             settings=settings,
             identities=identities,
         )
+        mail_signin = web.signin == "email" or (web.signin == "name" and mail_enabled)
+        mailer = None
+        if mail_signin:
+            from bot.platforms.web import email_signin
+
+            mailer = email_signin.LinkMailer(settings, identities)
+            app.include_router(email_signin.router(settings, identities, mailer))
+        if mail_enabled:  # the link back to the chat in every mail
+            from bot.platforms.web import mail_open
+
+            app.include_router(mail_open.router(settings, identities, mailer))
         if web.signin == "oidc" and web.oidc is not None:
             from bot.platforms.web import oidc
 

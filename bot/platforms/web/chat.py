@@ -48,7 +48,7 @@ class ChatTurn(BaseModel):
 def _page_language(request: Request, conversations: Conversations, asked: str) -> str:
     """A signed-in person's own language; for anyone else ``asked`` (the Language dependency:
     ``?lang=``, then the browser's)."""
-    account = _account(request)
+    account = signed_in_account(request)
     if account is not None:
         return conversations.language_of(account)
     return asked
@@ -60,7 +60,7 @@ def _name_signin(request: Request) -> bool:
     return bool(request.app.state.web_signin == "name")
 
 
-def _account(request: Request) -> Account | None:
+def signed_in_account(request: Request) -> Account | None:
     web: WebIdentities | None = getattr(request.app.state, "web_identities", None)
     if request.app.state.web_signin in ("email", "oidc") and web is not None:
         lifetimes = request.app.state.web_session_lifetimes
@@ -112,14 +112,14 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
 
     @api.get("/groups", response_class=HTMLResponse)
     def group_list(request: Request) -> Response:
-        account = _account(request)
+        account = signed_in_account(request)
         if account is None:
             return RedirectResponse("/", status_code=303)
         return page(request, account, "groups.html", groups=threads.groups(account))
 
     @api.get("/groups/{group_id}", response_class=HTMLResponse)
     def group_thread(request: Request, group_id: GroupId) -> Response:
-        account = _account(request)
+        account = signed_in_account(request)
         if account is None:
             return RedirectResponse("/", status_code=303)
         thread = threads.thread(account, group_id)
@@ -134,7 +134,7 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
         csrf: str = Form(default="", max_length=100),
         text: str = Form(default="", max_length=MAX_FIELD),
     ) -> Response:
-        account = _account(request)
+        account = signed_in_account(request)
         if account is None:
             return RedirectResponse("/", status_code=303)
         outcome = threads.post(account, group_id, text) if valid_csrf(request, csrf) else "csrf"
@@ -188,7 +188,7 @@ def router(conversations: Conversations) -> APIRouter:
                 "signout_everywhere",
             )
         }
-        account = _account(request)
+        account = signed_in_account(request)
         mode = request.app.state.web_signin
         display_name = request.session.get("display_name") if account is not None else None
         return templates.TemplateResponse(
@@ -240,7 +240,7 @@ def router(conversations: Conversations) -> APIRouter:
 
     @api.get("/api/chat")
     def resume(request: Request, asked: Language) -> JSONResponse:
-        account = _account(request)
+        account = signed_in_account(request)
         if account is None:
             return _error(401, asked, "web.error.session")
         messages = conversations.resume(account)
@@ -253,7 +253,7 @@ def router(conversations: Conversations) -> APIRouter:
 
     @api.post("/api/chat")
     def chat(body: ChatTurn, request: Request, asked: Language) -> JSONResponse:
-        account = _account(request)
+        account = signed_in_account(request)
         if account is None:
             return _error(401, asked, "web.error.session")
         inbound = Inbound(
@@ -288,14 +288,10 @@ def mount(
     app.state.web_signin_exposed = signin == "name"
     app.include_router(router(conversations))
     if settings is not None and identities is not None:
-        from bot.platforms.web import email_signin
-
         web = settings.groups.web
         app.state.web_identities = identities
         app.state.web_attach = settings.groups.mail.enabled
         app.state.web_session_lifetimes = (float(web.session_lifetime), float(web.session_idle))
-        if signin == "email" or (signin == "name" and settings.groups.mail.enabled):
-            app.include_router(email_signin.router(settings, identities))
     if threads is not None:
         app.include_router(thread_router(conversations, threads))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -66,11 +66,59 @@ def link_message(settings: Settings, address: str, url: str, language: str) -> E
     return message
 
 
-def router(settings: Settings, web: WebIdentities) -> APIRouter:
+class LinkMailer:
+    """Issues single-use sign-in links and mails them after the response, throttled per address
+    and per client (shared by the address form and a mail's link back to the chat)."""
+
+    def __init__(self, settings: Settings, web: WebIdentities) -> None:
+        self.settings = settings
+        self.web = web
+        email = settings.groups.web.email
+        self.per_address = KeyedLimiter(email.address_rate_limit)
+        self.per_client = KeyedLimiter(email.client_rate_limit)
+
+    def throttled(self, request: Request, address: str) -> int | None:
+        """Seconds to wait before another link for ``address`` from this client, or None."""
+        for limiter, key in ((self.per_client, _client(request)), (self.per_address, address)):
+            if not limiter.allow(key):
+                return max(1, limiter.retry_after(key))
+        return None
+
+    def send(self, tasks: BackgroundTasks, address: str, language: str, purpose: str) -> None:
+        """A new link for ``address`` (in the language of its person, if known), mailed after
+        the response; a relay that fails is logged without the address or the link."""
+        token = secrets.token_urlsafe(32)
+        with session_scope(self.web.engine) as session:
+            known = identities.person_by_email(session, address)
+            mail_language = known.language if known is not None else language
+            identities.issue_token(
+                session,
+                token=token,
+                email=address,
+                lifetime=timedelta(minutes=self.settings.groups.web.email.link_minutes),
+                purpose=purpose,
+            )
+        url = self.settings.person_link(f"/signin/email/{token}")
+        tasks.add_task(self._deliver, link_message(self.settings, address, url, mail_language))
+
+    def _deliver(self, message: EmailMessage) -> None:
+        try:
+            SmtpTransport(self.settings.groups.mail).send(message)
+        except Exception as exc:  # noqa: BLE001 — logged without the address or the link
+            log.warning("a sign-in link could not be mailed: %s", type(exc).__name__)
+
+
+def throttled_answer(language: str, wait: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": translator(language)("web.email.throttled")},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def router(settings: Settings, web: WebIdentities, mailer: LinkMailer) -> APIRouter:
     api = APIRouter()
     email = settings.groups.web.email
-    per_address = KeyedLimiter(email.address_rate_limit)
-    per_client = KeyedLimiter(email.client_rate_limit)
 
     def enabled(request: Request) -> bool:
         return bool(request.app.state.web_signin == "email") or attaching(request)
@@ -82,12 +130,6 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
     def trial_account(request: Request) -> str | None:
         account = request.session.get("account")
         return account if isinstance(account, str) and account else None
-
-    def send(message: EmailMessage) -> None:
-        try:
-            SmtpTransport(settings.groups.mail).send(message)
-        except Exception as exc:  # noqa: BLE001 — logged without the address or the link
-            log.warning("a sign-in link could not be mailed: %s", type(exc).__name__)
 
     def page(request: Request, language: str, status: int, **context: object) -> Response:
         return templates.TemplateResponse(
@@ -117,27 +159,10 @@ def router(settings: Settings, web: WebIdentities) -> APIRouter:
             return JSONResponse({"error": t("web.email.invalid")}, status_code=422)
         if not email.allows(address):
             return JSONResponse({"error": t("web.email.not_allowed")}, status_code=422)
-        for limiter, key in ((per_client, _client(request)), (per_address, address)):
-            if not limiter.allow(key):
-                wait = max(1, limiter.retry_after(key))
-                return JSONResponse(
-                    {"error": t("web.email.throttled")},
-                    status_code=429,
-                    headers={"Retry-After": str(wait)},
-                )
-        token = secrets.token_urlsafe(32)
-        with session_scope(web.engine) as session:
-            known = identities.person_by_email(session, address)
-            mail_language = known.language if known is not None else language
-            identities.issue_token(
-                session,
-                token=token,
-                email=address,
-                lifetime=timedelta(minutes=email.link_minutes),
-                purpose="attach" if attaching(request) else "signin",
-            )
-        url = settings.person_link(f"/signin/email/{token}")
-        tasks.add_task(send, link_message(settings, address, url, mail_language))
+        wait = mailer.throttled(request, address)
+        if wait is not None:
+            return throttled_answer(language, wait)
+        mailer.send(tasks, address, language, "attach" if attaching(request) else "signin")
         return JSONResponse({"sent": True, "message": t("web.email.sent")})
 
     @api.get("/signin/email/{token}", response_class=HTMLResponse)

@@ -5,87 +5,27 @@ pauses e-mail; a temporary refusal is retried and a permanent one is failed for 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlmodel import Session
 
-from bot.app import Maatjes, build, create_app
+from bot.app import build, create_app
 from bot.platforms.mail.calendar import AMSTERDAM, is_working_day
-from bot.services.access import CLI_ACTOR
-from bot.settings import Settings
 from storage import inbox, outbox
 from storage.db import session_scope
 from storage.models import Person
-from tests.support.community import community, proposed_round
-from tests.support.mail import SmtpServer, smtp_server
-
-PUBLIC = "http://127.0.0.1:8000"
-
-
-@dataclass
-class World:
-    maatjes: Maatjes
-    smtp: SmtpServer
-    ids: list[int]
-    settings: Settings
-
-
-def _settings(tmp_path: Path, smtp_url: str, **values: object) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        scheduler=False,
-        public_url=PUBLIC,
-        smtp_url=smtp_url,
-        **values,
-    )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with smtp_server() as smtp:
-        settings = _settings(
-            tmp_path,
-            f"smtp://127.0.0.1:{smtp.port}",
-            mail_from="Maatjes <maatjes@example.nl>",
-            mail_reply_to="coordinator@example.nl",
-        )
-        maatjes = build(settings)
-        ids = community(maatjes.engine)
-        with session_scope(maatjes.engine) as session:
-            for person_id in ids:
-                person = session.get(Person, person_id)
-                assert person is not None
-                person.email = f"{(person.name or '').lower()}@gemeente.nl"
-                session.add(person)
-        yield World(maatjes, smtp, ids, settings)
-
-
-def _approve_all(world: World) -> int:
-    round_id = proposed_round(world.maatjes.engine, world.ids)
-    world.maatjes.rounds.approve(round_id, position=1, actor=CLI_ACTOR, origin="cli")
-    world.maatjes.rounds.approve(round_id, position=2, actor=CLI_ACTOR, origin="cli")
-    return round_id
-
-
-def _by_address(messages: list[EmailMessage]) -> dict[str, list[EmailMessage]]:
-    found: dict[str, list[EmailMessage]] = {}
-    for message in messages:
-        found.setdefault(str(message["To"]), []).append(message)
-    return found
+from tests.platforms.mail.conftest import PUBLIC, World, approve_all, by_address, mail_settings
+from tests.support.community import community
+from tests.support.mail import smtp_server
 
 
 def test_every_placed_web_person_gets_one_introduction_mail(world: World) -> None:
-    _approve_all(world)
+    approve_all(world)
     report = world.maatjes.delivery.deliver_due()
     assert report.failed == 0
-    mails = _by_address(world.smtp.wait_for(5))
+    mails = by_address(world.smtp.wait_for(5))
     assert sorted(mails) == sorted(
         f"{n}@gemeente.nl" for n in ("anna", "bram", "chris", "dewi", "eva")
     )
@@ -98,7 +38,8 @@ def test_every_placed_web_person_gets_one_introduction_mail(world: World) -> Non
         assert mail["Message-ID"].endswith("@example.nl>")
         text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         page = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
-        assert f"{PUBLIC}/?from=mail" in text and f'href="{PUBLIC}/?from=mail"' in page
+        opened = re.search(re.escape(PUBLIC) + r"/mail/open/[\w.-]+", text)
+        assert opened and f'href="{opened.group(0)}"' in page, "a signed link back to the chat"
         assert "<img" not in page and 'lang="' in page
     anna = mails["anna@gemeente.nl"][0]
     assert anna["Subject"] == "Maatjes: maak kennis met je nieuwe maatjes"
@@ -116,9 +57,9 @@ def test_every_placed_web_person_gets_one_introduction_mail(world: World) -> Non
 
 
 def test_the_introduction_offers_a_calendar_invitation_on_a_working_day(world: World) -> None:
-    _approve_all(world)
+    approve_all(world)
     world.maatjes.delivery.deliver_due()
-    chris = _by_address(world.smtp.wait_for(5))["chris@gemeente.nl"][0]
+    chris = by_address(world.smtp.wait_for(5))["chris@gemeente.nl"][0]
     (attachment,) = list(chris.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
     calendar = Calendar.from_ical(attachment.get_content())
@@ -131,9 +72,9 @@ def test_the_introduction_offers_a_calendar_invitation_on_a_working_day(world: W
 
 
 def test_one_click_pauses_mail_and_the_chat_still_gets_everything(world: World) -> None:
-    _approve_all(world)
+    approve_all(world)
     world.maatjes.delivery.deliver_due()
-    anna = _by_address(world.smtp.wait_for(5))["anna@gemeente.nl"][0]
+    anna = by_address(world.smtp.wait_for(5))["anna@gemeente.nl"][0]
     link = anna["List-Unsubscribe"].strip("<>")
     path = link.removeprefix(PUBLIC)
     with TestClient(create_app(world.settings, maatjes=world.maatjes)) as client:
@@ -190,7 +131,7 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_fails(world: World) 
 
 def test_mail_is_refused_without_starttls_when_a_password_is_set(tmp_path: Path) -> None:
     with smtp_server() as smtp:
-        settings = _settings(
+        settings = mail_settings(
             tmp_path, f"smtp://user:secret@127.0.0.1:{smtp.port}", mail_from="maatjes@example.nl"
         )
         maatjes = build(settings)
@@ -244,9 +185,9 @@ def test_a_person_chooses_in_the_chat_whether_they_want_e_mail(world: World) -> 
         account = Account(platform="local", user_id=anna.platform_user_id)
     said = conversations.handle(account, Inbound(text="mail uit"))
     assert "geen e-mail meer" in " ".join(getattr(m, "text", "") for m in said.messages)
-    _approve_all(world)
+    approve_all(world)
     world.maatjes.delivery.deliver_due()
-    assert "anna@gemeente.nl" not in _by_address(world.smtp.wait_for(4)), "Anna paused e-mail"
+    assert "anna@gemeente.nl" not in by_address(world.smtp.wait_for(4)), "Anna paused e-mail"
     with Session(world.maatjes.engine) as session:
         assert inbox.all_for(session, person_id=world.ids[0]), "the chat still gets it"
     overview = conversations.handle(account, Inbound(text="privacy")).messages
@@ -258,3 +199,20 @@ def test_a_person_chooses_in_the_chat_whether_they_want_e_mail(world: World) -> 
         assert session.get(Person, world.ids[0]).email_notifications  # type: ignore[union-attr]
     overview = conversations.handle(account, Inbound(text="privacy")).messages
     assert _fields(overview)["Berichten ook per e-mail"].startswith("aan")
+
+
+def test_help_tells_a_mailed_person_how_to_choose(world: World) -> None:
+    from bot.core.messages import Account, Inbound
+
+    def help_text(user_id: str) -> str:
+        turn = world.maatjes.conversations.handle(Account("local", user_id), Inbound(text="help"))
+        return " ".join(getattr(m, "text", "") for m in turn.messages)
+
+    assert "mail uit / mail aan" in help_text("anna"), "Anna has an address"
+    assert "mail off / mail on" in help_text("chris"), "in Chris's language"
+    with session_scope(world.maatjes.engine) as session:
+        bram = session.get(Person, world.ids[1])
+        assert bram is not None
+        bram.email = None
+        session.add(bram)
+    assert "mail uit" not in help_text("bram"), "nothing to choose without an address"
