@@ -15,6 +15,7 @@ from bot.http.deps import (
     NotSignedIn,
     Refused,
     dashboard_language,
+    dashboard_sessions,
     dashboard_user,
     is_admin,
 )
@@ -70,7 +71,8 @@ def install_refusals(app: FastAPI, audit: AuditTrail) -> None:
 
     def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
-        actor = identity(str(request.session.get("dashboard_user", "anonymous")))
+        # who was refused: the password login's ``local:NAME`` or an ``email:``/``oidc:`` identity
+        actor = dashboard_sessions(request).actor(request) or identity("anonymous")
         audit.refused(actor=actor, action=exc.action)
         return message(request, "dashboard.forbidden", 403)
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import Settings
-from storage import identities
+from storage import audit, identities
 from storage.db import session_scope
 from storage.types import utcnow
 from tests.support.mail import SmtpServer, smtp_server
@@ -232,6 +232,19 @@ def test_a_coordinator_by_email_reaches_the_dashboard(tmp_path: Path, smtp: Smtp
         _sign_in(client, smtp, "kees@example.org", count=2)
         assert client.get("/api/chat").status_code == 200
         assert client.get("/dashboard", follow_redirects=False).status_code in (303, 401, 302)
+
+
+def test_a_refusal_is_audited_under_the_coordinator_s_own_identity(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    with _client(tmp_path, smtp, coordinators="email:jet@example.org") as client:
+        _sign_in(client, smtp, "jet@example.org")
+        refused = client.get("/dashboard/privacy", follow_redirects=False)
+        assert refused.status_code == 403, "a coordinator who is not an admin"
+        engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        actors = [(e.actor, e.action, e.result) for e in audit.events(session)]
+    assert ("email:jet@example.org", "privacy", "refused") in actors
 
 
 def test_the_dashboard_idle_timeout(
