@@ -19,9 +19,9 @@ from bot.core.i18n import translator
 from bot.core.ports import NotWanted
 from bot.platforms.mail import calendar
 from bot.platforms.mail.render import Letter, compose, sender_address, sender_domain
-from bot.platforms.mail.smtp import SmtpTransport
 from bot.services.delivery import Envelope
 from bot.services.person_links import open_chat_links, unsubscribe_links
+from bot.services.smtp import SmtpTransport
 from bot.settings_groups import MailSettings
 from storage.models import GroupMember, MatchGroup, Person
 from storage.types import utcnow

@@ -20,7 +20,7 @@ from bot.core.i18n import translator
 from bot.http import csrf, identity_session
 from bot.http.deps import Language
 from bot.http.templates import templates
-from bot.platforms.mail.smtp import SmtpTransport
+from bot.services.smtp import SmtpTransport
 from bot.services.throttle import KeyedLimiter
 from bot.services.web_identities import WebIdentities
 from bot.settings import Settings
