@@ -125,10 +125,13 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def seed_round(data_dir: Path, *, with_local: str | None = None) -> int:
+def seed_round(
+    data_dir: Path, *, with_local: str | None = None, with_person: int | None = None
+) -> int:
     """A proposed round of two groups of demo people, stored as the matcher would store it.
 
-    ``with_local`` puts a web chat account of that name (with consent) in the first group."""
+    ``with_local`` puts a web chat account of that name (with consent) in the first group;
+    ``with_person`` puts that person (by id) there."""
     from sqlmodel import Session, select
 
     from bot.core.conversation import MATCHING
@@ -155,6 +158,8 @@ def seed_round(data_dir: Path, *, with_local: str | None = None) -> int:
             people.save_draft_answer(session, person_id=person.id, field="name", value=with_local)
             people.commit_profile(session, person=person)
             ids[0] = person.id
+    if with_person is not None:
+        ids[0] = with_person
     with session_scope(engine) as session:
         made = rounds.create_round(
             session,
