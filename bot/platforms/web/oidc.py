@@ -23,7 +23,7 @@ import httpx
 import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from joserfc.errors import JoseError
 
@@ -49,6 +49,8 @@ CLIENT = "oidc"
 START_LIMIT = "30/minute;600/hour"
 #: the one query parameter the same-site bounce adds
 BOUNCED = "here"
+#: where a sign-in may return to (``?next=``): the chat, or the dashboard for coordinators
+RETURNS = frozenset({"/", "/dashboard"})
 
 
 def _page(request: Request, language: str, key: str, status: int, **extra: Any) -> Response:
@@ -93,7 +95,9 @@ def router(
     assert client is not None
 
     @api.get("/signin/oidc")
-    async def start(request: Request, language: Language) -> Response:
+    async def start(
+        request: Request, language: Language, next_page: str = Query("/", alias="next")
+    ) -> Response:
         address = request.client.host if request.client is not None else "unknown"
         if not starts.allow(address):  # the peer itself: forwarded headers are not trusted
             slow_down = _page(request, language, "throttled", 429)
@@ -102,6 +106,7 @@ def router(
         for key in [k for k in request.session if str(k).startswith(f"_state_{CLIENT}_")]:
             del request.session[key]  # one flow at a time: the cookie does not grow per click
         request.session["oidc_lang"] = language
+        request.session["oidc_next"] = next_page if next_page in RETURNS else "/"
         try:
             answer: Response = await client.authorize_redirect(request, callback_url)
         except (*UNREACHABLE, *NOT_VALID):
@@ -139,8 +144,9 @@ def router(
             display_name=str(name)[:80],
             language=language,
         )
-        identity_session.begin(request, signed, language=language)
-        return RedirectResponse("/", status_code=303)
+        back = request.session.get("oidc_next")
+        identity_session.begin(request, signed, language=language)  # a new session: no fixation
+        return RedirectResponse(back if back in RETURNS else "/", status_code=303)
 
     return api
 

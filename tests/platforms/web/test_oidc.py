@@ -211,3 +211,27 @@ def test_sign_in_starts_are_throttled_per_client(client: TestClient) -> None:
     assert [a.status_code for a in answers[:30]] == [302] * 30
     assert answers[30].status_code == 429 and int(answers[30].headers["retry-after"]) >= 1
     assert "Even rustig aan" in answers[30].text
+
+
+def test_a_coordinator_by_subject_signs_in_to_the_dashboard(
+    tmp_path: Path, provider: Provider
+) -> None:
+    settings = oidc_settings(tmp_path, provider.issuer, coordinators="oidc:tessa-1")
+    with TestClient(create_app(settings), base_url=PUBLIC) as client:
+        login = client.get("/dashboard/login?lang=nl").text
+        assert 'href="/signin/oidc?lang=nl&amp;next=/dashboard"' in login
+        provider.set_user("tessa-1", email="tessa@example.org", email_verified=True, name="Tessa")
+        authorize = client.get("/signin/oidc?next=/dashboard", follow_redirects=False)
+        back = provider.authorize(authorize.headers["location"], "tessa-1")
+        done = client.get(path_and_query(back), follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/dashboard"
+        assert client.get("/dashboard", follow_redirects=False).status_code == 200
+        client.cookies.clear()
+        # anyone else signs in to the chat, never the dashboard; an outside next is ignored
+        provider.set_user("piet-1", email="piet@example.org", email_verified=True)
+        authorize = client.get("/signin/oidc?next=https://evil.example/", follow_redirects=False)
+        back = provider.authorize(authorize.headers["location"], "piet-1")
+        done = client.get(path_and_query(back), follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/"
+        assert client.get("/api/chat").status_code == 200
+        assert client.get("/dashboard", follow_redirects=False).status_code != 200
