@@ -65,6 +65,9 @@ class ChannelSender(Protocol):
         self, person: Person, messages: Sequence[dict[str, Any]], envelope: Envelope
     ) -> None: ...
 
+    def finish(self) -> None:
+        """A run of deliveries is over: let go of what it kept open (a relay session)."""
+
 
 class InboxSender:
     """Local accounts (web chat, terminal) and demo people: the message waits in their inbox."""
@@ -185,15 +188,19 @@ class Delivery:
         """Deliver everything due at ``now``, batch by batch, until nothing is left."""
         worker = worker or worker_name()
         report = DeliveryReport()
-        while True:
-            at = now or self.clock()
-            with session_scope(self.engine) as session:
-                claimed = outbox.claim(session, worker=worker, limit=batch, now=at)
-                people = {m.recipient_id: session.get(Person, m.recipient_id) for m in claimed}
-            if not claimed:
-                return report
-            for message in claimed:
-                self._deliver_one(message, people.get(message.recipient_id), worker, at, report)
+        try:
+            while True:
+                at = now or self.clock()
+                with session_scope(self.engine) as session:
+                    claimed = outbox.claim(session, worker=worker, limit=batch, now=at)
+                    people = {m.recipient_id: session.get(Person, m.recipient_id) for m in claimed}
+                if not claimed:
+                    return report
+                for message in claimed:
+                    self._deliver_one(message, people.get(message.recipient_id), worker, at, report)
+        finally:
+            for channel in self.channels.values():
+                channel.finish()
 
     def _deliver_one(
         self, message: Any, person: Person | None, worker: str, at: datetime, report: DeliveryReport

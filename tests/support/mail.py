@@ -23,6 +23,8 @@ class SmtpServer:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     #: what the server answers to each message: "250 OK" keeps it; "451 …" or "550 …" refuse
     answer: str = "250 OK"
+    #: SMTP sessions opened (each greets with EHLO once, without STARTTLS)
+    sessions: int = 0
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
@@ -40,6 +42,14 @@ class SmtpServer:
 class _Keeper:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        with self.server._arrived:
+            self.server.sessions += 1
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if not self.server.answer.startswith("250"):
@@ -60,10 +70,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    """An SMTP server on 127.0.0.1 for the block: ``.port`` and ``.messages``."""
+def smtp_server(idle_timeout: float = 300) -> Iterator[SmtpServer]:
+    """An SMTP server on 127.0.0.1 for the block: ``.port`` and ``.messages``; it closes a
+    session idle for ``idle_timeout`` seconds, as relays do."""
     server = SmtpServer(port=_free_port())
-    controller = Controller(_Keeper(server), hostname="127.0.0.1", port=server.port)
+    controller = Controller(
+        _Keeper(server), hostname="127.0.0.1", port=server.port, timeout=idle_timeout
+    )
     controller.start()
     try:
         yield server

@@ -68,6 +68,9 @@ class MailSender:
         )
         self.transport.send(compose(messages, letter))
 
+    def finish(self) -> None:
+        self.transport.close()  # the relay session kept open through one run of deliveries
+
     def _message_id(self, key: str) -> str:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         return f"<{digest}@{sender_domain(self.mail.mail_from)}>"

@@ -103,7 +103,11 @@ class LinkMailer:
 
     def _deliver(self, message: EmailMessage) -> None:
         try:
-            SmtpTransport(self.settings.groups.mail).send(message)
+            transport = SmtpTransport(self.settings.groups.mail)
+            try:
+                transport.send(message)
+            finally:
+                transport.close()
         except Exception as exc:  # noqa: BLE001 — logged without the address or the link
             log.warning("a sign-in link could not be mailed: %s", type(exc).__name__)
 

@@ -5,6 +5,8 @@ pauses e-mail; a temporary refusal is retried and a permanent one is failed for 
 from __future__ import annotations
 
 import re
+import time
+from email.message import EmailMessage
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -154,6 +156,37 @@ def test_mail_is_refused_without_starttls_when_a_password_is_set(tmp_path: Path)
         with Session(maatjes.engine) as session:
             (row,) = outbox.entries(session)
         assert "STARTTLS" in (row.last_error or "") and "secret" not in (row.last_error or "")
+
+
+def test_one_relay_session_carries_a_run_of_deliveries(world: World) -> None:
+    approve_all(world)
+    world.maatjes.delivery.deliver_due()
+    assert len(world.smtp.wait_for(5)) == 5
+    assert world.smtp.sessions == 1, "five mails, one SMTP session (no new TLS and login each)"
+
+
+def test_a_session_the_relay_closed_meanwhile_is_opened_again(tmp_path: Path) -> None:
+    from bot.services.smtp import SmtpTransport
+
+    def letter(n: int) -> EmailMessage:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "m@example.nl", "a@example.nl", str(n)
+        message.set_content("hallo")
+        return message
+
+    with smtp_server(idle_timeout=0.5) as smtp:
+        settings = mail_settings(
+            tmp_path, f"smtp://127.0.0.1:{smtp.port}", mail_from="m@example.nl"
+        )
+        transport = SmtpTransport(settings.groups.mail)
+        try:
+            transport.send(letter(1))
+            time.sleep(2)  # the relay drops the session after half a second of quiet
+            transport.send(letter(2))  # the kept session is gone: a new one, the mail goes out
+        finally:
+            transport.close()
+        assert [m["Subject"] for m in smtp.wait_for(2)] == ["1", "2"]
+        assert smtp.sessions == 2
 
 
 def test_subjects_exist_for_every_kind_in_both_languages() -> None:
