@@ -138,7 +138,9 @@ def match_choice(text: str, choices: Sequence[Choice]) -> str | None:
     folded = fold(text).rstrip(".!")
     if not folded:
         return None
-    if folded.isdigit():
+    if folded.isdecimal():  # not isdigit: "²" is a digit that int() refuses
+        if len(folded) > 3:
+            return None  # no question has a thousand options (and int() refuses 4,300 digits)
         index = int(folded) - 1
         return choices[index].value if 0 <= index < len(choices) else None
     for choice in choices:

@@ -107,7 +107,8 @@ class BodyLimit:
         limit = self.paths.get(scope.get("path", ""), self.limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        too_long = declared is not None and declared.isdigit() and len(declared) > 18
+        if too_long or (declared is not None and declared.isdigit() and int(declared) > limit):
             await _too_large(scope, send)
             return
         chunks: list[bytes] = []

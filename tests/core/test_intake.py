@@ -145,6 +145,19 @@ def test_a_typed_answer_that_is_no_choice_is_refused_and_asked_again() -> None:
     assert isinstance(chat.messages[-1], Question) and chat.messages[-1].step == "organisation_kind"
 
 
+def test_odd_numbers_for_a_choice_are_refused_politely() -> None:
+    chat = Transcript()
+    chat.say("hallo")
+    chat.say("ja")
+    chat.say("Anna")
+    chat.say("Gemeente Ede")
+    for odd in ("9" * 6000, "0", "١٠٠٠٠"):  # huge, none, too many (Arabic-Indic digits)
+        chat.say(odd)
+        assert chat.errors() and chat.step == "organisation_kind", odd
+    chat.say("١")  # an Arabic-Indic one is a one
+    assert chat.step == "group"
+
+
 def test_editing_after_the_profile_is_saved_changes_only_that_field() -> None:
     chat = Transcript()
     chat.say("hallo")
