@@ -300,10 +300,10 @@
   // --- one language per page: the header, labels and buttons follow the conversation ---------
   async function switchLanguage(language) {
     if (!language || language === document.documentElement.lang) return;
-    document.documentElement.lang = language;
     let result;
     try { result = await call("GET", "/api/chat/texts"); } catch (e) { return; }
-    if (result.status !== 200 || !result.data.texts) return;
+    if (result.status !== 200 || !result.data.texts) return;  // the next answer tries again
+    document.documentElement.lang = result.data.language || language;
     const texts = result.data.texts;
     readTexts(texts);
     document.querySelectorAll("[data-text]").forEach(function (node) {

@@ -295,7 +295,11 @@ def router(conversations: Conversations, updates: InboxUpdates | None = None) ->
             found = await run_in_threadpool(updates.waiting, account)
             if found.messages or time.monotonic() >= deadline:
                 break
-            if (stopping is not None and stopping.is_set()) or await request.is_disconnected():
+            if stopping is not None and stopping.is_set():
+                # this instance is going away: the page asks again shortly (another, or the next)
+                headers = {"Retry-After": "2"}
+                return JSONResponse({"error": "restarting"}, status_code=503, headers=headers)
+            if await request.is_disconnected():
                 break
             await asyncio.sleep(min(LOOK_EVERY, max(deadline - time.monotonic(), 0.0)))
         return JSONResponse(

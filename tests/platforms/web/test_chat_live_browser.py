@@ -114,8 +114,6 @@ def test_newest_message_visible_live_news_and_one_language(tmp_path: Path) -> No
         expect(phone.locator("html")).to_have_attribute("lang", "en")
         expect(phone.locator("#send")).to_have_text("Send")
         expect(phone.locator("#signout")).to_have_text("Sign out")
-        expect(phone.locator("#message")).to_have_attribute(
-            "placeholder", re.compile(r"[Tt]ype")
-        )
+        expect(phone.locator("#message")).to_have_attribute("placeholder", re.compile(r"[Tt]ype"))
         expect(phone).to_have_title(re.compile(r"find peers"))
         assert_newest_clear_of_composer(phone, "after switching language")

@@ -113,6 +113,20 @@ def test_a_waiting_request_answers_when_a_message_arrives(client: TestClient) ->
     assert texts_of(got["messages"]) == ["Jullie zijn voorgesteld"]
 
 
+def test_a_waiting_request_lets_a_stopping_server_go(client: TestClient) -> None:
+    sign_in(client)
+    stopping = threading.Event()
+    client.app.state.stopping = stopping  # type: ignore[attr-defined]  # as `maatjes run` does
+    stopping.set()
+    response = client.get("/api/chat/updates?wait=25")
+    assert response.status_code == 503 and response.headers["retry-after"] == "2"
+    # what waits is not taken by a poll that did not answer: it comes from the next instance
+    deliver(client, "Na de herstart")
+    del client.app.state.stopping  # type: ignore[attr-defined]
+    got = client.get("/api/chat/updates?wait=0").json()["messages"]
+    assert texts_of(got) == ["Na de herstart"]
+
+
 def test_others_messages_stay_theirs(client: TestClient) -> None:
     from storage import inbox
 
