@@ -192,6 +192,30 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
     return api
 
 
+#: Those of them the open chat shows and may switch (the rest belong to pages before sign-in).
+LIVE_TEXTS = (
+    "title",
+    "tagline",
+    "signout",
+    "signout_everywhere",
+    "input.label",
+    "input.placeholder",
+    "send",
+    "choose_several",
+    "send_choices",
+    "chars_left",
+    "error.network",
+    "error.too_large",
+    "error.session",
+    "signed_in_as",
+    "groups",
+)
+
+
+def live_texts(texts: dict[str, str]) -> dict[str, str]:
+    return {key: texts[key] for key in LIVE_TEXTS}
+
+
 def page_texts(language: str, display_name: str | None) -> dict[str, str]:
     t = translator(language)
     texts = {key: t(f"web.{key}") for key in PAGE_TEXTS}
@@ -224,6 +248,7 @@ def router(conversations: Conversations, updates: InboxUpdates | None = None) ->
                 "lang": language,
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
+                "live_texts": live_texts(texts),
                 "display_name": display_name,
                 "signed_in_as": texts["signed_in_as"],
                 "groups_link": texts["groups"],
@@ -271,7 +296,7 @@ def router(conversations: Conversations, updates: InboxUpdates | None = None) ->
         language = _page_language(request, conversations, asked)
         account = signed_in_account(request)
         name = request.session.get("display_name") if account is not None else None
-        return JSONResponse({"language": language, "texts": page_texts(language, name)})
+        return JSONResponse({"language": language, "texts": live_texts(page_texts(language, name))})
 
     @api.get("/api/chat/updates")
     async def live(

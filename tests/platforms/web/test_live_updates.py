@@ -60,7 +60,15 @@ def test_updates_need_a_session_and_sound_parameters(client: TestClient) -> None
     assert response.status_code == 401
     assert "Log opnieuw in" in response.json()["error"]
     sign_in(client)
-    for query in ("after=-1", "after=abc", "after=99999999999", "wait=-1", "wait=600", "wait=x"):
+    for query in (
+        "after=-1",
+        "after=abc",
+        "after=99999999999",
+        "wait=-1",
+        "wait=600",
+        "wait=x",
+        "wait=nan",
+    ):
         assert client.get(f"/api/chat/updates?{query}").status_code == 422, query
     assert client.get("/api/chat?after=-5").status_code == 422
     assert client.post("/api/chat", json={"text": "hallo", "after": "x"}).status_code == 422
