@@ -363,9 +363,9 @@
     }).catch(function () {
       if (listening !== controller) return;
       listening = null;
-      // network down or the server restarting: ask again, less and less often (up to 30 s)
+      // network down or the server restarting: ask again, less and less often (up to 15 s)
       failures += 1;
-      const delay = Math.min(30000, 1000 * Math.pow(2, failures - 1)) * (0.75 + Math.random() / 2);
+      const delay = Math.min(15000, 1000 * Math.pow(2, failures - 1)) * (0.75 + Math.random() / 2);
       retry = setTimeout(function () { retry = null; listen(); }, delay);
     });
   }

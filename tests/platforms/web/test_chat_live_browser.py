@@ -1,7 +1,7 @@
 """The open web chat in a real Chromium, on a desktop and at 390 px wide: the newest message stays
 clear of the sticky composer after every turn, messages delivered meanwhile arrive without a
-reload (once, also after one), the tab title counts them while hidden, and a switch of language
-switches the page's own texts too."""
+reload (once, also after one, and across a restart of the server), the tab title counts them
+while hidden, and a switch of language switches the page's own texts too."""
 
 from __future__ import annotations
 
@@ -106,6 +106,13 @@ def test_newest_message_visible_live_news_and_one_language(tmp_path: Path) -> No
         bot_says(desktop, "Regionale ambtenaar")
         news = desktop.locator("#transcript .from-bot", has_text="Hoe gaat het met jullie clubje")
         expect(news).to_have_count(1)
+        # the server restarts under the open page: it asks again until it answers, then hears
+        server.stop()
+        server.start()
+        deliver(data, "Marieke", "Welkom terug na de herstart")
+        expect(
+            desktop.locator("#transcript .from-bot", has_text="Welkom terug na de herstart")
+        ).to_be_visible(timeout=30_000)  # its backoff stays under 15 s between tries
 
         # one language per page: the header, labels and buttons follow, without a reload
         type_answer(phone, "language")
