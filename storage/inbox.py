@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from storage.models import InboxMessage
@@ -38,3 +39,27 @@ def all_for(session: Session, *, person_id: int) -> Sequence[InboxMessage]:
         .where(InboxMessage.person_id == person_id)
         .order_by(col(InboxMessage.id))
     ).all()
+
+
+def waiting(session: Session, *, person_id: int) -> Sequence[InboxMessage]:
+    """The unseen messages in order, left unseen: the web chat's live updates hand them out
+    until the page says it has shown them (:func:`acknowledge`), so none is lost on the way."""
+    return session.exec(
+        select(InboxMessage)
+        .where(InboxMessage.person_id == person_id, col(InboxMessage.seen_at).is_(None))
+        .order_by(col(InboxMessage.id))
+    ).all()
+
+
+def acknowledge(session: Session, *, person_id: int, upto: int) -> int:
+    """Mark this person's messages up to id ``upto`` seen (a page has shown them); how many."""
+    result = session.execute(
+        update(InboxMessage)
+        .where(
+            col(InboxMessage.person_id) == person_id,
+            col(InboxMessage.id) <= upto,
+            col(InboxMessage.seen_at).is_(None),
+        )
+        .values(seen_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -58,8 +60,24 @@ def run(
     )
     if settings.slack_mode is not None and not socket_mode:
         typer.echo(f"Slack ({settings.slack_mode}): POST /slack/events", err=True)
+    # Told on SIGTERM/SIGINT: the web chat's waiting requests (long polls) answer at once, so a
+    # restart does not wait for them, while every other request still finishes.
+    stopping = threading.Event()
+    application.state.stopping = stopping
+
+    class Serving(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        application, host=bind_host, port=bind_port, log_config=None, access_log=False
+    )
+    server = Serving(config)
     try:
-        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        server.run()
+        if not server.started:
+            raise typer.Exit(3)  # as uvicorn.run: the port is taken, or the app would not start
     finally:
         if handler is not None:
             handler.close()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.checkins import AMSTERDAM
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.messages import Account, Text, to_dict
@@ -113,7 +114,9 @@ class GroupThreads:
                         "name": names.get(post.person_id, "?"),
                         "me": post.person_id == person.id,
                         "body": post.body,
-                        "at": post.created_at.isoformat(),
+                        # one time zone for people everywhere: Amsterdam, as in the chat
+                        "at": post.created_at.astimezone(AMSTERDAM).isoformat(),
+                        "at_text": post.created_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
                     }
                     for post in threads.posts_of(session, group_id=group_id)
                 ],

@@ -104,3 +104,29 @@ def test_others_cannot_read_or_write_and_nothing_typed_is_lost(
 
     client.cookies.clear()
     assert client.get("/groups", follow_redirects=False).status_code == 303
+
+
+def test_thread_times_are_amsterdam_time_and_say_so(
+    app_and_round: tuple[TestClient, int, list[int], list[int]],
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from storage.models import GroupPost
+
+    client, _, _, groups = app_and_round
+    engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
+    pair = groups[0]
+    _sign_in(client, "Anna")
+    page = client.get(f"/groups/{pair}")
+    client.post(f"/groups/{pair}", data={"csrf": csrf_token(page.text), "text": "Hoi"})
+    with Session(engine) as session:
+        for post in session.exec(select(GroupPost)).all():
+            post.created_at = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # summer: UTC+2
+            session.add(post)
+        session.commit()
+    thread = client.get(f"/groups/{pair}").text
+    assert '<time datetime="2026-07-02T00:30:00+02:00">02-07-2026 00:30</time>' in thread
+    assert "Alle tijden zijn Nederlandse tijd." in thread
+    assert "2026-07-01 22:30" not in thread, "no UTC shown as if it were local"

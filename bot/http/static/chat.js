@@ -3,15 +3,19 @@
 
 (function () {
   const app = document.getElementById("app");
-  const T = {
-    send: app.dataset.tSend,
-    sendChoices: app.dataset.tSendChoices,
-    chooseSeveral: app.dataset.tChooseSeveral,
-    charsLeft: app.dataset.tCharsLeft,
-    network: app.dataset.tNetwork,
-    session: app.dataset.tSession,
-    tooLarge: app.dataset.tTooLarge,
-  };
+  // The page's own texts, in the reader's language; replaced as a whole when they switch.
+  const T = {};
+  function readTexts(texts) {
+    T.title = texts["title"] || document.title;
+    T.send = texts["send"] || app.dataset.tSend;
+    T.sendChoices = texts["send_choices"] || app.dataset.tSendChoices;
+    T.chooseSeveral = texts["choose_several"] || app.dataset.tChooseSeveral;
+    T.charsLeft = texts["chars_left"] || app.dataset.tCharsLeft;
+    T.network = texts["error.network"] || app.dataset.tNetwork;
+    T.session = texts["error.session"] || app.dataset.tSession;
+    T.tooLarge = texts["error.too_large"] || app.dataset.tTooLarge;
+  }
+  try { readTexts(JSON.parse(document.getElementById("page-texts").textContent)); } catch (e) { readTexts({}); }
   const storeKey = "maatjes-transcript:" + (app.dataset.account || "");
 
   function el(tag, cls, text) {
@@ -91,14 +95,22 @@
   const input = document.getElementById("message");
   const counter = document.getElementById("counter");
   const composerError = document.getElementById("composer-error");
+  const cursorKey = storeKey + ":inbox";
   let history = [];
   let maxLength = null;
   let busy = false;
+  // The last inbox message this tab has shown from the live updates: the server keeps each
+  // one until the page says so, so a reply lost on the way comes again and none comes twice.
+  let cursor = 0;
 
   try { history = JSON.parse(sessionStorage.getItem(storeKey) || "[]"); } catch (e) { history = []; }
+  cursor = Number(sessionStorage.getItem(cursorKey)) || 0;
 
   function save() {
-    try { sessionStorage.setItem(storeKey, JSON.stringify(history.slice(-200))); } catch (e) { /* full */ }
+    try {
+      sessionStorage.setItem(storeKey, JSON.stringify(history.slice(-200)));
+      sessionStorage.setItem(cursorKey, String(cursor));
+    } catch (e) { /* full */ }
   }
 
   function disableOldActions() {
@@ -205,12 +217,32 @@
     transcript.appendChild(item);
   }
 
-  function settle(messages) {
-    maxLength = null;
-    messages.forEach(function (m) { if (m.kind === "question" && m.max_length) maxLength = m.max_length; });
-    updateCounter();
+  // The composer sticks to the bottom of the window: whatever scrolls into view keeps clear of it.
+  function composerRoom() { return composer.offsetHeight + 12; }
+  function keepClearOfComposer() {
+    document.documentElement.style.scrollPaddingBottom = composerRoom() + "px";
+  }
+  keepClearOfComposer();
+  if (window.ResizeObserver) new ResizeObserver(keepClearOfComposer).observe(composer);
+  window.addEventListener("resize", keepClearOfComposer);
+
+  function showNewest() {
     const last = transcript.lastElementChild;
-    if (last) last.scrollIntoView({ block: "end" });
+    if (!last) return;
+    last.scrollIntoView({ block: "end" });
+    // scroll-padding is only a hint to some engines: measure, and move the rest of the way
+    const hidden = last.getBoundingClientRect().bottom - (composer.getBoundingClientRect().top - 8);
+    if (hidden > 0) window.scrollBy(0, hidden);
+  }
+
+  function settle(messages, onlyQuestions) {
+    const asks = messages.filter(function (m) { return m.kind === "question"; });
+    if (!onlyQuestions || asks.length) {
+      maxLength = null;
+      asks.forEach(function (m) { if (m.max_length) maxLength = m.max_length; });
+      updateCounter();
+    }
+    showNewest();
   }
 
   function updateCounter() {
@@ -228,6 +260,8 @@
   async function send(body, shown) {
     if (busy) return;
     busy = true;
+    stopListening();  // this turn takes what waits; a poll answer on its way is not shown too
+    body.after = cursor;
     composerError.hidden = true;
     const typed = input.value;
     disableOldActions();
@@ -241,6 +275,7 @@
       result = null;
     }
     busy = false;
+    listen();
     if (!result || result.status >= 500 || result.status === 413 || result.status === 401) {
       // Nothing is lost: the typed text goes back into the box.
       transcript.removeChild(transcript.lastElementChild);
@@ -258,9 +293,83 @@
     (data.messages || []).forEach(function (m) { renderBot(m, true); history.push({ who: "bot", message: m }); });
     save();
     settle(data.messages || []);
-    if (data.language) document.documentElement.lang = data.language;
+    switchLanguage(data.language);
     input.focus();
   }
+
+  // --- one language per page: the header, labels and buttons follow the conversation ---------
+  async function switchLanguage(language) {
+    if (!language || language === document.documentElement.lang) return;
+    let result;
+    try { result = await call("GET", "/api/chat/texts"); } catch (e) { return; }
+    if (result.status !== 200 || !result.data.texts) return;  // the next answer tries again
+    document.documentElement.lang = result.data.language || language;
+    const texts = result.data.texts;
+    readTexts(texts);
+    document.querySelectorAll("[data-text]").forEach(function (node) {
+      if (texts[node.dataset.text] !== undefined) node.textContent = texts[node.dataset.text];
+    });
+    document.querySelectorAll("[data-text-placeholder]").forEach(function (node) {
+      if (texts[node.dataset.textPlaceholder] !== undefined) node.placeholder = texts[node.dataset.textPlaceholder];
+    });
+    showUnread();
+  }
+
+  // --- live: what arrives in the inbox shows on the open page ---------------------------------
+  // Long polling against the database: any instance answers, a restart only makes us wait.
+  let unread = 0;
+  let listening = null;  // the AbortController of the request on its way
+  let retry = null;
+  let failures = 0;
+
+  function showUnread() {
+    document.title = unread ? "(" + unread + ") " + T.title : T.title;
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && unread) { unread = 0; showUnread(); }
+  });
+
+  function stopListening() {
+    if (retry) { clearTimeout(retry); retry = null; }
+    if (listening) { const c = listening; listening = null; c.abort(); }
+  }
+
+  function arrived(data) {
+    const messages = data.messages || [];
+    messages.forEach(function (m) { renderBot(m, true); history.push({ who: "bot", message: m }); });
+    if (typeof data.cursor === "number" && data.cursor > cursor) cursor = data.cursor;
+    save();
+    if (!messages.length) return;
+    settle(messages, true);
+    if (document.visibilityState === "hidden") { unread += messages.length; showUnread(); }
+    switchLanguage(data.language);
+  }
+
+  function listen() {
+    if (app.dataset.live !== "true" || busy || listening || retry) return;
+    const controller = new AbortController();
+    listening = controller;
+    fetch("/api/chat/updates?wait=20&after=" + cursor, {
+      credentials: "same-origin", cache: "no-store", signal: controller.signal,
+    }).then(async function (response) {
+      if (response.status === 401) { listening = null; showError(T.session); return; }
+      if (!response.ok) throw new Error("status " + response.status);
+      const data = await response.json();
+      if (listening !== controller) return;  // a turn started meanwhile: it shows these
+      listening = null;
+      failures = 0;
+      arrived(data);
+      listen();
+    }).catch(function () {
+      if (listening !== controller) return;
+      listening = null;
+      // network down or the server restarting: ask again, less and less often (up to 15 s)
+      failures += 1;
+      const delay = Math.min(15000, 1000 * Math.pow(2, failures - 1)) * (0.75 + Math.random() / 2);
+      retry = setTimeout(function () { retry = null; listen(); }, delay);
+    });
+  }
+  window.addEventListener("online", function () { if (retry) { clearTimeout(retry); retry = null; listen(); } });
 
   function enableLastActions() {
     const last = transcript.lastElementChild;
@@ -282,12 +391,14 @@
   history.forEach(function (h) {
     if (h.who === "person") renderUser(h.text); else renderBot(h.message, false);
   });
-  call("GET", "/api/chat").then(function (result) {
+  call("GET", "/api/chat?after=" + cursor).then(function (result) {
     if (result.status === 401) { showError(T.session); return; }
     const messages = result.data.messages || [];
     messages.forEach(function (m) { renderBot(m, true); history.push({ who: "bot", message: m }); });
     save();
     settle(messages);
+    switchLanguage(result.data.language);
     input.focus();
-  }).catch(function () { showError(T.network); });
+    listen();
+  }).catch(function () { showError(T.network); listen(); });
 })();

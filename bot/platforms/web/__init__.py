@@ -13,6 +13,7 @@ from bot.core.messages import Outbound, Text
 from bot.platforms.base import Deps, Platform
 from bot.services.delivery import InboxSender
 from bot.services.group_conversations import GroupConversations, Introduced
+from bot.services.inbox_updates import InboxUpdates
 from bot.services.web_identities import WebIdentities
 from bot.settings import Settings
 from storage.models import Person
@@ -63,6 +64,7 @@ def build(settings: Settings, deps: Deps) -> Platform:
             signin=web.signin,
             settings=settings,
             identities=identities,
+            updates=InboxUpdates(deps.engine),
         )
         mail_signin = web.signin == "email" or (web.signin == "name" and mail_enabled)
         mailer = None

@@ -10,9 +10,12 @@ keeps the profile and the conversation step, not a chat log.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Path, Request
+from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -24,6 +27,7 @@ from bot.http import csrf, identity_session
 from bot.http.csrf import valid as valid_csrf  # a form field of that name shadows the module
 from bot.http.deps import Language
 from bot.http.templates import STATIC_DIR, templates
+from bot.services.inbox_updates import InboxUpdates
 from bot.services.web_identities import WebIdentities
 from bot.settings import Settings, WebSignIn
 
@@ -32,7 +36,43 @@ MAX_ACCOUNT_NAME = 80
 MAX_FIELD = 20_000  # far above any answer limit: the core tells people politely when too long
 MAX_CHOICES = 20
 #: Ids in URLs are database integers: anything larger is refused (422), never sent to the database.
-GroupId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+MAX_ID = 2_147_483_647
+GroupId = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: The inbox message id up to which the page has shown what it was given (0: nothing yet).
+Cursor = Annotated[int, Query(ge=0, le=MAX_ID)]
+#: How long ``/api/chat/updates`` holds a request while nothing waits, and how often it looks:
+#: the database is the source of truth, so every instance behind a proxy answers alike.
+LONGEST_WAIT = 25.0
+LOOK_EVERY = 1.0
+#: The page's own texts (header, labels, buttons), in the template and as JSON for a switch of
+#: language on the open page.
+PAGE_TEXTS = (
+    "title",
+    "tagline",
+    "signin.intro",
+    "signin.label",
+    "signin.button",
+    "signin.invalid",
+    "signout",
+    "input.label",
+    "input.placeholder",
+    "send",
+    "choose_several",
+    "send_choices",
+    "chars_left",
+    "error.network",
+    "error.too_large",
+    "error.session",
+    "language_switch",
+    "signin.off",
+    "signin.off_dashboard",
+    "exposed_banner",
+    "email.intro",
+    "email.label",
+    "email.button",
+    "email.sent",
+    "signout_everywhere",
+)
 
 
 class SignIn(BaseModel):
@@ -43,6 +83,7 @@ class ChatTurn(BaseModel):
     text: str | None = Field(default=None, max_length=MAX_FIELD)
     choice: str | None = Field(default=None, max_length=200)
     choices: list[str] | None = Field(default=None, max_length=MAX_CHOICES)
+    after: int | None = Field(default=None, ge=0, le=MAX_ID)  # the page's inbox cursor
 
 
 def _page_language(request: Request, conversations: Conversations, asked: str) -> str:
@@ -151,46 +192,55 @@ def thread_router(conversations: Conversations, threads: Threads) -> APIRouter:
     return api
 
 
-def router(conversations: Conversations) -> APIRouter:
+#: Those of them the open chat shows and may switch (the rest belong to pages before sign-in).
+LIVE_TEXTS = (
+    "title",
+    "tagline",
+    "signout",
+    "signout_everywhere",
+    "input.label",
+    "input.placeholder",
+    "send",
+    "choose_several",
+    "send_choices",
+    "chars_left",
+    "error.network",
+    "error.too_large",
+    "error.session",
+    "signed_in_as",
+    "groups",
+)
+
+
+def live_texts(texts: dict[str, str]) -> dict[str, str]:
+    return {key: texts[key] for key in LIVE_TEXTS}
+
+
+def page_texts(language: str, display_name: str | None) -> dict[str, str]:
+    t = translator(language)
+    texts = {key: t(f"web.{key}") for key in PAGE_TEXTS}
+    texts["signed_in_as"] = t("web.signed_in_as", account=display_name or "")
+    texts["groups"] = t("web.groups.title")
+    return texts
+
+
+def router(conversations: Conversations, updates: InboxUpdates | None = None) -> APIRouter:
     api = APIRouter()
+
+    def shown(account: Account, upto: int | None) -> None:
+        """What the page says it has shown from the live updates is seen, before a turn or a
+        resume takes what is still unseen (so nothing comes twice)."""
+        if updates is not None and upto:
+            updates.acknowledge(account, upto=upto)
 
     @api.get("/", response_class=HTMLResponse)
     def chat_page(request: Request, asked: Language) -> Response:
         language = _page_language(request, conversations, asked)
         t = translator(language)
-        texts = {
-            key: t(f"web.{key}")
-            for key in (
-                "title",
-                "tagline",
-                "signin.intro",
-                "signin.label",
-                "signin.button",
-                "signin.invalid",
-                "signout",
-                "input.label",
-                "input.placeholder",
-                "send",
-                "choose_several",
-                "send_choices",
-                "chars_left",
-                "error.network",
-                "error.too_large",
-                "error.session",
-                "language_switch",
-                "signin.off",
-                "signin.off_dashboard",
-                "exposed_banner",
-                "email.intro",
-                "email.label",
-                "email.button",
-                "email.sent",
-                "signout_everywhere",
-            )
-        }
         account = signed_in_account(request)
         mode = request.app.state.web_signin
         display_name = request.session.get("display_name") if account is not None else None
+        texts = page_texts(language, display_name)
         return templates.TemplateResponse(
             request,
             "chat.html",
@@ -198,9 +248,11 @@ def router(conversations: Conversations) -> APIRouter:
                 "lang": language,
                 "other_lang": "en" if language == "nl" else "nl",
                 "t": texts,
+                "live_texts": live_texts(texts),
                 "display_name": display_name,
-                "signed_in_as": t("web.signed_in_as", account=display_name or ""),
-                "groups_link": t("web.groups.title"),
+                "signed_in_as": texts["signed_in_as"],
+                "groups_link": texts["groups"],
+                "live": updates is not None,
                 "signin_off": mode not in ("name", "email", "oidc"),
                 "email_signin": mode == "email",
                 "attach_email": mode == "name" and getattr(request.app.state, "web_attach", False),
@@ -238,11 +290,57 @@ def router(conversations: Conversations) -> APIRouter:
         request.session.clear()
         return JSONResponse({"signed_out": True})
 
+    @api.get("/api/chat/texts")
+    def texts(request: Request, asked: Language) -> JSONResponse:
+        """The page's own texts in the reader's language: the open page switches with them."""
+        language = _page_language(request, conversations, asked)
+        account = signed_in_account(request)
+        name = request.session.get("display_name") if account is not None else None
+        return JSONResponse({"language": language, "texts": live_texts(page_texts(language, name))})
+
+    @api.get("/api/chat/updates")
+    async def live(
+        request: Request,
+        asked: Language,
+        after: Cursor = 0,
+        wait: Annotated[float, Query(ge=0, le=LONGEST_WAIT)] = 20.0,
+    ) -> JSONResponse:
+        """Long polling: what waits in the person's inbox, at once, or as soon as it arrives
+        within ``wait`` seconds (looked up every second, in a thread: the event loop never
+        waits on the database). ``after``: the cursor of the last answer the page has shown."""
+        account = await run_in_threadpool(signed_in_account, request)
+        if account is None:
+            return _error(401, asked, "web.error.session")
+        if updates is None:  # a chat mounted without an inbox (never by the web platform)
+            return JSONResponse({"error": "no live updates here"}, status_code=404)
+        await run_in_threadpool(shown, account, after)
+        deadline = time.monotonic() + wait
+        stopping = getattr(request.app.state, "stopping", None)  # set by `maatjes run`
+        while True:
+            found = await run_in_threadpool(updates.waiting, account)
+            if found.messages or time.monotonic() >= deadline:
+                break
+            if stopping is not None and stopping.is_set():
+                # this instance is going away: the page asks again shortly (another, or the next)
+                headers = {"Retry-After": "2"}
+                return JSONResponse({"error": "restarting"}, status_code=503, headers=headers)
+            if await request.is_disconnected():
+                break
+            await asyncio.sleep(min(LOOK_EVERY, max(deadline - time.monotonic(), 0.0)))
+        return JSONResponse(
+            {
+                "messages": list(found.messages),
+                "cursor": found.cursor if found.cursor is not None else after,
+                "language": found.language or asked,
+            }
+        )
+
     @api.get("/api/chat")
-    def resume(request: Request, asked: Language) -> JSONResponse:
+    def resume(request: Request, asked: Language, after: Cursor = 0) -> JSONResponse:
         account = signed_in_account(request)
         if account is None:
             return _error(401, asked, "web.error.session")
+        shown(account, after)
         messages = conversations.resume(account)
         return JSONResponse(
             {
@@ -256,6 +354,7 @@ def router(conversations: Conversations) -> APIRouter:
         account = signed_in_account(request)
         if account is None:
             return _error(401, asked, "web.error.session")
+        shown(account, body.after)
         inbound = Inbound(
             text=body.text,
             choice=body.choice,
@@ -280,13 +379,14 @@ def mount(
     signin: WebSignIn = "name",
     settings: Settings | None = None,
     identities: WebIdentities | None = None,
+    updates: InboxUpdates | None = None,
 ) -> None:
     """``signin``: MAATJES_WEB_SIGNIN; name-only sign-in is a trial, and the page says so."""
     from fastapi.staticfiles import StaticFiles
 
     app.state.web_signin = signin
     app.state.web_signin_exposed = signin == "name"
-    app.include_router(router(conversations))
+    app.include_router(router(conversations, updates))
     if settings is not None and identities is not None:
         web = settings.groups.web
         app.state.web_identities = identities

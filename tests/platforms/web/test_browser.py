@@ -23,7 +23,9 @@ def bot_says(page: Page, text: str) -> None:
 
 
 def click(page: Page, label: str) -> None:
-    page.locator("#transcript li:last-child button.choice", has_text=label).first.click()
+    # as type_answer: wait for the answer, or a next step made meanwhile is not sent at all
+    with page.expect_response(lambda r: r.url.endswith("/api/chat") and r.request.method == "POST"):
+        page.locator("#transcript li:last-child button.choice", has_text=label).first.click()
 
 
 def type_answer(page: Page, text: str) -> None:
