@@ -405,13 +405,13 @@ class ConversationService:
             consents=latest,
             mail=person.email_notifications if person.email else None,
             checkin=checkin_service.open_for(session, person=person) if completed else None,
-            next_round=self._next_round() if state.step == "summary" else None,
+            next_round=self._next_round(session) if state.step == "summary" else None,
         )
 
-    def _next_round(self) -> date | None:
+    def _next_round(self, session: Session) -> date | None:
         if self.rounds is None:
             return None
-        return schedule.next_round_on(self.engine, self.rounds.settings, self.clock())
+        return schedule.next_round_on(session, self.rounds.settings, self.clock())
 
     @staticmethod
     def _may_answer(session: Session, person: Person, inbound: Inbound) -> bool:

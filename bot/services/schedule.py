@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.settings_groups import RoundSettings
@@ -23,17 +22,16 @@ def slot(now: datetime, interval_days: int) -> str:
     return f"every-{interval_days}d-{now.date().toordinal() // interval_days}"
 
 
-def next_round_on(engine: Engine, settings: RoundSettings, now: datetime) -> date | None:
+def next_round_on(session: Session, settings: RoundSettings, now: datetime) -> date | None:
     """The Amsterdam day the scheduler proposes the next round; None when rounds are not
-    scheduled (a coordinator starts each one)."""
+    scheduled (a coordinator starts each one). Read in the caller's transaction."""
     if not settings.scheduled_rounds:
         return None
     interval = settings.round_interval_days
-    with Session(engine) as session:
-        this_period = slot(now, interval)
-        done = session.exec(
-            select(MatchRound.id).where(MatchRound.schedule_slot == this_period)
-        ).first()
+    this_period = slot(now, interval)
+    done = session.exec(
+        select(MatchRound.id).where(MatchRound.schedule_slot == this_period)
+    ).first()
     local = now.astimezone(AMSTERDAM)
     if done is not None:  # this period had its round: the next period's first working day
         day = date.fromordinal((now.date().toordinal() // interval + 1) * interval)

@@ -536,6 +536,8 @@ def test_an_answer_whose_check_in_went_away_meanwhile_is_not_thanked(engine: Eng
         assert checkin is not None
         checkin_id = checkin.id
         member = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id][0]
+    with session_scope(engine) as session:  # at rest after the intake, as in the chat
+        people.save_conversation(session, person_id=member, step="done", context={})
     chat = _chat(engine)
     account = Account("local", _name(engine, member))
     chat.handle(account, Inbound(choice=f"checkin:{checkin_id}:answer"))
@@ -565,6 +567,8 @@ def test_a_typed_reply_answers_the_open_check_in_and_its_buttons_come_back(
         checkin = session.exec(select(CheckIn).where(CheckIn.status == "sent")).first()
         assert checkin is not None and checkin.id is not None
         member = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id][0]
+    with session_scope(engine) as session:  # at rest after the intake, as in the chat
+        people.save_conversation(session, person_id=member, step="done", context={})
     chat = _chat(engine)
     account = Account("local", _name(engine, member))
 
