@@ -95,7 +95,11 @@ class Intake:
         move = self._route(conv, inbound, today)
         said = move.said
         if move.ask:
-            said = (*said, *self.prompt(move.conversation, translator(move.conversation.language)))
+            t = translator(move.conversation.language)
+            asked = self.prompt(move.conversation, t)
+            if not said and not asked:  # back at rest with nothing else to say (a menu left)
+                asked = (Text(t("done.prompt")),)
+            said = (*said, *asked)
         return Reply(
             conversation=move.conversation,
             messages=said,

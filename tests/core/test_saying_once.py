@@ -139,3 +139,10 @@ def test_without_a_scheduled_round_it_says_at_the_next_round() -> None:
     chat.say("klopt")
     assert "Wat nu? Bij de volgende koppelronde stel ik maatjes" in chat.text()
     assert "koppelronde is op" not in chat.text()
+
+
+def test_leaving_a_menu_at_rest_still_gets_an_answer() -> None:
+    chat = Transcript(member())
+    chat.say("taal")
+    chat.click("cancel")
+    assert chat.text().startswith(COMPLETE), "never an empty reply"
