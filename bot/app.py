@@ -90,6 +90,7 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
             max_answer_length=settings.max_answer_length,
             privacy_contact=settings.privacy_contact,
             retention_days=settings.retention_inactive_days,
+            community_name=settings.community_name,
         )
     )
     privacy = PrivacyService(engine, settings.groups.privacy)

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     default_language: Literal["nl", "en"] = "nl"
     privacy_policy_version: str = "2026-11"
     privacy_contact: str = "de coördinator van je community / your community coordinator"
+    community_name: str | None = Field(default=None, max_length=120)
     max_answer_length: int = Field(default=2000, ge=100, le=20_000)
     max_request_bytes: int = Field(default=64_000, ge=1_000)
     log_level: str = "INFO"
@@ -489,6 +490,7 @@ class SettingsGroups:
             club_max_size=s.club_max_size,
             coordinators=s.coordinators,
             admins=s.admins,
+            scheduled_rounds=s.scheduler and s.scheduled_rounds,
         )
 
     @property

@@ -59,6 +59,8 @@ class RoundSettings:
     club_max_size: int
     coordinators: frozenset[str]
     admins: frozenset[str]
+    #: Whether the scheduler proposes rounds by itself (so a person can be told when).
+    scheduled_rounds: bool = True
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from functools import cache
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from bot.core.actions import CheckInAction, CheckInAnswer, CheckInSkip, ProfileUpdate
+from bot.core.actions import CheckInAction, CheckInAnswer, CheckInSkip, ProfileUpdate, encode
 from bot.core.conversation import (
     SHARING,
     Conversation,
     CoreConfig,
     Move,
+    OpenCheckIn,
     origin,
     reject,
     return_step,
@@ -32,7 +33,7 @@ from bot.core.conversation import (
 from bot.core.effects import AnswerGiven, CheckInAnswered, ConsentDecided, Effect, ProfileCommitted
 from bot.core.i18n import Translate
 from bot.core.messages import Choice, Inbound, Outbound, Question, Text
-from bot.core.profile import choices, clean_text, yes_no
+from bot.core.profile import choices, clean_text, command_word, yes_no
 from bot.core.vocabulary import PHASES
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -142,6 +143,24 @@ def group_rhythm(preferences: Iterable[str | None]) -> str:
     return max(order, key=lambda r: (counts[r], -order.index(r)))
 
 
+#: What a person may type to skip an open check-in question.
+SKIP_WORDS = frozenset({"overslaan", "sla over", "skip", "sla deze over", "skip this"})
+
+
+def checkin_question(t: Translate, open_: OpenCheckIn) -> Question:
+    """A check-in question with its two buttons (answer, skip); typing an answer works too."""
+    return Question(
+        text=open_.text,
+        step="checkin",
+        choices=(
+            Choice(encode(CheckInAnswer(open_.checkin_id, open_.updates)), t("checkin.answer")),
+            Choice(encode(CheckInSkip(open_.checkin_id)), t("checkin.skip")),
+        ),
+        free_text=False,
+        hint=t("checkin.privacy"),
+    )
+
+
 class CheckInDialogue:
     def __init__(self, config: CoreConfig) -> None:
         self.config = config
@@ -163,6 +182,24 @@ class CheckInDialogue:
                 return to(replace(conv, step="checkin_answer", context=context))
             case _:
                 assert_never(action)
+
+    def on_typed(self, conv: Conversation, t: Translate, text: str) -> Move:
+        """A reply typed at rest while a check-in is open: the answer to it (or a skip), then
+        the sharing choice as after the answer button."""
+        open_ = conv.checkin
+        assert open_ is not None
+        if command_word(text) in SKIP_WORDS:
+            return self.on_action(conv, t, CheckInSkip(open_.checkin_id))
+        limit = self.config.max_answer_length
+        if len(text) > limit:
+            return reject(conv, t("error.too_long", length=len(text), limit=limit))
+        context = {
+            "checkin": open_.checkin_id,
+            "updates": open_.updates or "",
+            "return_to": origin(conv),
+            "answer": text,
+        }
+        return to(replace(conv, step="checkin_share", context=context))
 
     # prompts
 

@@ -116,6 +116,8 @@ class Commands:
         if name == "help":
             key = "help.text" if conv.consent else "help.text_before_consent"
             text = t(key)
+            if conv.consent:
+                text += "\n" + t("help.checkin")
             if conv.consent and conv.mail is not None:  # a web person we can also mail
                 text += "\n" + t("help.mail")
             return to(replace(conv, step=here), before=(Text(text),))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from bot.core.effects import Effect
 from bot.core.messages import Outbound, Text, Turn
@@ -44,6 +44,8 @@ class CoreConfig:
     max_answer_length: int = 2000
     privacy_contact: str = "de coördinator van je community"
     retention_days: int = 365
+    #: The community or programme Maatjes serves, named in the welcome (None: not named).
+    community_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,18 @@ class ConsentStatus:
     @property
     def live(self) -> bool:
         return self.given and self.withdrawn_at is None
+
+
+@dataclass(frozen=True)
+class OpenCheckIn:
+    """A reflection question sent to this person's group that they have not answered yet: a
+    typed reply at rest answers it, and its buttons are offered again while it is open."""
+
+    checkin_id: int
+    #: The question, in the person's language.
+    text: str
+    #: Profile field the answer may update ("phase", "ongemak"), or None.
+    updates: Literal["phase", "ongemak"] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,11 @@ class Conversation:
     consents: Mapping[str, ConsentStatus] = field(default_factory=dict)
     #: Whether the person's messages also go out by e-mail; None without a proven address.
     mail: bool | None = None
+    #: The open check-in question, if any (the latest one sent and not yet answered).
+    checkin: OpenCheckIn | None = None
+    #: When the next match round is due (Amsterdam date); None when none is scheduled. The
+    #: caller fills it in at the summary, where the person is told what happens next.
+    next_round: date | None = None
 
     @property
     def sharing(self) -> bool:

@@ -72,7 +72,7 @@ class Intake:
         checkins = self._checkins
         self.steps: Mapping[str, Step] = {
             "start": Step(intake.prompt_consent, intake.on_start),
-            "consent": Step(intake.prompt_consent, intake.on_consent),
+            "consent": Step(intake.prompt_consent_only, intake.on_consent),
             "declined": Step(intake.prompt_again, intake.on_declined),
             "stopped": Step(intake.prompt_again, intake.on_declined),
             **{name: Step(intake.prompt_field, intake.on_field) for name in FIELDS},
@@ -95,7 +95,11 @@ class Intake:
         move = self._route(conv, inbound, today)
         said = move.said
         if move.ask:
-            said = (*said, *self.prompt(move.conversation, translator(move.conversation.language)))
+            t = translator(move.conversation.language)
+            asked = self.prompt(move.conversation, t)
+            if not said and not asked:  # back at rest with nothing else to say (a menu left)
+                asked = (Text(t("done.prompt")),)
+            said = (*said, *asked)
         return Reply(
             conversation=move.conversation,
             messages=said,
@@ -103,14 +107,18 @@ class Intake:
             accepted=move.accepted,
         )
 
-    def resume(self, conv: Conversation) -> tuple[Outbound, ...]:
-        """What to show when a person comes back (page reload, restart): where they were."""
+    def resume(self, conv: Conversation, *, welcome: bool = True) -> tuple[Outbound, ...]:
+        """What to show when a person comes back (page reload, restart): where they were, with
+        a welcome back only when ``welcome`` (the caller decides: after being away a while)."""
         t = translator(conv.language)
         if conv.step == "start":
             return self.prompt(conv, t)
+        open_question = self.prompt(conv, t) or (Text(t("done.prompt")),)
+        if not welcome:
+            return open_question
         name = conv.value("name") if conv.consent else None
         hello = t("resume.welcome_name", name=name) if name else t("resume.welcome")
-        return (Text(hello, tone="notice"), *self.prompt(conv, t))
+        return (Text(hello, tone="notice"), *open_question)
 
     def profile_card(self, conv: Conversation) -> Card:
         """The confirmed profile as a card (for a home page such as Slack's App Home)."""
@@ -145,6 +153,8 @@ class Intake:
             command = parse_command(text)
             if command is not None:
                 return self._commands.on_command(conv, t, command, today)
+            if conv.checkin is not None and conv.consent and conv.step == "done":
+                return self._checkins.on_typed(conv, t, text)  # the answer to the open question
             inbound = Inbound(text=text)
         step = self.steps.get(conv.step)
         if step is None:  # an unknown step from an older version: start over safely

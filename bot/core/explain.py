@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.i18n import Translate
+from bot.core.i18n import Translate, join_list
 
 
 def _join(items: Sequence[str], t: Translate) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {t('common.and')} {items[-1]}"
+    return join_list(items, t.language)
 
 
 def render_explanation(

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Sequence
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Final, Protocol
 
+from babel.dates import format_date
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -25,6 +29,9 @@ DEFAULT_LANGUAGE: Final = "nl"
 
 
 class Translate(Protocol):
+    @property
+    def language(self) -> str: ...
+
     def __call__(self, msgid: str, /, **params: object) -> str: ...
 
 
@@ -69,3 +76,16 @@ def translator(language: str) -> Translate:
 
 def has_message(language: str, msgid: str) -> bool:
     return bool(catalogue(language)._catalog.get(msgid))  # type: ignore[attr-defined]
+
+
+def join_list(items: Sequence[str], language: str) -> str:
+    """Names (or words) as a sentence lists them: "Sophie, Lotte en Mieke", "Sophie and Lotte"."""
+    if not items:
+        return ""
+    return format_list(list(items), locale=normalise_language(language) or DEFAULT_LANGUAGE)
+
+
+def format_day(day: date, language: str) -> str:
+    """A day as a person reads it: "maandag 4 januari", "Monday 4 January"."""
+    lang = normalise_language(language) or DEFAULT_LANGUAGE
+    return str(format_date(day, "EEEE d MMMM", locale=lang))

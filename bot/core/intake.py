@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from bot.core.checkins import checkin_question
 from bot.core.conversation import (
     DETOURS,
     MATCHING,
@@ -31,7 +32,7 @@ from bot.core.effects import (
     LanguageChosen,
     ProfileCommitted,
 )
-from bot.core.i18n import Translate, translator
+from bot.core.i18n import Translate, format_day, translator
 from bot.core.messages import Card, CardField, Choice, Inbound, Outbound, Question, Text
 from bot.core.privacy import PrivacyDialogue
 from bot.core.profile import (
@@ -61,6 +62,11 @@ class IntakeDialogue:
     def prompt_consent(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
         return self._consent_question(t, greeting=True)
 
+    def prompt_consent_only(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
+        """The consent question again (after help, the privacy notice, an unclear answer): the
+        welcome was said once, at the start."""
+        return self._consent_question(t, greeting=False)
+
     def prompt_again(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
         """After declining or stopping: the consent question, for whoever changes their mind."""
         return (Text(t(f"{conv.step}.again")), *self._consent_question(t, greeting=False))
@@ -76,7 +82,14 @@ class IntakeDialogue:
             ),
             free_text=False,
         )
-        return (Text(t("greeting")), question) if greeting else (question,)
+        return (self.greeting(t), question) if greeting else (question,)
+
+    def greeting(self, t: Translate) -> Text:
+        """The welcome, said once: who Maatjes is, and whom it serves when the operator named it."""
+        text = t("greeting")
+        if self.config.community_name:
+            text += " " + t("greeting.community", community=self.config.community_name)
+        return Text(text)
 
     def prompt_field(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
         step = conv.step
@@ -107,7 +120,10 @@ class IntakeDialogue:
         return (Text(t("summary.intro")), card)
 
     def prompt_done(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
-        return (Text(t("done.prompt")),)
+        """At rest nothing is asked, except an open check-in question (its buttons stay live)."""
+        if conv.checkin is not None and conv.consent:
+            return (checkin_question(t, conv.checkin),)
+        return ()
 
     def prompt_edit_menu(self, conv: Conversation, t: Translate) -> tuple[Outbound, ...]:
         return (self._edit_menu(conv, t),)
@@ -149,7 +165,7 @@ class IntakeDialogue:
         # The greeting may have been shown on resume (not a stored step): a yes/no answers it.
         if yes_no(inbound):
             return self.on_consent(conv, t, inbound, today)
-        return to(replace(conv, step="consent"))
+        return to(replace(conv, step="consent"), before=(self.greeting(t),))
 
     def on_declined(self, conv: Conversation, t: Translate, inbound: Inbound, today: date) -> Move:
         """Also after stopping: a yes or no answers the consent question shown again."""
@@ -172,7 +188,7 @@ class IntakeDialogue:
         if conv.completed:
             return to(
                 replace(given, step="done"),
-                before=(Text(t("consent.welcome_back")),),
+                before=(Text(t("consent.welcome_back")), Text(t("done.prompt"))),
                 effects=(ConsentDecided(True, MATCHING, version),),
             )
         first = next(
@@ -236,10 +252,15 @@ class IntakeDialogue:
                 draft={},
                 context={},
             )
+            upcoming = (
+                t("summary.next_on", date=format_day(conv.next_round, conv.language))
+                if conv.next_round is not None
+                else t("summary.next")
+            )
             return say(
                 done,
                 Text(t("summary.saved", name=name)),
-                Text(t("summary.next")),
+                Text(upcoming),
                 effects=(ProfileCommitted(),),
             )
         if choice == "edit":

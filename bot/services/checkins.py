@@ -19,22 +19,30 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.core.actions import CheckInAnswer, CheckInSkip, encode
 from bot.core.checkins import (
     AMSTERDAM,
     LIBRARY,
     Prompt,
+    checkin_question,
     group_rhythm,
     next_check_in,
     next_prompt,
 )
-from bot.core.conversation import MATCHING
-from bot.core.i18n import translator
-from bot.core.messages import Card, CardField, Choice, Question, Text, to_dict
+from bot.core.conversation import MATCHING, OpenCheckIn
+from bot.core.i18n import join_list, translator
+from bot.core.messages import Card, CardField, Text, to_dict
 from bot.settings_groups import CheckInSettings
 from storage import checkins, outbox, people, rounds
 from storage.db import session_scope
-from storage.models import CheckIn, Consent, MatchGroup, OutboxMessage, Person
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    Consent,
+    GroupMember,
+    MatchGroup,
+    OutboxMessage,
+    Person,
+)
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -350,6 +358,37 @@ def answerable(session: Session, *, person: Person, checkin_id: int) -> bool:
     return person.id in members
 
 
+def open_for(session: Session, *, person: Person) -> OpenCheckIn | None:
+    """The latest check-in question sent to this person that is still open and that they have
+    neither answered nor skipped: a typed reply answers it, and its buttons are offered again."""
+    if person.id is None:
+        return None
+    answered = select(CheckInAnswer.checkin_id).where(CheckInAnswer.person_id == person.id)
+    rows = session.exec(
+        select(CheckIn)
+        .join(GroupMember, col(GroupMember.group_id) == col(CheckIn.group_id))
+        .where(
+            GroupMember.person_id == person.id,
+            CheckIn.status == checkins.SENT,
+            col(CheckIn.id).not_in(answered),
+        )
+        .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
+    ).all()
+    for checkin in rows:
+        assert checkin.id is not None
+        sent = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.dedupe_key == _key("checkin", checkin.id, person.id)
+            )
+        ).first()
+        if sent is None:  # not asked of this person (paused, or no consent, at the time)
+            continue
+        prompt = prompt_by_code(session, checkin.prompt_code)
+        t = translator(person.language)
+        return OpenCheckIn(checkin.id, prompt.text(person.language, t), prompt.updates)
+    return None
+
+
 def record_answer(
     session: Session,
     *,
@@ -386,20 +425,13 @@ def checkin_messages(
     others = [m.name or "?" for m in members if m.id != person.id]
     kind = t(f"dashboard.kind.{group.kind}").lower() if group is not None else ""
     intro = (
-        t("checkin.intro", kind=kind, names=", ".join(others))
+        t("checkin.intro", kind=kind, names=join_list(others, person.language))
         if group is not None and others
         else t("checkin.intro_alone")
     )
     assert checkin.id is not None
-    question = Question(
-        text=prompt.text(person.language, t),
-        step="checkin",
-        choices=(
-            Choice(encode(CheckInAnswer(checkin.id, prompt.updates)), t("checkin.answer")),
-            Choice(encode(CheckInSkip(checkin.id)), t("checkin.skip")),
-        ),
-        free_text=False,
-        hint=t("checkin.privacy"),
+    question = checkin_question(
+        t, OpenCheckIn(checkin.id, prompt.text(person.language, t), prompt.updates)
     )
     return [to_dict(Text(intro)), to_dict(question)] if group is not None else [to_dict(question)]
 

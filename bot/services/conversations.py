@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -37,9 +37,10 @@ from bot.core.effects import (
     SwapRequested,
 )
 from bot.core.i18n import Translate, normalise_language, translator
-from bot.core.messages import Account, Inbound, Outbound, Text, Turn, from_dict
+from bot.core.messages import Account, Inbound, Outbound, Question, Text, Turn, from_dict
 from bot.core.review import alternatives_card, review_messages, swap_member_card
 from bot.services import checkins as checkin_service
+from bot.services import schedule
 from bot.services.delivery import REPLY
 from bot.services.errors import MatchingUnavailable, NotAllowed, RoundClosed, UnknownRound
 from bot.services.privacy import LinkInvalid, PrivacyService
@@ -55,6 +56,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+#: Who opens the chat again after this long without a turn is welcomed back (not on a reload).
+AWAY = timedelta(hours=1)
 
 
 def language_of(engine: Engine, account: Account, *, default: str) -> str:
@@ -156,7 +159,8 @@ class ConversationService:
             if rights is not None and any(isinstance(e, ErasureRequested) for e in reply.effects):
                 return replace(turn, messages=(*turn.messages, *rights))  # no old news after
             # A download link comes before the question that stays open.
-            return replace(turn, messages=(*news, *(rights or ()), *turn.messages, *review))
+            messages = (*news, *(rights or ()), *turn.messages, *review)
+            return replace(turn, messages=_once(messages))
         except Exception:
             # The transaction is rolled back, so nothing half-done is stored; the person keeps
             # their text (adapters restore it when accepted is False) and gets a calm message.
@@ -198,7 +202,10 @@ class ConversationService:
             with session_scope(self.engine) as session:
                 person = self._person(session, account)
                 news = self._unseen(session, person)
-                return (*news, *self.intake.resume(self._snapshot(session, person)))
+                last = person.last_active_at
+                away = last is None or self.clock() - last >= AWAY
+                resumed = self.intake.resume(self._snapshot(session, person), welcome=away)
+                return _once((*news, *resumed))
         except Exception:
             log.exception("resume failed", extra={"platform": account.platform})
             return self._failure(account).messages
@@ -397,7 +404,14 @@ class ConversationService:
             paused_until=person.paused_until,
             consents=latest,
             mail=person.email_notifications if person.email else None,
+            checkin=checkin_service.open_for(session, person=person) if completed else None,
+            next_round=self._next_round(session) if state.step == "summary" else None,
         )
+
+    def _next_round(self, session: Session) -> date | None:
+        if self.rounds is None:
+            return None
+        return schedule.next_round_on(session, self.rounds.settings, self.clock())
 
     @staticmethod
     def _may_answer(session: Session, person: Person, inbound: Inbound) -> bool:
@@ -464,3 +478,18 @@ class ConversationService:
                     if block is not None and block in members and block != person.id:
                         rounds.block_pair(session, a=person.id, b=block, reason="never_again")
         return taken
+
+
+def _once(messages: tuple[Outbound, ...]) -> tuple[Outbound, ...]:
+    """Each question with buttons once: a check-in question both just delivered and offered
+    again as the open question is shown last, where its buttons are live."""
+
+    def key(message: Outbound) -> tuple[str, ...] | None:
+        if isinstance(message, Question) and message.choices:
+            return (message.text, *(c.value for c in message.choices))
+        return None
+
+    later = [key(m) for m in messages]
+    return tuple(
+        m for i, m in enumerate(messages) if later[i] is None or later[i] not in later[i + 1 :]
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.actions import FOLLOW_UP_ANSWERS, FollowUp, FollowUpBlock, encode
 from bot.core.explain import render_explanation
-from bot.core.i18n import translator
+from bot.core.i18n import join_list, translator
 from bot.core.messages import Card, CardField, Choice, Outbound, Question, Text
 from storage.models import MatchGroup, Person
 
@@ -60,9 +60,7 @@ def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
     """The notice to a club's members that newcomers joined them."""
     t = translator(person.language)
     names = [m.name or "?" for m in newcomers]
-    joined = (
-        names[-1] if len(names) < 2 else f"{', '.join(names[:-1])} {t('common.and')} {names[-1]}"
-    )
+    joined = join_list(names, person.language)
     fields = member_fields(newcomers, t)
     return [
         Card(title=t("club_joined.text", names=joined), fields=fields),
@@ -73,7 +71,7 @@ def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
 def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
-    names = ", ".join(m.name or "?" for m in others)
+    names = join_list([m.name or "?" for m in others], person.language)
     assert group.id is not None
     choices = [
         Choice(encode(FollowUp(group.id, answer)), t(f"follow_up.{answer}"))

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from bot.core.conversation import MATCHING
 from bot.core.i18n import translator
 from bot.core.messages import Text, to_dict
+from bot.services import schedule
 from bot.services.access import Access
 from bot.services.accounts import Accounts
 from bot.services.alternatives import Alternative, Assessment
@@ -110,10 +111,7 @@ class RoundService:
 
     def schedule_slot(self, now: datetime | None = None) -> str:
         """The scheduling period ``now`` falls in: one round per period, whatever runs it."""
-        day = (now or self.clock()).date().toordinal()
-        return (
-            f"every-{self.settings.round_interval_days}d-{day // self.settings.round_interval_days}"
-        )
+        return schedule.slot(now or self.clock(), self.settings.round_interval_days)
 
     def propose_scheduled(self) -> int | None:
         """Propose this period's round, unless one exists or another round still awaits review."""

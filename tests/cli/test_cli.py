@@ -36,7 +36,7 @@ def test_terminal_chat_resumes_after_a_restart(tmp_path: Path) -> None:
     second = maatjes("chat", "--as", "anna", stdin="1\n", data_dir=data)
     assert second.returncode == 0, second.stderr
     opening = second.stdout.split("> ", 1)[0]
-    assert "Welkom terug, Anna de Vries" in opening
+    assert "Welkom terug" not in opening, "back within the hour: no welcome, just the question"
     assert "Wat voor organisatie is dat?" in opening
     assert "Tot welke groep reken je jezelf?" in second.stdout
 
@@ -100,7 +100,7 @@ def test_demo_community_loads_and_is_removed(tmp_path: Path) -> None:
     assert f"removed {len(rows)} demo people" in removed.stdout
     assert json.loads(maatjes("people", "--json", data_dir=data).stdout) == []
     resumed = maatjes("chat", "--as", "anna", stdin="", data_dir=data)
-    assert "Welkom terug, Anna" in resumed.stdout, "real people are untouched by --remove"
+    assert "Leuk je te spreken, Anna" in resumed.stdout, "real people are untouched by --remove"
 
 
 def test_bad_settings_and_unreachable_databases_get_one_clear_line(tmp_path: Path) -> None:

@@ -29,6 +29,9 @@ def test_every_step_the_core_leads_to_has_a_question_and_a_handler() -> None:
     for name in CORE.steps:
         conv = replace(member(), step=name, context={"position": 1, "updates": "phase"})
         asked = CORE.prompt(conv, t)
+        if name == "done":  # at rest nothing is asked (unless a check-in is open)
+            assert asked == ()
+            continue
         assert asked, f"{name} asks nothing"
         questions = [m for m in asked if isinstance(m, Question)]
         if questions:

@@ -536,6 +536,8 @@ def test_an_answer_whose_check_in_went_away_meanwhile_is_not_thanked(engine: Eng
         assert checkin is not None
         checkin_id = checkin.id
         member = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id][0]
+    with session_scope(engine) as session:  # at rest after the intake, as in the chat
+        people.save_conversation(session, person_id=member, step="done", context={})
     chat = _chat(engine)
     account = Account("local", _name(engine, member))
     chat.handle(account, Inbound(choice=f"checkin:{checkin_id}:answer"))
@@ -549,3 +551,50 @@ def test_an_answer_whose_check_in_went_away_meanwhile_is_not_thanked(engine: Eng
     said = [getattr(m, "text", "") for m in turn.messages]
     assert said == [translator("nl")("checkin.not_taken")]
     assert not turn.accepted
+
+
+def test_a_typed_reply_answers_the_open_check_in_and_its_buttons_come_back(
+    engine: Engine,
+) -> None:
+    """While a check-in is open it is offered again (on resume, after a command), typing the
+    answer answers it, and once answered it is no longer offered."""
+    from storage import rounds
+
+    _, _, service = _setup(engine)
+    service.run_due()
+    service.run_due(_first_due(engine))
+    with Session(engine) as session:
+        checkin = session.exec(select(CheckIn).where(CheckIn.status == "sent")).first()
+        assert checkin is not None and checkin.id is not None
+        member = rounds.members_of(session, group_ids=[checkin.group_id])[checkin.group_id][0]
+    with session_scope(engine) as session:  # at rest after the intake, as in the chat
+        people.save_conversation(session, person_id=member, step="done", context={})
+    chat = _chat(engine)
+    account = Account("local", _name(engine, member))
+
+    def offered(messages: tuple[object, ...]) -> list[Question]:
+        return [m for m in messages if isinstance(m, Question) and m.step == "checkin"]
+
+    opened = offered(chat.resume(account))
+    assert len(opened) == 1
+    assert [c.value for c in opened[0].choices][1] == f"checkin:{checkin.id}:skip"
+    helped = chat.handle(account, Inbound(text="help"))
+    assert any("reflectievraag" in getattr(m, "text", "") for m in helped.messages)
+    assert offered(helped.messages) == opened, "the buttons come back after a command"
+
+    typed = chat.handle(account, Inbound(text="We bellen volgende week"))
+    assert typed.accepted
+    assert isinstance(typed.messages[-1], Question)
+    assert typed.messages[-1].step == "checkin_share"
+    chat.handle(account, Inbound(choice="private"))
+    with Session(engine) as session:
+        answer = session.get(CheckInAnswer, (checkin.id, member))
+        assert answer is not None
+        assert (answer.status, answer.text, answer.shared) == (
+            "answered",
+            "We bellen volgende week",
+            False,
+        )
+    assert offered(chat.resume(account)) == [], "answered: no longer offered"
+    again = chat.handle(account, Inbound(text="Nog iets"))
+    assert not again.accepted, "a later text is not a second answer"

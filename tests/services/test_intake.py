@@ -3,11 +3,13 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.core.conversation import CoreConfig
+from bot.core.dialogue import Intake
 from bot.core.messages import Card, Question
 from bot.services.conversations import ConversationService
 from storage import people
@@ -211,16 +213,24 @@ def test_pause_ends_by_itself_and_resume_works(
     assert not people.is_paused(_person(engine), today=service.today())
 
 
-def test_resume_after_reconnect_asks_the_same_question(service: ConversationService) -> None:
+def test_resume_after_reconnect_asks_the_same_question(engine: Engine) -> None:
+    """A reload asks the open question again; "welkom terug" only after being away a while."""
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    service = ConversationService(engine, Intake(CoreConfig()), clock=lambda: now[0])
     chat = Chat(service)
     chat.say("hallo")
     chat.click("yes")
     chat.say("Anna")
     chat.say("Gemeente Zwolle")
+    for _ in range(3):  # reloads right away
+        resumed = chat.resume()
+        assert not any("Welkom terug" in getattr(m, "text", "") for m in resumed)
+        question = resumed[-1]
+        assert isinstance(question, Question) and question.step == "organisation_kind"
+    now[0] += timedelta(hours=2)
     resumed = chat.resume()
     assert "Welkom terug, Anna" in resumed[0].text  # type: ignore[union-attr]
-    question = resumed[-1]
-    assert isinstance(question, Question) and question.step == "organisation_kind"
+    assert isinstance(resumed[-1], Question) and resumed[-1].step == "organisation_kind"
 
 
 def test_people_are_kept_apart(service: ConversationService) -> None:
@@ -241,3 +251,49 @@ def test_a_pause_date_is_a_plain_date(service: ConversationService, engine: Engi
     person = _person(engine)
     assert person.paused_until is None and person.paused_from is not None
     assert people.is_paused(person, today=date(2099, 1, 1)), "an open pause lasts until resumed"
+
+
+def test_after_confirming_the_profile_the_next_scheduled_round_is_named(engine: Engine) -> None:
+    """The date is the scheduler's: the next working day at 09:00 while this period has had no
+    round, else the first working day of the next period; none when rounds are not scheduled."""
+    from bot.services.rounds import RoundService
+    from bot.settings import Settings
+    from storage import rounds
+    from storage.db import session_scope
+
+    friday_noon = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    said: dict[str, str] = {}
+    for user, scheduled, round_done in (
+        ("anna", True, False),
+        ("bram", True, True),
+        ("chris", False, False),
+    ):
+        settings = Settings(_env_file=None, scheduled_rounds=scheduled)  # type: ignore[call-arg]
+        round_service = RoundService(engine, settings.groups.rounds, clock=lambda: friday_noon)
+        if round_done:
+            with session_scope(engine) as session:
+                rounds.create_round(
+                    session,
+                    kind="clubs",
+                    origin="schedule",
+                    proposed_by="maatjes",
+                    embedder="test",
+                    weights={},
+                    groups=[],
+                    schedule_slot=round_service.schedule_slot(),
+                )
+        service = ConversationService(
+            engine,
+            Intake(CoreConfig()),
+            rounds=round_service,
+            clock=lambda: friday_noon,
+        )
+        chat = Chat(service, user=user)
+        complete_dutch_intake(chat)
+        said[user] = chat.text()
+    assert "De volgende koppelronde is op maandag 7 december." in said["anna"]
+    assert "De volgende koppelronde is op woensdag 30 december." in said["bram"]
+    assert "Bij de volgende koppelronde stel ik" in said["chris"]
+    for text in said.values():
+        assert "Eerst kijkt een coördinator naar elk voorstel" in text
+        assert "„profiel”" in text and "„pauze”" in text and "„help”" in text

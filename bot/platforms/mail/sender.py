@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.core.i18n import translator
+from bot.core.i18n import join_list, translator
 from bot.core.ports import NotWanted
 from bot.platforms.mail import calendar
 from bot.platforms.mail.render import Letter, compose, sender_address, sender_domain
@@ -100,7 +100,7 @@ class MailSender:
             summary=t("mail.calendar.summary"),
             description=t(
                 "mail.calendar.description",
-                names=", ".join(n for n in names if n),
+                names=join_list([n for n in names if n], person.language),
                 url=self.mail.links.person_link(f"/groups/{envelope.group_id}"),
             ),
             start=calendar.proposed_start(introduced),

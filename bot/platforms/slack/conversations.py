@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.core.i18n import translator
+from bot.core.i18n import join_list, translator
 from bot.core.messages import Outbound, Text
 from bot.core.ports import DeliveryRefused, RetryLater
 from bot.platforms.slack import blocks as kit
@@ -152,8 +152,7 @@ class SlackGroupConversations:
             return
         # mentions, so Slack shows each newcomer's own name (and they are notified)
         names = [f"<@{u}>" for u in stored.joined if SLACK_ID.fullmatch(u)]
-        joined = ", ".join(names[:-1]) + f" {t('common.and')} " if len(names) > 1 else ""
-        joined += names[-1] if names else ""
+        joined = join_list(names, t.language)
         key = "slack.group.moved" if stored.previous_channel is not None else "slack.group.joined"
         text = kit.escape(t(key, names="\x00")).replace("\x00", joined)
         section = {"type": "section", "text": {"type": "mrkdwn", "text": text}}

@@ -71,7 +71,7 @@ def test_intake_in_the_browser_survives_reload_and_restart(tmp_path: Path) -> No
         server.start()
         try:
             page.reload()
-            bot_says(page, "Welkom terug, Marieke Hofstede")
+            bot_says(page, "In welke fase zit je opgave?")
             expect(page.locator("#transcript li:last-child")).to_contain_text(
                 "In welke fase zit je opgave?"
             )
