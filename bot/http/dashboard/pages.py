@@ -31,8 +31,17 @@ Number = Annotated[int, Path(ge=0, le=MAX_ID)]
 VOCABULARY = {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES}
 
 
+NOTICE = "dashboard_notice"
+
+
+def tell(request: Request, msgid: str, **params: object) -> None:
+    """What the last form did, said once on the next page shown (after its redirect)."""
+    request.session[NOTICE] = [msgid, params]
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     language = dashboard_language(request)
+    told = request.session.pop(NOTICE, None)
     return templates.TemplateResponse(
         request,
         f"dashboard/{template}",
@@ -43,6 +52,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
             "admin": is_admin(request),
             "csrf": csrf_token(request),
             "vocab": VOCABULARY,
+            "told": told if isinstance(told, list) and len(told) == 2 else None,
+            "privacy_contact_missing": getattr(request.app.state, "privacy_contact_missing", False),
             **context,
         },
         status_code=status,
