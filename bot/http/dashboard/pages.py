@@ -34,9 +34,10 @@ VOCABULARY = {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHAS
 NOTICE = "dashboard_notice"
 
 
-def tell(request: Request, msgid: str, **params: object) -> None:
-    """What the last form did, said once on the next page shown (after its redirect)."""
-    request.session[NOTICE] = [msgid, params]
+def tell(request: Request, msgid: str, *, at: str = "", **params: object) -> None:
+    """What the last form did, said once on the next page shown (after its redirect): at the
+    top, or in the part of the page with id ``at`` (where the redirect scrolls to)."""
+    request.session[NOTICE] = [msgid, params, at]
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -52,7 +53,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
             "admin": is_admin(request),
             "csrf": csrf_token(request),
             "vocab": VOCABULARY,
-            "told": told if isinstance(told, list) and len(told) == 2 else None,
+            "told": told if isinstance(told, list) and len(told) == 3 else None,
             "privacy_contact_missing": getattr(request.app.state, "privacy_contact_missing", False),
             **context,
         },

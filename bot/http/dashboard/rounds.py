@@ -149,7 +149,13 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
         if group is not None and approved:
             t = translator(language)
             kind = t(f"dashboard.kind.{before[group].kind}")
-            tell(request, "dashboard.round.approved_one", group=f"{kind} {group}", people=people)
+            tell(
+                request,
+                "dashboard.round.approved_one",
+                at=f"group-{group}",
+                group=f"{kind} {group}",
+                people=people,
+            )
         elif approved:
             tell(request, "dashboard.round.approved_all", groups=len(approved), people=people)
         return answer
@@ -172,7 +178,7 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
             f"#group-{group}",
         )
         if answer.status_code == 303:
-            tell(request, "dashboard.round.rejected_one", position=group)
+            tell(request, "dashboard.round.rejected_one", at=f"group-{group}", position=group)
         return answer
 
     return api

@@ -184,7 +184,7 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
             "mine": label(t, after.round.group_at(group), group),
             "theirs": label(t, after.round.group_at(done.other_position or 0), done.other_position),
         }
-        tell(request, f"dashboard.alt.done.{done.kind}", **params)
+        tell(request, f"dashboard.alt.done.{done.kind}", at=f"group-{group}", **params)
         return redirect_to(f"{PREFIX}/rounds/{round_id}#group-{group}")
 
     return api
