@@ -178,7 +178,8 @@ def test_a_coordinator_reviews_a_round_in_the_dashboard(tmp_path: Path) -> None:
 def test_a_swap_in_the_dashboard_and_a_group_conversation_in_the_web_chat(
     tmp_path: Path,
 ) -> None:
-    env = {"MAATJES_COORDINATORS": "local:tessa"}
+    # the light embedder: the swap's list, preview and change each score the whole round
+    env = {"MAATJES_COORDINATORS": "local:tessa", "MAATJES_EMBEDDER": "tfidf"}
     data = tmp_path / "data"
     with running_server(data, env) as server, chromium() as browser:
         assert server.cli("demo").returncode == 0
