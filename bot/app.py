@@ -34,6 +34,7 @@ from bot.services.threads import GroupThreads
 from bot.services.throttle import TurnLimiter
 from bot.services.web_identities import WebIdentities
 from bot.settings import Settings
+from bot.settings_checks import privacy_contact_missing
 from storage.db import is_reachable, make_engine, migrate
 from storage.files import private_directory
 
@@ -163,8 +164,15 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
     maatjes = maatjes or build(settings)
     assert settings is not None
 
+    contact_missing = privacy_contact_missing(settings.privacy_contact)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if contact_missing:
+            log.warning(
+                "MAATJES_PRIVACY_CONTACT is not set: privacy notices name a placeholder "
+                "instead of someone people can write to (set it to an address or a name)"
+            )
         running = jobs.start(maatjes) if settings.scheduler else None
         try:
             yield
@@ -205,6 +213,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         identities=WebIdentities(maatjes.engine) if web.signin in ("email", "oidc") else None,
         identity_lifetime=web.session_lifetime,
         idle=web.dashboard_idle,
+        privacy_contact_missing=contact_missing,
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.settings_checks import (
     MAKE_A_KEY,
     MIN_KEY_BYTES,
+    PRIVACY_CONTACT_PLACEHOLDER,
     check_mail_address,
     check_smtp_url,
     is_loopback,
@@ -75,7 +76,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     default_language: Literal["nl", "en"] = "nl"
     privacy_policy_version: str = "2026-11"
-    privacy_contact: str = "de coördinator van je community / your community coordinator"
+    privacy_contact: str = PRIVACY_CONTACT_PLACEHOLDER
     community_name: str | None = Field(default=None, max_length=120)
     max_answer_length: int = Field(default=2000, ge=100, le=20_000)
     max_request_bytes: int = Field(default=64_000, ge=1_000)

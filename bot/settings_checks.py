@@ -14,6 +14,14 @@ MAKE_A_KEY = (
     "(or: openssl rand -hex 32)"
 )
 
+#: MAATJES_PRIVACY_CONTACT's default: a placeholder, not a contact anyone can write to
+PRIVACY_CONTACT_PLACEHOLDER = "de coördinator van je community / your community coordinator"
+
+
+def privacy_contact_missing(contact: str) -> bool:
+    """Whether the privacy contact people are shown is still the placeholder (or empty)."""
+    return contact.strip().casefold() in ("", PRIVACY_CONTACT_PLACEHOLDER.casefold())
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (an address or a name) is only reachable from this machine."""

@@ -25,6 +25,9 @@ class Alternative:
     ``swap``: the member trades places with ``with_person`` from group ``other_position``;
     ``replace``: ``with_person`` (in no group yet) takes the member's place, the member is left out;
     ``move``: the member joins group ``other_position``.
+
+    ``score_before``/``score_after`` are the member's group's, ``other_before``/``other_after``
+    the other group's (None for a replacement: the member's place is all that changes).
     """
 
     kind: str
@@ -33,6 +36,9 @@ class Alternative:
     other_position: int | None
     delta: float
     score_after: float
+    score_before: float = 0.0
+    other_before: float | None = None
+    other_after: float | None = None
 
 
 def alternatives_of(
@@ -74,6 +80,10 @@ def alternatives_of(
     mine = members[position]
     rest = [p for p in mine if p != member]
     score_now = {pos: assessment.group_score(ids) for pos, ids in members.items()}
+
+    def before(pos: int) -> tuple[float, float]:
+        return score_now[position], score_now[pos]
+
     options: list[Alternative] = []
     for pos, ids in members.items():
         if pos == position or groups[pos].status != "proposed":
@@ -85,28 +95,26 @@ def alternatives_of(
             theirs_after = [p for p in ids if p != other] + [member]
             if not (keeps_mix(mine, mine_after) and keeps_mix(ids, theirs_after)):
                 continue
-            after = assessment.group_score(mine_after)
-            delta = (
-                after + assessment.group_score(theirs_after) - score_now[position] - score_now[pos]
+            after, theirs = assessment.group_score(mine_after), assessment.group_score(theirs_after)
+            delta = after + theirs - score_now[position] - score_now[pos]
+            options.append(
+                Alternative("swap", member, other, pos, delta, after, *before(pos), theirs)
             )
-            options.append(Alternative("swap", member, other, pos, delta, after))
         if len(mine) - 1 >= low and len(ids) + 1 <= high:  # move member → pos
             theirs_after = [*ids, member]
             if keeps_mix(mine, rest) and keeps_mix(ids, theirs_after):
-                after = assessment.group_score(rest)
-                delta = (
-                    after
-                    + assessment.group_score(theirs_after)
-                    - score_now[position]
-                    - score_now[pos]
+                after, theirs = assessment.group_score(rest), assessment.group_score(theirs_after)
+                delta = after + theirs - score_now[position] - score_now[pos]
+                options.append(
+                    Alternative("move", member, None, pos, delta, after, *before(pos), theirs)
                 )
-                options.append(Alternative("move", member, None, pos, delta, after))
     for newcomer in free:  # replace member with someone in no group
         mine_after = [*rest, newcomer]
         if keeps_mix(mine, mine_after):
             after = assessment.group_score(mine_after)
+            delta = after - score_now[position]
             options.append(
-                Alternative("replace", member, newcomer, None, after - score_now[position], after)
+                Alternative("replace", member, newcomer, None, delta, after, score_now[position])
             )
     options.sort(key=lambda o: (-o.delta, o.kind, o.with_person or 0, o.other_position or 0))
     return options

@@ -31,6 +31,28 @@ EXPORT_COLUMNS = (
     "source",
 )
 _EXPORT_BATCH = 500
+#: Every action code the audit trail holds, each with a label in both catalogues
+#: (``audit.action.CODE``): the dashboard shows the label, the CSV export the code.
+ACTIONS = (
+    "propose",
+    "approve",
+    "reject",
+    "swap",
+    "replace",
+    "move",
+    "rearrange",
+    "review",
+    "introduce",
+    "grow_club",
+    "dissolve",
+    "supersede",
+    "read_profile",
+    "export",
+    "erase",
+    "privacy",
+    "login",
+)
+RESULTS = ("ok", "refused", "throttled")
 
 
 @dataclass(frozen=True)

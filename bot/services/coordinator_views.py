@@ -12,9 +12,9 @@ from sqlmodel import Session
 from bot.services.alternatives import Alternative
 from bot.services.community import community_stats, network
 from bot.services.round_views import alternative_names, round_view
-from bot.services.views import CommunityStats, Network, RoundView
+from bot.services.views import CommunityStats, MemberView, Network, RoundView
 from storage import checkins, outbox, rounds
-from storage.models import MatchRound
+from storage.models import MatchRound, Person
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class AlternativesView:
 
     round: RoundView
     names: dict[int, str]
+    people: dict[int, MemberView]  # the member and everyone the alternatives bring in
 
 
 class CoordinatorViews:
@@ -68,4 +69,7 @@ class CoordinatorViews:
     ) -> AlternativesView:
         with Session(self.engine) as session:
             view = round_view(session, round_id=round_id, language=language)
-            return AlternativesView(round=view, names=alternative_names(session, member, options))
+            names = alternative_names(session, member, options)
+            found = (session.get(Person, pid) for pid in names)
+            people = {p.id: MemberView.of(p) for p in found if p is not None and p.id is not None}
+            return AlternativesView(round=view, names=names, people=people)

@@ -322,9 +322,10 @@ class RoundService:
         )
 
     def alternatives(
-        self, round_id: int, *, position: int, member: int, limit: int = 3
+        self, round_id: int, *, position: int, member: int, limit: int | None = 3
     ) -> list[Alternative]:
-        """The best ways to swap or move one member of a proposed group, best first."""
+        """The best ways to swap or move one member of a proposed group, best first (every
+        one with ``limit`` None: whoever the coordinator may pick, as ``--with`` takes)."""
         with Session(self.engine) as session:
             options = self._options(session, round_id, position=position, member=member).options
             return options[:limit]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sqlmodel import Session
 from bot.app import create_app
 from bot.services.accounts import Accounts
 from bot.settings import Settings
-from storage import audit, outbox, rounds
+from storage import audit, outbox
 from tests.support.community import community, proposed_round
 from tests.support.dashboard import csrf_token, login
 
@@ -118,37 +117,3 @@ def test_a_coordinator_reviews_a_round(client: TestClient) -> None:
 def test_language_switch(client: TestClient) -> None:
     assert "Coordinator login" in client.get("/dashboard/login?lang=en").text
     assert "Coordinator login" in client.get("/dashboard/login").text, "the choice is remembered"
-
-
-def test_a_coordinator_swaps_a_member_with_one_of_three_alternatives(client: TestClient) -> None:
-    engine = client.app.state.maatjes.engine  # type: ignore[attr-defined]
-    ids = community(engine)
-    round_id = proposed_round(engine, ids)
-    assert login(client) == 303
-    page = client.get(f"/dashboard/rounds/{round_id}").text
-    link = f"/dashboard/rounds/{round_id}/groups/1/members/{ids[0]}"
-    assert f'href="{link}"' in page
-    options = client.get(link)
-    assert options.status_code == 200
-    forms = re.findall(r'name="with_person" value="(\d+)"', options.text)
-    assert 1 <= len(forms) <= 3 and "Ruil met" in options.text
-    assert "Effect op de totale score" in options.text
-    token = csrf_token(client, link)
-    response = client.post(
-        f"/dashboard/rounds/{round_id}/rearrange",
-        data={"csrf": token, "group": "1", "member": str(ids[0]), "with_person": forms[0]},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    with Session(engine) as session:
-        members = rounds.members_of(
-            session, group_ids=[g.id or 0 for g in rounds.groups_of(session, round_id=round_id)]
-        )
-    groups = list(members.values())
-    assert int(forms[0]) in groups[0] and ids[0] not in groups[0]
-    assert ids[0] in groups[1]
-    stale = client.post(
-        f"/dashboard/rounds/{round_id}/rearrange",
-        data={"csrf": token, "group": "1", "member": str(ids[0]), "with_person": forms[0]},
-    )
-    assert stale.status_code == 404, "an option that no longer exists is refused politely"

@@ -389,9 +389,12 @@ def test_the_dashboard_proposes_round_after_round_and_never_fails(
             return int(response.headers["location"].rsplit("/", 1)[1])
 
         def approve(round_id: int) -> None:
+            asked = client.get(f"/dashboard/rounds/{round_id}/approve-all").text
+            waiting = re.search(r'name="groups" value="(\d+)"', asked)
+            assert waiting, "approving all is confirmed for the number of groups shown"
             response = client.post(
                 f"/dashboard/rounds/{round_id}/approve",
-                data={"csrf": token},
+                data={"csrf": token, "confirm": "yes", "groups": waiting.group(1)},
                 follow_redirects=False,
             )
             assert response.status_code == 303

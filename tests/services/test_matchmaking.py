@@ -493,7 +493,7 @@ def test_swap_in_chat_with_buttons(engine: Engine, demo: Settings) -> None:
     offered = chat.handle(tessa, Inbound(choice=member_choice.value)).messages
     card = offered[0]
     assert isinstance(card, Card) and 1 <= len(card.choices) <= 3
-    assert all("Effect op de totale score" in f.value for f in card.fields)
+    assert all("Totale score van de ronde" in f.value for f in card.fields)
     expected = service.alternatives(round_id, position=1, member=member)[0]
     done = chat.handle(tessa, Inbound(choice=card.choices[0].value)).messages
     assert "Groep 1 is aangepast" in getattr(done[0], "text", "")

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from bot.http.dashboard.pages import MAX_ID, PREFIX, page
 from bot.http.deps import Coordinator
-from bot.services.audit_trail import EXPORT_COLUMNS, AuditTrail, RefusedLogins
+from bot.services.audit_trail import ACTIONS, EXPORT_COLUMNS, RESULTS, AuditTrail, RefusedLogins
 
 AUDIT_PAGE = 100
 
@@ -50,6 +50,8 @@ def router(trail: AuditTrail, refusals: RefusedLogins) -> APIRouter:
             page_number=page_number,
             pages=found.pages,
             total=found.total,
+            labelled_actions=ACTIONS,
+            labelled_results=RESULTS,
         )
 
     return api

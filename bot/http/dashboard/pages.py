@@ -31,8 +31,18 @@ Number = Annotated[int, Path(ge=0, le=MAX_ID)]
 VOCABULARY = {"group": GROUPS, "region": REGIONS, "theme": THEMES, "phase": PHASES}
 
 
+NOTICE = "dashboard_notice"
+
+
+def tell(request: Request, msgid: str, *, at: str = "", **params: object) -> None:
+    """What the last form did, said once on the next page shown (after its redirect): at the
+    top, or in the part of the page with id ``at`` (where the redirect scrolls to)."""
+    request.session[NOTICE] = [msgid, params, at]
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     language = dashboard_language(request)
+    told = request.session.pop(NOTICE, None)
     return templates.TemplateResponse(
         request,
         f"dashboard/{template}",
@@ -43,6 +53,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
             "admin": is_admin(request),
             "csrf": csrf_token(request),
             "vocab": VOCABULARY,
+            "told": told if isinstance(told, list) and len(told) == 3 else None,
+            "privacy_contact_missing": getattr(request.app.state, "privacy_contact_missing", False),
             **context,
         },
         status_code=status,

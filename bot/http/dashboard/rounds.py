@@ -1,5 +1,6 @@
-"""Match rounds in the dashboard: the list, proposing one, a round under review, and the review
-decisions (approve, reject, swap or move a member after seeing the alternatives)."""
+"""Match rounds in the dashboard: the list, making one, a round under review, and the review
+decisions (approve one group, approve all remaining after a confirmation, reject); changing a
+member is in ``swapping``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Callable
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.http.dashboard.pages import MAX_ID, PREFIX, Id, Number, message, page, redirect_to
+from bot.core.i18n import translator
+from bot.http.dashboard.pages import MAX_ID, PREFIX, Id, message, page, redirect_to, tell
 from bot.http.deps import Coordinator, Csrf, DashboardLanguage, Refused
 from bot.services.coordinator_views import CoordinatorViews
 from bot.services.errors import (
@@ -19,6 +21,7 @@ from bot.services.errors import (
     UnknownRound,
 )
 from bot.services.rounds import RoundService
+from bot.services.views import GroupView, RoundView
 
 ORIGIN = "dashboard"
 
@@ -32,17 +35,47 @@ def review_failure(request: Request, problem: Exception) -> Response:
     return message(request, "dashboard.error.no_round", 404)
 
 
+def waiting(view: RoundView) -> list[GroupView]:
+    """The groups still awaiting a decision."""
+    return [g for g in view.groups if g.status == "proposed"]
+
+
 def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
     api = APIRouter(prefix=f"{PREFIX}/rounds")
 
-    def decide(request: Request, round_id: int, action: Callable[[], object]) -> Response:
+    def decide(
+        request: Request, round_id: int, action: Callable[[], object], anchor: str = ""
+    ) -> Response:
         try:
             action()
         except NotAllowed:
             raise Refused("review") from None
         except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
             return review_failure(request, problem)
-        return redirect_to(f"{PREFIX}/rounds/{round_id}")
+        return redirect_to(f"{PREFIX}/rounds/{round_id}{anchor}")
+
+    def confirm_all(
+        request: Request, view: RoundView, status: int = 200, **more: object
+    ) -> Response:
+        groups = waiting(view)
+        if not groups:
+            return message(request, "dashboard.approve_all.none", 409)
+        people = sum(len(g.people) for g in groups)
+        return page(
+            request,
+            "approve_all.html",
+            status=status,
+            round=view,
+            waiting=groups,
+            people=people,
+            **{"changed": False, **more},
+        )
+
+    def shown(round_id: int, language: str) -> RoundView | None:
+        try:
+            return views.round(round_id, language=language)
+        except UnknownRound:
+            return None
 
     @api.get("", response_class=HTMLResponse)
     def round_list(request: Request, _: Coordinator) -> Response:
@@ -70,19 +103,62 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
             return message(request, "dashboard.error.no_round", 404)
         return page(request, "round.html", round=view)
 
+    @api.get("/{round_id}/approve-all", response_class=HTMLResponse)
+    def approve_all_page(
+        request: Request, round_id: Id, _: Coordinator, language: DashboardLanguage
+    ) -> Response:
+        """How many groups and people approving all remaining means, before it is done."""
+        view = shown(round_id, language)
+        if view is None:
+            return message(request, "dashboard.error.no_round", 404)
+        if view.status not in ("proposed", "under_review"):
+            return message(request, "dashboard.error.closed", 409)
+        return confirm_all(request, view)
+
     @api.post("/{round_id}/approve")
     def approve(
         request: Request,
         round_id: Id,
         who: Coordinator,
         _: Csrf,
+        language: DashboardLanguage,
         group: int | None = Form(default=None, ge=0, le=MAX_ID),
+        confirm: str = Form(default="", max_length=10),
+        groups: int | None = Form(default=None, ge=0, le=MAX_ID),
     ) -> Response:
-        return decide(
+        """One group; or, confirmed for the number of groups still waiting, all of them."""
+        view = shown(round_id, language)
+        if view is None:
+            return message(request, "dashboard.error.no_round", 404)
+        before = {g.position: g for g in waiting(view)}
+        open_round = view.status in ("proposed", "under_review")
+        # all remaining: only when confirmed for as many groups as still wait (none changed)
+        if group is None and open_round and (confirm != "yes" or groups != len(before)):
+            changed = confirm == "yes"
+            return confirm_all(request, view, 409 if changed else 200, changed=changed)
+        approved: list[int] = []
+        answer = decide(
             request,
             round_id,
-            lambda: round_service.approve(round_id, position=group, actor=who.actor, origin=ORIGIN),
+            lambda: approved.extend(
+                round_service.approve(round_id, position=group, actor=who.actor, origin=ORIGIN)
+            ),
+            f"#group-{group}" if group is not None else "",
         )
+        people = sum(len(before[p].people) for p in approved if p in before)
+        if group is not None and approved:
+            t = translator(language)
+            kind = t(f"dashboard.kind.{before[group].kind}")
+            tell(
+                request,
+                "dashboard.round.approved_one",
+                at=f"group-{group}",
+                group=f"{kind} {group}",
+                people=people,
+            )
+        elif approved:
+            tell(request, "dashboard.round.approved_all", groups=len(approved), people=people)
+        return answer
 
     @api.post("/{round_id}/reject")
     def reject(
@@ -93,65 +169,16 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
         group: int = Form(ge=0, le=MAX_ID),
         reason: str = Form(min_length=1, max_length=1000),
     ) -> Response:
-        return decide(
+        answer = decide(
             request,
             round_id,
             lambda: round_service.reject(
                 round_id, position=group, reason=reason, actor=who.actor, origin=ORIGIN
             ),
+            f"#group-{group}",
         )
-
-    @api.get("/{round_id}/groups/{position}/members/{member}", response_class=HTMLResponse)
-    def alternatives(
-        request: Request,
-        round_id: Id,
-        position: Number,
-        member: Id,
-        _: Coordinator,
-        language: DashboardLanguage,
-    ) -> Response:
-        """The three best swaps or moves for one member, with their effect on the score."""
-        try:
-            options = round_service.alternatives(round_id, position=position, member=member)
-        except (UnknownRound, RoundClosed, MatchingUnavailable) as problem:
-            return review_failure(request, problem)
-        shown = views.alternatives(round_id, member=member, options=options, language=language)
-        group = shown.round.group_at(position)
-        if group is None:
-            return review_failure(request, UnknownRound(f"{round_id}/{position}"))
-        return page(
-            request,
-            "alternatives.html",
-            round=shown.round,
-            group=group,
-            member=member,
-            names=shown.names,
-            options=options,
-        )
-
-    @api.post("/{round_id}/rearrange")
-    def rearrange(
-        request: Request,
-        round_id: Id,
-        who: Coordinator,
-        _: Csrf,
-        group: int = Form(ge=0, le=MAX_ID),
-        member: int = Form(ge=0, le=MAX_ID),
-        with_person: int | None = Form(default=None, ge=0, le=MAX_ID),
-        to: int | None = Form(default=None, ge=0, le=MAX_ID),
-    ) -> Response:
-        return decide(
-            request,
-            round_id,
-            lambda: round_service.rearrange(
-                round_id,
-                position=group,
-                member=member,
-                with_person=with_person,
-                to_position=to,
-                actor=who.actor,
-                origin=ORIGIN,
-            ),
-        )
+        if answer.status_code == 303:
+            tell(request, "dashboard.round.rejected_one", at=f"group-{group}", position=group)
+        return answer
 
     return api

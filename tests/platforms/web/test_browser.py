@@ -164,9 +164,9 @@ def test_a_coordinator_reviews_a_round_in_the_dashboard(tmp_path: Path) -> None:
         expect(page.locator("figure.chart")).to_have_count(4)
         page.goto(f"{server.url}/dashboard/rounds/{round_id}")
         first = page.locator("#group-1")
-        expect(first).to_contain_text("voorgesteld")
-        first.get_by_role("button", name="Goedkeuren en voorstellen").click()
-        expect(page.locator("#group-1")).to_contain_text("voorgesteld aan elkaar")
+        expect(first).to_contain_text("voorstel")
+        first.get_by_role("button", name="Goedkeuren en introduceren").click()
+        expect(page.locator("#group-1")).to_contain_text("geïntroduceerd")
         second = page.locator("#group-2")
         second.get_by_label("Reden").fill("Kennen elkaar al goed")
         second.get_by_role("button", name="Afwijzen").click()
@@ -180,7 +180,8 @@ def test_a_coordinator_reviews_a_round_in_the_dashboard(tmp_path: Path) -> None:
 def test_a_swap_in_the_dashboard_and_a_group_conversation_in_the_web_chat(
     tmp_path: Path,
 ) -> None:
-    env = {"MAATJES_COORDINATORS": "local:tessa"}
+    # the light embedder: the swap's list, preview and change each score the whole round
+    env = {"MAATJES_COORDINATORS": "local:tessa", "MAATJES_EMBEDDER": "tfidf"}
     data = tmp_path / "data"
     with running_server(data, env) as server, chromium() as browser:
         assert server.cli("demo").returncode == 0
@@ -198,10 +199,10 @@ def test_a_swap_in_the_dashboard_and_a_group_conversation_in_the_web_chat(
         page.goto(f"{server.url}/dashboard/rounds/{round_id}")
         page.locator("#group-2 a.swap").first.click()
         expect(page.locator("h1")).to_contain_text("Anders indelen")
-        options = page.locator("ol.alternatives li")
-        expect(options.first).to_contain_text("Effect op de totale score")
-        options.first.get_by_role("button", name="Doe dit").click()
-        expect(page).to_have_url(f"{server.url}/dashboard/rounds/{round_id}")
+        page.get_by_role("button", name="Laat zien wat het doet").click()
+        expect(page.locator("#swap-preview")).to_contain_text("de score gaat van")
+        page.get_by_role("button", name="Ja, deel zo in").click()
+        expect(page).to_have_url(f"{server.url}/dashboard/rounds/{round_id}#group-2")
         assert server.cli("round", "approve", str(round_id)).returncode == 0
         assert server.cli("deliver").returncode == 0
 
