@@ -46,8 +46,9 @@ imports:
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collected no tests: that means the suite is broken, so it fails here.
+# The test files run on every core (pytest-xdist), one file per worker at a time.
 pytest:
-	@$(BIN)/python -m pytest; status=$$?; \
+	@$(BIN)/python -m pytest -n auto --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	exit $$status
 
