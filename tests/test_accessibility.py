@@ -116,6 +116,10 @@ def dashboard(browser: Browser, server: Server, round_id: int, audit: Audit) -> 
     audit.check(page, "dashboard alternatives (swap)")
     page.goto(f"{server.url}/dashboard?lang=en")
     audit.check(page, "dashboard overview in English")
+    page.set_viewport_size({"width": 390, "height": 844})  # tables scroll, charts stack
+    for path in ("", "rounds", "network", "audit", "invitations"):
+        page.goto(f"{server.url}/dashboard/{path}?lang=nl")
+        audit.check(page, f"dashboard {path or 'overview'} at 390 px")
     page.close()
 
 

@@ -67,8 +67,27 @@
   svg.addEventListener("pointerup", () => { drag = null; });
   svg.addEventListener("pointercancel", () => { drag = null; });
 
-  // A node reached by Tab while zoomed in is moved into the visible part.
-  svg.querySelectorAll(".node").forEach((node) => {
+  // One Tab stop for the whole picture (then on to the table); the arrow keys go from person to
+  // person, Home and End to the first and the last.
+  const nodes = [...svg.querySelectorAll(".node")];
+  nodes.forEach((node, i) => {
+    node.setAttribute("tabindex", i === 0 ? "0" : "-1");
+    node.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+      let next = null;
+      if (step) next = nodes[(i + step + nodes.length) % nodes.length];
+      else if (event.key === "Home") next = nodes[0];
+      else if (event.key === "End") next = nodes[nodes.length - 1];
+      if (!next) return;
+      event.preventDefault();
+      node.setAttribute("tabindex", "-1");
+      next.setAttribute("tabindex", "0");
+      next.focus();
+    });
+  });
+
+  // A node reached by keyboard while zoomed in is moved into the visible part.
+  nodes.forEach((node) => {
     node.addEventListener("focus", () => {
       const circle = node.querySelector("circle");
       const cx = Number(circle.getAttribute("cx"));
