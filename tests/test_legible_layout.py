@@ -218,6 +218,9 @@ def test_the_network_and_narrow_screens_stay_legible(tmp_path: Path) -> None:
         check_network(page, server.url, people)
         page.goto(f"{server.url}/dashboard")
         check_widths(page, "the charts", ".bars th", ".bars .bar")
+        for width in (760, 1280):  # two and three charts side by side: none wider than its card
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate(SPLIT_WORDS, ".chart") == [], f"the charts at {width} px"
         page.set_viewport_size(PHONE)
         for path in ("", "/network", "/rounds", f"/rounds/{made['id']}", "/audit", "/invitations"):
             page.goto(f"{server.url}/dashboard{path}")
