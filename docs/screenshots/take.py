@@ -21,6 +21,12 @@ from tests.support.browser import chromium, running_server, seed_round  # noqa: 
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def answered(response: object) -> bool:
+    """The server's answer to a turn (the page sends one turn at a time)."""
+    request = response.request  # type: ignore[attr-defined]
+    return str(response.url).endswith("/api/chat") and request.method == "POST"  # type: ignore[attr-defined]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -44,11 +50,11 @@ def main() -> None:
             page.locator("#transcript li:last-child button.choice", has_text="Ja, dat mag").click()
             for text in ("Marieke Hofstede", "Gemeente Zwolle"):
                 page.fill("#message", text)
-                with page.expect_response(lambda r: r.url.endswith("/api/chat")):
+                with page.expect_response(answered):
                     page.click("#send")
             for label in ("Gemeente", "Regionale ambtenaar", "Overijssel"):
                 choice = page.locator("#transcript li:last-child button.choice", has_text=label)
-                with page.expect_response(lambda r: r.url.endswith("/api/chat")):
+                with page.expect_response(answered):
                     choice.first.click()
             page.locator("#transcript li:last-child").get_by_label("Bouw").check()
             page.screenshot(path=str(HERE / "chat.png"))
