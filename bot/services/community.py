@@ -11,13 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.conversation import MATCHING
-from bot.services.views import (
-    CommunityStats,
-    MemberView,
-    Network,
-    NetworkLink,
-    NetworkNode,
-)
+from bot.services.views import CommunityStats, MemberView
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Person
@@ -125,63 +119,3 @@ def community_stats(session: Session) -> CommunityStats:
         theme=stats["theme"],
         phase=stats["phase"],
     )
-
-
-def network(session: Session) -> Network:
-    """Who has been introduced to whom, laid out for a picture (nodes with x, y in 0..1)."""
-    from storage import rounds
-
-    edges = rounds.match_history(session)
-    ids = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
-    persons = {p.id: p for p in (session.get(Person, i) for i in ids) if p is not None}
-    ids = [i for i in ids if i in persons]
-    index = {pid: n for n, pid in enumerate(ids)}
-    positions = _spring_layout(
-        len(ids), [(index[a], index[b]) for a, b, _ in edges if a in index and b in index]
-    )
-    nodes = tuple(
-        NetworkNode(
-            id=pid,
-            name=persons[pid].name,
-            group=persons[pid].group or "anders",
-            x=float(positions[index[pid], 0]),
-            y=float(positions[index[pid], 1]),
-        )
-        for pid in ids
-    )
-    links = tuple(
-        NetworkLink(source=a, target=b, at=at.isoformat())
-        for a, b, at in edges
-        if a in index and b in index
-    )
-    return Network(nodes=nodes, links=links)
-
-
-def _spring_layout(n: int, edges: list[tuple[int, int]], *, steps: int = 200) -> Any:
-    """A small force-directed layout (Fruchterman–Reingold), deterministic, scaled to 0.05..0.95."""
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    pos = rng.random((n, 2))
-    if n <= 1:
-        return np.full((n, 2), 0.5)
-    k = 1.0 / np.sqrt(n)
-    temperature = 0.1
-    pairs = np.array(edges, dtype=int).reshape(-1, 2)
-    for _ in range(steps):
-        delta = pos[:, None, :] - pos[None, :, :]
-        distance = np.maximum(np.linalg.norm(delta, axis=-1), 1e-3)
-        force = (k * k / distance**2)[..., None] * delta
-        move = force.sum(axis=1)
-        if len(pairs):
-            d = pos[pairs[:, 0]] - pos[pairs[:, 1]]
-            length = np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-3)
-            pull = d * length / k
-            np.add.at(move, pairs[:, 0], -pull)
-            np.add.at(move, pairs[:, 1], pull)
-        size = np.maximum(np.linalg.norm(move, axis=1, keepdims=True), 1e-9)
-        pos += move / size * np.minimum(size, temperature)
-        temperature *= 0.98
-    pos -= pos.min(axis=0)
-    pos /= np.maximum(pos.max(axis=0), 1e-9)
-    return 0.05 + 0.9 * pos

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.services.alternatives import Alternative
-from bot.services.community import community_stats, network
+from bot.services.community import community_stats
+from bot.services.network import Network, NetworkFilter, network
 from bot.services.round_views import alternative_names, round_view
-from bot.services.views import CommunityStats, MemberView, Network, RoundView
+from bot.services.views import CommunityStats, MemberView, RoundView
 from storage import checkins, outbox, rounds
 from storage.models import MatchRound, Person
 
@@ -55,9 +56,9 @@ class CoordinatorViews:
         with Session(self.engine) as session:
             return rounds.rounds(session)
 
-    def network(self) -> Network:
+    def network(self, shown: NetworkFilter | None = None) -> Network:
         with Session(self.engine) as session:
-            return network(session)
+            return network(session, shown)
 
     def round(self, round_id: int, *, language: str) -> RoundView:
         """Raises UnknownRound."""

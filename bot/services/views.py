@@ -207,30 +207,6 @@ class CommunityStats:
     phase: Mapping[str, int]
 
 
-@dataclass(frozen=True)
-class NetworkNode:
-    id: int
-    name: str | None
-    group: str
-    x: float  # 0..1
-    y: float
-
-
-@dataclass(frozen=True)
-class NetworkLink:
-    source: int
-    target: int
-    at: str  # ISO 8601: when they were introduced
-
-
-@dataclass(frozen=True)
-class Network:
-    """Who has been introduced to whom, laid out for a picture."""
-
-    nodes: tuple[NetworkNode, ...]
-    links: tuple[NetworkLink, ...]
-
-
 def mean_of(scores: Sequence[float]) -> float:
     """The mean score of a round's groups (0 for none), which each group is shown against."""
     return sum(scores) / len(scores) if scores else 0.0

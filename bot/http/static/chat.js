@@ -199,7 +199,7 @@
     const item = el("li", "msg from-bot" + (message.tone === "error" ? " error-msg" : "") + (message.tone === "notice" ? " notice" : ""));
     if (message.kind === "card") {
       const card = el("div", "card");
-      card.appendChild(el("h3", null, message.title));
+      card.appendChild(el("h2", null, message.title));
       const list = el("dl");
       message.fields.forEach(function (f) {
         list.appendChild(el("dt", null, f.label));
