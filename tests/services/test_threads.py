@@ -76,7 +76,9 @@ def test_members_talk_in_their_thread(
 
     _sign_in(client, "Bram")
     assert "&lt;b&gt;Hoi Bram&lt;/b&gt;" in client.get(f"/groups/{pair}").text
-    assert "1 berichten" in client.get("/groups").text, "the listing counts the posts"
+    listing = client.get("/groups").text
+    assert "· 1 bericht<" in listing, "the listing counts the posts, in the singular for one"
+    assert "met Anna" in listing
 
 
 def test_others_cannot_read_or_write_and_nothing_typed_is_lost(
