@@ -177,3 +177,22 @@ def seed_round(
     engine.dispose()
     assert round_id is not None
     return round_id
+
+
+def seed_people(data_dir: Path) -> None:
+    """Five people with consent and a profile (demo accounts, nothing to embed): enough for
+    ``seed_round`` without loading the whole demo community."""
+    from storage.db import make_engine, session_scope
+    from tests.support.community import profiled_person
+
+    engine = make_engine(f"sqlite:///{data_dir / 'maatjes.db'}")
+    with session_scope(engine) as session:
+        for name, group in (
+            ("Bram", "rijk"),
+            ("Chris", "regionaal"),
+            ("Dewi", "rijk"),
+            ("Eva", "regionaal"),
+            ("Fleur", "rijk"),
+        ):
+            profiled_person(session, platform="demo", user_id=name, name=name, group=group)
+    engine.dispose()

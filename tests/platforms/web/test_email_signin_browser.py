@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.support.browser import Server, chromium, require_chromium, seed_round
+from tests.support.browser import Server, chromium, require_chromium, seed_people, seed_round
 from tests.support.mail import smtp_server
 
 
@@ -68,22 +68,6 @@ def _person_id(tmp_path: Path, address: str) -> int:
     return person.id
 
 
-def _four_more_people(tmp_path: Path) -> None:
-    from storage.db import make_engine, session_scope
-    from tests.support.community import profiled_person
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'maatjes.db'}")
-    with session_scope(engine) as session:
-        for name, group in (
-            ("Bram", "rijk"),
-            ("Chris", "regionaal"),
-            ("Dewi", "rijk"),
-            ("Eva", "regionaal"),
-        ):
-            profiled_person(session, platform="demo", user_id=name, name=name, group=group)
-    engine.dispose()
-
-
 def test_an_invitation_leads_into_the_chat_and_a_mail_link_back_to_it(tmp_path: Path) -> None:
     """The pilot as the README runs it: ``maatjes invite`` mails an invitation; its link, opened
     in a browser, signs the person in with one button and the chat asks for consent; later a
@@ -122,7 +106,7 @@ def test_an_invitation_leads_into_the_chat_and_a_mail_link_back_to_it(tmp_path: 
             assert '"joined": true' in joined.stdout.replace("'", '"'), joined.stdout
 
             # Anna is introduced: the introduction reaches her chat and her mailbox
-            _four_more_people(tmp_path)
+            seed_people(tmp_path / "data")
             round_id = seed_round(tmp_path / "data", with_person=_person_id(tmp_path, "anna"))
             assert server.cli("round", "approve", str(round_id)).returncode == 0
             delivered = server.cli("deliver")
