@@ -47,7 +47,9 @@ def main() -> None:
             page.goto(f"{server.url}/?lang=nl")
             page.fill("#signin-name", "Marieke")
             page.click("#signin-form button[type=submit]")
-            page.locator("#transcript li:last-child button.choice", has_text="Ja, dat mag").click()
+            consent = page.locator("#transcript li:last-child button.choice", has_text="Ja, dat mag")
+            with page.expect_response(answered):
+                consent.click()
             for text in ("Marieke Hofstede", "Gemeente Zwolle"):
                 page.fill("#message", text)
                 with page.expect_response(answered):
