@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.core.conversation import MATCHING, Conversation
 from bot.core.dialogue import Intake
-from bot.core.i18n import normalise_language, translator
+from bot.core.i18n import format_day, normalise_language, translator
 from bot.core.messages import Account, Card, CardField, Choice, Outbound, Text
 from bot.services.conversations import language_of
 from storage import checkins, consents, people, rounds, threads
@@ -133,7 +133,10 @@ class Overview:
             ]
             next_at = min(upcoming) if upcoming else None
             footer = (
-                t("home.next_checkin", date=next_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y"))
+                t(
+                    "home.next_checkin",
+                    date=format_day(next_at.astimezone(AMSTERDAM).date(), person.language),
+                )
                 if next_at is not None
                 else t("home.no_checkin")
             )
@@ -153,7 +156,7 @@ class Overview:
         if people.is_paused(person, today=today):
             until = person.paused_until
             status = (
-                t("home.paused_until", date=until.strftime("%d-%m-%Y"))
+                t("home.paused_until", date=format_day(until, person.language))
                 if until
                 else t("home.paused")
             )

@@ -22,7 +22,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.core.i18n import translator
+from bot.core.checkins import AMSTERDAM
+from bot.core.i18n import format_day, translator
 from bot.core.messages import Text, to_dict
 from bot.settings_groups import PrivacySettings
 from matching.scoring import first_sentence
@@ -230,7 +231,7 @@ class PrivacyService:
                 if dry_run:
                     continue
                 t = translator(person.language)
-                deadline = (now + grace).strftime("%d-%m-%Y")
+                deadline = format_day((now + grace).astimezone(AMSTERDAM).date(), person.language)
                 message = Text(
                     t(
                         "retention.warning",

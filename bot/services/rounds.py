@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.core.conversation import MATCHING
-from bot.core.i18n import translator
+from bot.core.i18n import format_day, translator
 from bot.core.messages import Text, to_dict
 from bot.services import schedule
 from bot.services.access import Access
@@ -289,7 +289,7 @@ class RoundService:
             if person is None:
                 continue
             t = translator(person.language)
-            text = t("left_out.text", date=next_round.strftime("%d-%m-%Y"))
+            text = t("left_out.text", date=format_day(next_round, person.language))
             outbox.enqueue(
                 session,
                 dedupe_key=f"left_out:{match_round.id}:{person_id}",

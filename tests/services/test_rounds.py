@@ -3,6 +3,7 @@ notices, role checks with audit, follow-ups that feed blocks — on SQLite and P
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -95,6 +96,15 @@ def test_rejecting_closes_the_round_and_tells_who_is_left_out(
     assert view["groups"][1]["reject_reason"] == "Chris en Dewi kennen elkaar al"
     left_out = sorted(r for r, kind, _ in _outbox(engine) if kind == "left_out")
     assert left_out == sorted(ids[2:])
+    with Session(engine) as session:
+        texts = {
+            m.recipient_id: str(m.payload) for m in outbox.entries(session) if m.kind == "left_out"
+        }
+    # the next round's day as people read it, in their language (Chris reads English)
+    assert re.search(
+        r"rond (maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag) \d", texts[ids[3]]
+    )
+    assert re.search(r"around [A-Z][a-z]+day \d+ [A-Z][a-z]+", texts[ids[2]])
     with pytest.raises(RoundClosed):
         service.approve(round_id, actor="local:tessa", origin="web")
     with Session(engine) as session:

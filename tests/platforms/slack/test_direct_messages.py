@@ -224,7 +224,7 @@ def test_app_home_shows_the_profile_and_a_pause_toggle(driver: SlackDriver) -> N
         )
     driver.post(event_body(home_event(user)), JSON)
     introduced = json.dumps(driver.fake.wait_for("views.publish", 5)[-1].args["view"])
-    assert "Petra Partner" in introduced and "04-03-2031" in introduced
+    assert "Petra Partner" in introduced and "dinsdag 4 maart" in introduced
 
 
 # --- privacy in Slack -----------------------------------------------------------------------------
