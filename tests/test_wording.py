@@ -66,12 +66,18 @@ def test_no_text_uses_insider_words_or_the_old_awkward_phrases(
     assert offending == []
 
 
+#: texts about a table of data (the network page's table alternative), not the Participatietafel
+DATA_TABLES = ("dashboard.network.",)
+
+
 def test_no_text_assumes_the_reader_knows_de_tafel() -> None:
     for language in ("nl", "en"):
         for key, text in _texts(language).items():
             lowered = text.lower()
-            assert "de tafel" not in lowered and "the table" not in lowered, key
             assert "participatietafel" not in lowered, key
+            if key.startswith(DATA_TABLES):
+                continue
+            assert "de tafel" not in lowered and "the table" not in lowered, key
 
 
 def test_the_configured_community_is_named_in_the_welcome() -> None:
