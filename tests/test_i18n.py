@@ -67,3 +67,21 @@ def test_translator_formats_and_falls_back_to_dutch() -> None:
     )
     assert translator("fr")("common.back") == "Terug"
     assert translator("en-GB")("common.back") == "Back"
+
+
+def test_a_count_takes_the_word_for_its_number() -> None:
+    nl, en = translator("nl"), translator("en")
+    assert nl("dashboard.approve_all.intro", groups=1, people=3).startswith(
+        "Je keurt 1 groep goed, met samen 3 mensen."
+    )
+    assert nl("dashboard.approve_all.intro", groups=2, people=1).startswith(
+        "Je keurt 2 groepen goed, met samen 1 persoon."
+    )
+    assert en("dashboard.approve_all.confirm", groups=1) == "Yes, approve this 1 group"
+    assert en("dashboard.approve_all.confirm", groups=0) == "Yes, approve these 0 groups"
+    assert nl("dashboard.round.progress", approved=1, waiting=2).startswith(
+        "1 groep is goedgekeurd en geïntroduceerd; 2 wachten nog"
+    )
+    assert nl("web.groups.posts", count=1) == "1 bericht"
+    assert en("web.groups.posts", count=7) == "7 messages"
+    assert en("dashboard.round.summary", groups=1, mean="0.50") == "1 group, mean score 0.50."

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gettext
 import io
+import string
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from babel.dates import format_date
 from babel.lists import format_list
@@ -59,6 +60,21 @@ def catalogue(language: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buf)
 
 
+class _Counting(string.Formatter):
+    """``{groups} {groups:groep|groepen}``: the word for a count, the first form for exactly one
+    and the second for any other number (Dutch and English have just these two); any other
+    format spec formats as ``str.format`` does."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec and isinstance(value, int) and not isinstance(value, bool):
+            one, _, other = format_spec.partition("|")
+            return one if value == 1 else other
+        return super().format_field(value, format_spec)
+
+
+_COUNTING = _Counting()
+
+
 class _Translator:
     def __init__(self, language: str) -> None:
         self.language = normalise_language(language) or DEFAULT_LANGUAGE
@@ -66,7 +82,7 @@ class _Translator:
 
     def __call__(self, msgid: str, /, **params: object) -> str:
         text = self._catalogue.gettext(msgid)
-        return text.format(**params) if params else text
+        return _COUNTING.vformat(text, (), params) if params else text
 
 
 def translator(language: str) -> Translate:

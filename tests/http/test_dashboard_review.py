@@ -124,10 +124,10 @@ def test_approving_one_group_says_so_and_the_round_says_who_still_waits(
     assert approved.headers["location"] == f"/dashboard/rounds/{round_id}#group-1"
     done = client.get(approved.headers["location"])
     assert "Maatjes 1 is goedgekeurd; de 2 leden krijgen nu hun introductie." in done.text
-    assert "1 groepen zijn goedgekeurd en geïntroduceerd; 1 wachten nog" in done.text
+    assert "1 groep is goedgekeurd en geïntroduceerd; 1 wacht nog" in done.text
     assert "Niemand hoort iets tot je een groep goedkeurt" not in done.text
     asked = client.get(f"/dashboard/rounds/{round_id}/approve-all").text
-    assert "Je keurt 1 groepen goed, met samen 3 mensen" in asked
+    assert "Je keurt 1 groep goed, met samen 3 mensen" in asked
 
 
 def _dashboard_pages(client: TestClient, round_id: int, member: int) -> dict[str, str]:
