@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import Pool
 
 from bot.core.conversation import CoreConfig
 from bot.core.dialogue import Intake
@@ -32,6 +35,29 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MAATJES_DATA_DIR", str(tmp_path / "data"))
 
 
+#: every PostgreSQL connection a pool opened in this process, so that a test's database can
+#: close them all before it is dropped: an engine a test built and never disposed (a Maatjes
+#: inside an app, a service's own) would otherwise keep open connections until the garbage
+#: collector finds them during some later test, which then fails on psycopg's ResourceWarning
+_OPENED: list[weakref.ref[object]] = []
+
+
+@event.listens_for(Pool, "connect")
+def _remember(dbapi_connection: object, _record: object) -> None:
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        _OPENED.append(weakref.ref(dbapi_connection))
+
+
+def _close_connections_to(database: str) -> None:
+    for ref in list(_OPENED):
+        connection: Any = ref()
+        if connection is None or connection.closed:
+            _OPENED.remove(ref)
+        elif connection.info.dbname == database:
+            connection.close()
+            _OPENED.remove(ref)
+
+
 def _postgres_database() -> Iterator[str]:
     if not POSTGRES_URL:
         if IN_CI:
@@ -46,6 +72,7 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
+        _close_connections_to(name)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
