@@ -107,8 +107,9 @@ class BodyLimit:
         limit = self.paths.get(scope.get("path", ""), self.limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        too_long = declared is not None and declared.isdigit() and len(declared) > 18
-        if too_long or (declared is not None and declared.isdigit() and int(declared) > limit):
+        # a length of more digits than any body could have is too large (and int() refuses
+        # thousands of digits)
+        if declared and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
             await _too_large(scope, send)
             return
         chunks: list[bytes] = []
