@@ -8,7 +8,7 @@ just that. No defaults here: a group is always made from ``Settings``, the one p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from pydantic import SecretStr
@@ -45,6 +45,15 @@ class MatchingSettings:
     history_half_life_days: float
     club_min_size: int
     club_max_size: int
+    #: A group under this score (0–100), or with a member whose best pair in it is under
+    #: ``weak_pair``, is marked weak for review.
+    weak_score: float
+    weak_pair: float
+
+    @classmethod
+    def named_like(cls, settings: object) -> MatchingSettings:
+        """From the flat settings, whose fields have the same names as these."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

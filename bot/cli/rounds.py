@@ -73,7 +73,7 @@ def match(
             f"Dry run with {view['people']} people, embedder {view['embedder']}: "
             "nothing is stored or sent."
         )
-    print_round(view, as_json=as_json)
+    print_round(view, as_json=as_json, language=language)
 
 
 @round_app.command("show")
@@ -94,7 +94,7 @@ def round_show(
         Session(service.engine) as session,
     ):
         view = round_view(session, round_id=round_id, language=language).as_dict()
-    print_round(view, as_json=as_json)
+    print_round(view, as_json=as_json, language=language)
 
 
 @round_app.command("approve")
@@ -183,25 +183,46 @@ def describe(option: Alternative) -> str:
     return f"{what}: total {option.delta:+.3f}, this group's score becomes {option.score_after:.3f}"
 
 
-def print_round(view: dict[str, Any], *, as_json: bool) -> None:
+def print_round(view: dict[str, Any], *, as_json: bool, language: str = "nl") -> None:
+    """A round or a proposal as JSON, or for reading: weak groups first, labels in ``language``."""
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
+    from bot.core.i18n import translator
+
+    t = translator(language)
+
+    def label(kind: str, code: str | None) -> str:
+        return t(f"vocab.{kind}.{code}") if code else "—"
+
     title = "Proposal" if view["id"] is None else f"Round {view['id']}"  # a dry run has no id
     typer.echo(
         f"{title} ({view['kind']}, {view['status']}): {len(view['groups'])} groups, "
-        f"mean score {view['mean_score']:.3f}"
+        f"mean score {view['mean_score']:.0f} of 100"
     )
-    for group in view["groups"]:
+    if view.get("weak_summary"):
+        typer.echo(view["weak_summary"])
+    groups = view["groups"]
+    for group in [g for g in groups if g.get("weak")] + [g for g in groups if not g.get("weak")]:
+        mark = f" · {t('weak.label').upper()}" if group.get("weak") else ""
         typer.echo(
-            f"\n[{group['position']}] {group['kind']} · {group['status']} · "
-            f"score {group['score']:.3f} ({group['score_vs_round']:+.3f} vs round)"
+            f"\n[{group['position']}] {group['kind']} · {group['status']}{mark} · "
+            f"score {group['score']:.0f} ({group['score_vs_round']:+.0f} vs round)"
         )
+        for reason in group.get("weak") or ():
+            typer.echo(f"    ! {reason}")
         for person in group["people"]:
             typer.echo(
                 f"    {person['id']:>5}  {person['name']} — {person['organisation']} "
-                f"({person['group']}, {person['region']}, {person['phase']})"
+                f"({label('group', person['group'])}, {label('region', person['region'])}, "
+                f"{label('phase', person['phase'])})"
             )
+        if group.get("score_parts"):
+            parts = " · ".join(
+                f"{t(f'score.part.{name}')} {value:+.1f}"
+                for name, value in group["score_parts"].items()
+            )
+            typer.echo(f"    {t('score.parts')}: {parts}")
         typer.echo(f"    {group['explanation']}")
 
 

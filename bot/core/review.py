@@ -41,7 +41,7 @@ def review_messages(view: Mapping[str, Any], t: Translate) -> list[Outbound]:
                 id=round_id,
                 open=len(open_groups),
                 total=len(view["groups"]),
-                mean=f"{view['mean_score']:.2f}",
+                mean=f"{view['mean_score']:.0f}",
             )
         )
     ]
@@ -67,7 +67,7 @@ def review_messages(view: Mapping[str, Any], t: Translate) -> list[Outbound]:
         fields.append(
             CardField(
                 label=t("review.score"),
-                value=f"{group['score']:.2f} ({group['score_vs_round']:+.2f})",
+                value=f"{group['score']:.0f} ({group['score_vs_round']:+.0f})",
             )
         )
         messages.append(

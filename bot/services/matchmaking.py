@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
 from bot.services.errors import MatchingUnavailable
+from bot.services.group_scores import WeakRule, shown_score, weak_summary
 from bot.services.views import GroupView, MemberView, ProposalView, mean_of
 from bot.settings_groups import MatchingSettings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
@@ -27,9 +28,10 @@ from matching.pairing import pair_up
 from matching.scoring import (
     TEXT_FIELDS,
     Embedded,
+    Floors,
     Profile,
     Weights,
-    affinity,
+    affinity_parts,
     cross_fit,
     explain,
     group_score,
@@ -185,7 +187,7 @@ class Matchmaker:
 
     def _score(
         self, session: Session, persons: Sequence[Person], *, now: datetime
-    ) -> tuple[list[Profile], Embedded, Any]:
+    ) -> tuple[list[Profile], Embedded, Any, dict[str, Any]]:
         profiles = [
             Profile(
                 key=p.id or 0,
@@ -197,25 +199,34 @@ class Matchmaker:
             for p in persons
         ]
         vectors = self.embed(session, persons)
-        scores = affinity(
+        parts = affinity_parts(
             profiles,
             vectors,
             weights_from(self.settings),
             history=rounds.match_history(session),
             now=now,
         )
-        return profiles, vectors, scores
+        scores = sum(parts.values(), np.zeros((len(profiles), len(profiles))))
+        return profiles, vectors, scores, parts
 
     def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment:
         persons = [p for p in (session.get(Person, pid) for pid in person_ids) if p is not None]
-        profiles, vectors, scores = self._score(session, persons, now=self.clock())
-        return Assessment(profiles=profiles, scores=scores, fit=cross_fit(vectors))
+        profiles, vectors, scores, parts = self._score(session, persons, now=self.clock())
+        fit = cross_fit(vectors)
+        return Assessment(
+            profiles=profiles,
+            scores=scores,
+            fit=fit,
+            parts=parts,
+            weights=weights_from(self.settings),
+            floors=Floors.of(fit, profiles, parts),
+        )
 
     def plan(self, session: Session, *, kind: str) -> Plan:
         now = self.clock()
         persons, taken = self.free(session, kind=kind, now=now)
         weights = weights_from(self.settings)
-        profiles, vectors, scores = self._score(session, persons, now=now)
+        profiles, vectors, scores, parts = self._score(session, persons, now=now)
         index = {p.id: i for i, p in enumerate(persons)}
         forbidden = [
             (index[a], index[b])
@@ -252,9 +263,10 @@ class Matchmaker:
                 groups.append(club)
                 extends.append(grown)
         fit = cross_fit(vectors)
+        floors = Floors.of(fit, profiles, parts)
         explanations = []
         for club, grown in zip(groups, extends, strict=True):
-            explanation = explain(club, profiles, fit)
+            explanation = explain(club, profiles, fit, parts=parts, weights=weights, floors=floors)
             if grown is not None:
                 explanation["extends"] = grown
                 explanation["newcomers"] = [
@@ -268,7 +280,7 @@ class Matchmaker:
             groups=[groups[g] for g in order],
             scores=scores,
             explanations=[explanations[g] for g in order],
-            weights={**weights.as_dict(), "kind": kind},
+            weights={**weights.as_dict(), "kind": kind, **WeakRule.of(self.settings).as_dict()},
             embedder=self.embedder.name,
             extends=[extends[g] for g in order],
         )
@@ -295,6 +307,9 @@ class Assessment:
     profiles: list[Profile]
     scores: Any
     fit: Any
+    parts: dict[str, Any]
+    weights: Weights
+    floors: Floors
 
     @property
     def index(self) -> dict[int, int]:
@@ -306,7 +321,14 @@ class Assessment:
 
     def explain(self, person_ids: Sequence[int]) -> dict[str, Any]:
         index = self.index
-        return explain([index[p] for p in person_ids], self.profiles, self.fit)
+        return explain(
+            [index[p] for p in person_ids],
+            self.profiles,
+            self.fit,
+            parts=self.parts,
+            weights=self.weights,
+            floors=self.floors,
+        )
 
 
 def plan_view(plan: Plan, *, language: str = "nl") -> ProposalView:
@@ -316,32 +338,49 @@ def plan_view(plan: Plan, *, language: str = "nl") -> ProposalView:
 
     t = translator(language)
     names = {p.id or 0: p.name or "?" for p in plan.people}
-    scores = [plan.group_score(i) for i in range(len(plan.groups))]
-    mean = mean_of(scores)
+    rule = WeakRule.stored(plan.weights)
+    shown = [
+        shown_score(
+            plan.explanations[i],
+            summed=plan.group_score(i),
+            size=len(members),
+            weights=plan.weights,
+            rule=rule,
+            names=names,
+            t=t,
+        )
+        for i, members in enumerate(plan.groups)
+    ]
+    mean = mean_of([s.value for s in shown])
     groups = []
     for position, members in enumerate(plan.groups):
         persons = [plan.people[i] for i in members]
+        score = shown[position]
         groups.append(
             GroupView(
                 position=position + 1,
                 kind=("pair" if len(members) == 2 else "trio") if plan.kind == "pairs" else "club",
                 status="dry-run",
-                score=round(scores[position], 4),
-                score_vs_round=round(scores[position] - mean, 4),
+                score=score.value,
+                score_vs_round=round(score.value - mean, 1),
                 people=tuple(MemberView.of(p) for p in persons),
                 explanation=render_explanation(plan.explanations[position], names, t),
                 extends=plan.extends[position],
                 explanation_data=plan.explanations[position],
+                score_parts=score.parts,
+                weak=score.weak,
             )
         )
     placed = {i for members in plan.groups for i in members}
+    weak = [g.position for g in groups if g.weak]
     return ProposalView(
         kind=plan.kind,
         embedder=plan.embedder,
         weights=plan.weights,
         people=len(plan.people),
         unplaced=tuple(plan.people[i].id for i in range(len(plan.people)) if i not in placed),
-        mean_score=round(mean, 4),
-        total_score=round(sum(scores), 4),
+        mean_score=round(mean, 1),
+        total_score=round(sum(plan.group_score(i) for i in range(len(plan.groups))), 4),
         groups=tuple(groups),
+        weak_summary=weak_summary(weak, len(groups), t),
     )

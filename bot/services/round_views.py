@@ -10,6 +10,7 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.services.alternatives import Alternative
 from bot.services.errors import UnknownRound
+from bot.services.group_scores import WeakRule, shown_score, weak_summary
 from bot.services.views import GroupView, MemberView, RoundView, mean_of
 from storage import rounds
 from storage.models import Person
@@ -23,24 +24,39 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
     t = translator(language)
     groups = rounds.groups_of(session, round_id=round_id)
     members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
-    mean = mean_of([g.score for g in groups])
-    view_groups = []
+    rule = WeakRule.stored(match_round.weights or {})
+    built = []
     for group in groups:
         people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
         names = {p.id: p.name or "?" for p in people if p.id is not None}
-        view_groups.append(
-            GroupView(
-                id=group.id,
-                position=group.position,
-                kind=group.kind,
-                status=group.status,
-                score=round(group.score, 4),
-                score_vs_round=round(group.score - mean, 4),
-                people=tuple(MemberView.of(p) for p in people),
-                explanation=render_explanation(group.explanation, names, t),
-                reject_reason=group.reject_reason,
-            )
+        score = shown_score(
+            group.explanation or {},
+            summed=group.score,
+            size=len(people),
+            weights=match_round.weights or {},
+            rule=rule,
+            names=names,
+            t=t,
         )
+        built.append((group, people, names, score))
+    mean = mean_of([score.value for *_, score in built])
+    view_groups = [
+        GroupView(
+            id=group.id,
+            position=group.position,
+            kind=group.kind,
+            status=group.status,
+            score=score.value,
+            score_vs_round=round(score.value - mean, 1),
+            people=tuple(MemberView.of(p) for p in people),
+            explanation=render_explanation(group.explanation or {}, names, t),
+            reject_reason=group.reject_reason,
+            score_parts=score.parts,
+            weak=score.weak,
+        )
+        for group, people, names, score in built
+    ]
+    weak = [g.position for g in view_groups if g.weak]
     return RoundView(
         id=match_round.id,
         kind=match_round.kind,
@@ -49,8 +65,9 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
         created_at=match_round.created_at.isoformat(),
         embedder=match_round.embedder,
         total_score=round(match_round.total_score, 4),
-        mean_score=round(mean, 4),
+        mean_score=round(mean, 1),
         groups=tuple(view_groups),
+        weak_summary=weak_summary(weak, len(view_groups), t),
     )
 
 

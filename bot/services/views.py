@@ -97,6 +97,10 @@ class GroupView:
     reject_reason: str | None = None
     extends: int | None = None  # a proposal: the running club this group grows
     explanation_data: Mapping[str, Any] | None = None  # a proposal: the explanation as data
+    #: The score's parts on its 0–100 scale (seek↔offer, work, themes, mix, phase, history),
+    #: adding up to it; None for a group stored before scores had parts.
+    score_parts: Mapping[str, float] | None = None
+    weak: tuple[str, ...] = ()  # why the group is weak, in the reader's language; () if it is not
 
     @property
     def members(self) -> list[int | None]:
@@ -115,6 +119,8 @@ class GroupView:
             "people": [p.as_dict() for p in self.people],
             "explanation": self.explanation,
             "reject_reason": self.reject_reason,
+            "score_parts": dict(self.score_parts) if self.score_parts is not None else None,
+            "weak": list(self.weak),
         }
 
     def as_proposal_dict(self) -> dict[str, Any]:
@@ -130,6 +136,8 @@ class GroupView:
             "people": [p.as_dict() for p in self.people],
             "explanation": self.explanation,
             "explanation_data": dict(self.explanation_data or {}),
+            "score_parts": dict(self.score_parts) if self.score_parts is not None else None,
+            "weak": list(self.weak),
         }
 
 
@@ -146,6 +154,12 @@ class RoundView:
     total_score: float
     mean_score: float
     groups: tuple[GroupView, ...]
+    weak_summary: str = ""  # "3 van de 12 groepen zijn zwak: 4, 9 en 12", or empty
+
+    @property
+    def for_review(self) -> list[GroupView]:
+        """The groups in the order a reviewer reads them: weak ones first."""
+        return weak_first(self.groups)
 
     def group_at(self, position: int) -> GroupView | None:
         return next((g for g in self.groups if g.position == position), None)
@@ -161,6 +175,8 @@ class RoundView:
             "total_score": self.total_score,
             "mean_score": self.mean_score,
             "groups": [g.as_dict() for g in self.groups],
+            "weak_groups": sum(1 for g in self.groups if g.weak),
+            "weak_summary": self.weak_summary,
         }
 
 
@@ -178,6 +194,7 @@ class ProposalView:
     groups: tuple[GroupView, ...]
     id: None = None  # never stored
     status: str = "dry-run"
+    weak_summary: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +208,8 @@ class ProposalView:
             "mean_score": self.mean_score,
             "total_score": self.total_score,
             "groups": [g.as_proposal_dict() for g in self.groups],
+            "weak_groups": sum(1 for g in self.groups if g.weak),
+            "weak_summary": self.weak_summary,
         }
 
 
@@ -210,3 +229,9 @@ class CommunityStats:
 def mean_of(scores: Sequence[float]) -> float:
     """The mean score of a round's groups (0 for none), which each group is shown against."""
     return sum(scores) / len(scores) if scores else 0.0
+
+
+def weak_first(groups: Sequence[GroupView]) -> list[GroupView]:
+    """Weak groups first (lowest score first among them), then the others in their order."""
+    weak = sorted((g for g in groups if g.weak), key=lambda g: (g.score, g.position))
+    return weak + [g for g in groups if not g.weak]

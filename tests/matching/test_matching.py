@@ -1062,8 +1062,8 @@ def test_explain_themes_fit_mix_and_phases(club: tuple[list[Profile], np.ndarray
     assert explanation["fit"]["seeker"] == profiles[seeker].key
     assert explanation["fit"]["offerer"] == profiles[offerer].key
     assert explanation["fit"]["score"] == pytest.approx(best_value, abs=1e-3)
-    assert explanation["fit"]["seeks"] == SEEKS_PROCUREMENT
-    assert explanation["fit"]["offers"] == OFFERS_PROCUREMENT
+    assert explanation["fit"]["seeks"] == f"{SEEKS_PROCUREMENT}. Liefst iemand bij een provincie"
+    assert explanation["fit"]["offers"] == f"{OFFERS_PROCUREMENT}. Many of them, for ministries"
 
     assert explanation["mix"] is True
     phases = {profiles[i].phase for i in members} - {None}
