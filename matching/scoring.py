@@ -12,6 +12,11 @@ The score of a pair combines, with weights from settings (``Weights``):
 * **history** — a penalty for having been matched before, halving every ``history_half_life_days``
   days: recent partners almost never again, old ones possible.
 
+What people see is one scale for every group size (``score_of``): the mean affinity over a
+group's pairs, × 100 ÷ ``ceiling`` (the most one pair can score: the sum of the five positive
+weights), with each part's share on the same scale, adding up to it. The optimiser maximises the
+summed affinity (``group_score``); the scale only changes what is shown.
+
 Everything here is pure numpy on vectors and plain data; the bot's services load profiles and
 store results.
 """

@@ -132,17 +132,8 @@ def _member(
     if via == "mix" and member.get("group") in _SIDES:
         side = t(f"explain.side.{member['group']}")
         return t("explain.member_mix", name=name, count=1, other=other, side=side)
-    mine, theirs = member.get("phase"), member.get("other_phase")
-    if via == "phase" and mine in _PHASES and theirs in _PHASES:
-        if mine == theirs:
-            return t("explain.member_same_phase", name=name, other=other, phase=_phase(mine, t))
-        return t(
-            "explain.member_phase_apart",
-            name=name,
-            other=other,
-            phase=_phase(mine, t),
-            other_phase=_phase(theirs, t),
-        )
+    if via == "phase":  # the phase sentence of the group says who is ahead of whom
+        return t("explain.member_no_fit", name=name)
     return t("explain.member_none", name=name)
 
 

@@ -14,7 +14,6 @@ without parts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,14 +86,28 @@ def shown_score(
         parts = None
     reasons: list[tuple[str, dict[str, Any]]] = []
     if value < rule.score:
-        below = {"score": f"{math.floor(value)}", "limit": f"{rule.score:g}"}
+        below = {"score": _under(value, rule.score), "limit": f"{rule.score:g}"}
         reasons.append(("weak.low_score", below))
-    for member in explanation.get("members") or ():
-        best, key = member.get("best"), member.get("key")
-        if isinstance(best, int | float) and best < rule.pair and key in names:
-            params = {"name": names[key], "best": f"{math.floor(best)}", "limit": f"{rule.pair:g}"}
+    members = [m for m in explanation.get("members") or () if m.get("key") in names]
+    alone = [
+        (float(m["best"]), names[m["key"]])
+        for m in members
+        if isinstance(m.get("best"), int | float) and m["best"] < rule.pair
+    ]
+    limit = f"{rule.pair:g}"
+    if alone and len(alone) == len(members):  # nobody has a strong pair: one reason, not each
+        best = max(b for b, _ in alone)
+        reasons.append(("weak.nobody_fits", {"best": _under(best, rule.pair), "limit": limit}))
+    else:
+        for best, name in alone:
+            params = {"name": name, "best": _under(best, rule.pair), "limit": limit}
             reasons.append(("weak.fits_nobody", params))
     return ShownScore(value=value, parts=parts, weak=render_weak(reasons, t))
+
+
+def _under(value: float, limit: float) -> str:
+    """A score under a limit, shown whole unless rounding would make it look as high."""
+    return f"{value:.0f}" if round(value) < limit else f"{value:.1f}"
 
 
 def weak_summary(weak: Sequence[int], total: int, t: Translate) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,19 +186,19 @@ def test_reviewing_a_round_builds_no_platform(tmp_path: Path) -> None:
 # The JSON the command line prints is read by scripts: its keys (and their order) stay as they are.
 ROUND_KEYS = [
     "id", "kind", "status", "origin", "created_at", "embedder", "total_score", "mean_score",
-    "groups",
+    "groups", "weak_groups", "weak_summary",
 ]  # fmt: skip
 GROUP_KEYS = [
     "id", "position", "kind", "status", "score", "score_vs_round", "members", "people",
-    "explanation", "reject_reason",
+    "explanation", "reject_reason", "score_parts", "weak",
 ]  # fmt: skip
 PROPOSAL_KEYS = [
     "id", "kind", "status", "embedder", "weights", "people", "unplaced", "mean_score",
-    "total_score", "groups",
+    "total_score", "groups", "weak_groups", "weak_summary",
 ]  # fmt: skip
 PROPOSED_GROUP_KEYS = [
     "position", "kind", "status", "score", "score_vs_round", "members", "extends", "people",
-    "explanation", "explanation_data",
+    "explanation", "explanation_data", "score_parts", "weak",
 ]  # fmt: skip
 MEMBER_KEYS = ["id", "name", "organisation", "group", "region", "themes", "phase"]
 PERSON_ROW_KEYS = [
@@ -244,3 +245,57 @@ def test_round_match_and_people_json_keep_their_keys(tmp_path: Path) -> None:
     everyone = json.loads(maatjes("people", "--json", "--all", data_dir=data).stdout)
     assert all(list(row) == [*PERSON_ROW_KEYS, "account"] for row in everyone)
     assert everyone[0]["account"].startswith("demo:")
+
+
+#: Dutch codes a reader of English must not see (in labels; people's own texts are quoted as is).
+DUTCH_CODES = re.compile(
+    r"\((regionaal|rijk|anders), |, (verkennen|experimenteren|opschalen|verankeren)\)"
+)
+
+
+def _weak_first(text: str) -> None:
+    """Weak groups are listed before all others, and the summary counts them."""
+    headers = re.findall(r"^\[(\d+)\] .*$", text, flags=re.MULTILINE)
+    marks = [" · WEAK · " in line for line in re.findall(r"^\[\d+\] .*$", text, re.MULTILINE)]
+    assert headers and marks == sorted(marks, reverse=True), "weak groups first"
+    summary = re.search(r"^(\d+) of the (\d+) groups? (?:is|are) weak: ", text, re.MULTILINE)
+    if any(marks):
+        assert summary, text[:600]
+        assert int(summary.group(1)) == sum(marks) and int(summary.group(2)) == len(marks)
+    else:
+        assert summary is None
+
+
+def test_match_and_round_show_in_english_show_labels_score_parts_and_weak_groups_first(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    assert maatjes("demo", data_dir=data).returncode == 0
+
+    shown = maatjes("match", "--lang", "en", data_dir=data)
+    assert shown.returncode == 0, shown.stderr
+    assert DUTCH_CODES.search(shown.stdout) is None, DUTCH_CODES.search(shown.stdout)
+    assert "(Regional civil servant, Overijssel, " in shown.stdout
+    assert "How the score adds up: seek ↔ offer " in shown.stdout
+    _weak_first(shown.stdout)
+
+    dry = json.loads(maatjes("match", "--json", "--lang", "en", data_dir=data).stdout)
+    assert dry["weak_groups"] == sum(1 for g in dry["groups"] if g["weak"]) > 0
+    for group in dry["groups"]:
+        parts = group["score_parts"]
+        assert list(parts) == ["cross", "work", "themes", "mix", "phase", "history"]
+        assert sum(parts.values()) == pytest.approx(group["score"], abs=1e-6)
+        assert 0 <= group["score"] <= 100
+        named = [p["name"] for p in group["people"]]
+        assert all(name in group["explanation"] for name in named)
+
+    proposed = maatjes("round", "propose", "--json", "--kind", "pairs", data_dir=data)
+    assert proposed.returncode == 0, proposed.stderr
+    round_id = json.loads(proposed.stdout)["id"]
+    english = maatjes("round", "show", str(round_id), "--lang", "en", data_dir=data)
+    assert english.returncode == 0, english.stderr
+    assert DUTCH_CODES.search(english.stdout) is None
+    assert "groups are weak" in english.stdout or "group is weak" in english.stdout
+    _weak_first(english.stdout)
+    dutch = maatjes("round", "show", str(round_id), data_dir=data)
+    assert re.search(r"^\d+ van de \d+ groepen (is|zijn) zwak: ", dutch.stdout, re.MULTILINE)

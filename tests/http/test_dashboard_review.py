@@ -388,3 +388,41 @@ def test_an_unset_privacy_contact_is_warned_about_and_a_set_one_is_shown(
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "MAATJES_PRIVACY_CONTACT" in quick_start
+
+
+def test_the_review_shows_score_parts_and_weak_groups_first_with_why(tmp_path: Path) -> None:
+    with _app(tmp_path, embedder="tfidf", round_kind="pairs") as client:
+        ids = community(_engine(client))
+        stored = proposed_round(_engine(client), ids)  # stored before scores had parts
+        assert login(client) == 303
+
+        # a round stored before: its scores on the one scale, its weak trio first, and why
+        html = client.get(f"/dashboard/rounds/{stored}").text
+        old = _text(html)
+        assert "1 van de 2 groepen is zwak: 2." in old
+        assert html.index('id="group-2"') < html.index('id="group-1"')  # the weak one first
+        assert re.search(r'class="group proposed weak" id="group-2"', html)
+        assert 'class="group proposed" id="group-1"' in html
+        assert "De score (17) ligt onder de grens voor een goede match (25)." in old
+        assert " 90 (+" in old and " 17 (-" in old  # 0.9 for one pair; 0.5 over three pairs
+        assert "Opbouw van de score" not in old  # no parts were stored then
+
+        token = csrf_token(client, "/dashboard/rounds")
+        made = client.post("/dashboard/rounds", data={"csrf": token}, follow_redirects=False)
+        assert made.status_code == 303, made.text
+        page = client.get(made.headers["location"]).text
+        text = _text(page)
+        assert "Opbouw van de score" in page
+        for label in ("zoeken ↔ bieden", "werk", "thema's", "regio–rijk", "fase"):
+            assert f"<dt>{label}</dt>" in page
+        values = [float(v) for v in re.findall(r"<dd>([+-][\d.]+)</dd>", page)]
+        scores = [float(s) for s in re.findall(r'class="score"[^>]*>(-?\d+) \(', page)]
+        assert len(values) == 6 * len(scores)
+        for position, score in enumerate(scores):
+            assert sum(values[6 * position : 6 * (position + 1)]) == pytest.approx(score, abs=1)
+        for name in ("Anna", "Bram", "Chris", "Dewi", "Eva"):
+            assert text.count(name) >= 2  # in the members and in the explanation
+
+        english = _text(client.get(f"/dashboard/rounds/{stored}?lang=en").text)
+        assert "1 of the 2 groups is weak: 2." in english
+        assert "Its score (17) is under the limit for a good match (25)." in english
