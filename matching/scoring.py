@@ -265,7 +265,7 @@ class Floors:
         top: float = 0.10,
     ) -> Floors:
         def has(name: str) -> NDArray[np.bool_]:
-            return np.array([bool(p.texts.get(name)) for p in profiles])
+            return np.array([bool(p.texts.get(name)) for p in profiles], dtype=bool)
 
         work = parts["work"] if parts is not None else None
         return cls(

@@ -298,3 +298,9 @@ def test_an_explanation_stored_before_members_were_explained_still_reads() -> No
     assert "(verkennen en experimenteren)" in nl  # short phase words, joined as a list
     en = render_explanation(stored, names, translator("en"))
     assert "(exploring and experimenting)" in en
+
+
+def test_floors_of_an_empty_community_count_nothing_as_a_fit() -> None:
+    nothing = np.zeros((0, 0))
+    floors = Floors.of(nothing, [], {"work": nothing})
+    assert floors.fit == floors.work == np.inf

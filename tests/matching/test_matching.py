@@ -1114,9 +1114,9 @@ def test_rendered_explanation_reads_in_dutch_and_english(
         assert explanation["themes"]
         for theme in explanation["themes"]:
             assert t(f"vocab.theme.{theme}").lower() in text
-        assert t("explain.mix") in text
+        assert t("explain.mix_sides", regional=names[501], national=names[502]) in text
         for phase in explanation["phases"]:
-            assert t(f"vocab.phase.{phase}").lower() in text
+            assert t(f"explain.phase_word.{phase}") in text
     assert texts["nl"] != texts["en"]
     english = translator("en")
     dutch_only = [

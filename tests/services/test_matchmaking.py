@@ -299,7 +299,7 @@ def test_match_dry_run_prints_and_stores_nothing(tmp_path: Path) -> None:
     assert text.returncode == 0, text.stderr
     assert "nothing is stored or sent" in text.stdout
     assert "Proposal (clubs, dry-run)" in text.stdout and "None" not in text.stdout
-    assert "Regional and national government at one table" in text.stdout
+    assert "Regions and national government at one table" in text.stdout
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{data / 'maatjes.db'}")
