@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -393,8 +394,11 @@ def test_an_unset_privacy_contact_is_warned_about_and_a_set_one_is_shown(
 def test_the_review_shows_score_parts_and_weak_groups_first_with_why(tmp_path: Path) -> None:
     with _app(tmp_path, embedder="tfidf", round_kind="pairs") as client:
         ids = community(_engine(client))
-        stored = proposed_round(_engine(client), ids)  # stored before scores had parts
         assert login(client) == 303
+        token = csrf_token(client, "/dashboard/rounds")
+        made = client.post("/dashboard/rounds", data={"csrf": token}, follow_redirects=False)
+        assert made.status_code == 303, made.text
+        stored = proposed_round(_engine(client), ids)  # as stored before scores had parts
 
         # a round stored before: its scores on the one scale, its weak trio first, and why
         html = client.get(f"/dashboard/rounds/{stored}").text
@@ -407,10 +411,7 @@ def test_the_review_shows_score_parts_and_weak_groups_first_with_why(tmp_path: P
         assert " 90 (+" in old and " 17 (-" in old  # 0.9 for one pair; 0.5 over three pairs
         assert "Opbouw van de score" not in old  # no parts were stored then
 
-        token = csrf_token(client, "/dashboard/rounds")
-        made = client.post("/dashboard/rounds", data={"csrf": token}, follow_redirects=False)
-        assert made.status_code == 303, made.text
-        page = client.get(made.headers["location"]).text
+        page = unescape(client.get(made.headers["location"]).text)
         text = _text(page)
         assert "Opbouw van de score" in page
         for label in ("zoeken ↔ bieden", "werk", "thema's", "regio–rijk", "fase"):
