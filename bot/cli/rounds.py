@@ -180,7 +180,8 @@ def describe(option: Alternative) -> str:
         what = f"replace by person {option.with_person} (in no group yet)"
     else:
         what = f"move to group {option.other_position}"
-    return f"{what}: total {option.delta:+.3f}, this group's score becomes {option.score_after:.3f}"
+    after = f"{option.score_after:.0f} of 100"
+    return f"{what}: total {option.delta:+.3f}, this group's score becomes {after}"
 
 
 def print_round(view: dict[str, Any], *, as_json: bool, language: str = "nl") -> None:

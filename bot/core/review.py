@@ -140,7 +140,7 @@ def alternatives_card(
                 value=t(
                     "dashboard.alt.effect",
                     delta=f"{option.delta:+.2f}",
-                    after=f"{option.score_after:.2f}",
+                    after=f"{option.score_after:.0f}",
                 ),
             )
         )

@@ -15,6 +15,8 @@ class Assessment(Protocol):
 
     def group_score(self, person_ids: Sequence[int]) -> float: ...
 
+    def group_points(self, person_ids: Sequence[int]) -> float: ...
+
     def explain(self, person_ids: Sequence[int]) -> dict[str, Any]: ...
 
 
@@ -26,7 +28,9 @@ class Alternative:
     ``replace``: ``with_person`` (in no group yet) takes the member's place, the member is left out;
     ``move``: the member joins group ``other_position``.
 
-    ``score_before``/``score_after`` are the member's group's, ``other_before``/``other_after``
+    ``score_before``/``score_after`` are the member's group's score on the 0–100 scale people
+    read (``delta`` is the change in the round's summed affinity, what the optimiser weighs),
+    ``other_before``/``other_after``
     the other group's (None for a replacement: the member's place is all that changes).
     """
 
@@ -80,9 +84,11 @@ def alternatives_of(
     mine = members[position]
     rest = [p for p in mine if p != member]
     score_now = {pos: assessment.group_score(ids) for pos, ids in members.items()}
+    shown_now = {pos: assessment.group_points(ids) for pos, ids in members.items()}
+    shown = assessment.group_points  # what a reviewer reads: the 0–100 score of a group
 
     def before(pos: int) -> tuple[float, float]:
-        return score_now[position], score_now[pos]
+        return shown_now[position], shown_now[pos]
 
     options: list[Alternative] = []
     for pos, ids in members.items():
@@ -98,7 +104,16 @@ def alternatives_of(
             after, theirs = assessment.group_score(mine_after), assessment.group_score(theirs_after)
             delta = after + theirs - score_now[position] - score_now[pos]
             options.append(
-                Alternative("swap", member, other, pos, delta, after, *before(pos), theirs)
+                Alternative(
+                    "swap",
+                    member,
+                    other,
+                    pos,
+                    delta,
+                    shown(mine_after),
+                    *before(pos),
+                    shown(theirs_after),
+                )
             )
         if len(mine) - 1 >= low and len(ids) + 1 <= high:  # move member → pos
             theirs_after = [*ids, member]
@@ -106,7 +121,16 @@ def alternatives_of(
                 after, theirs = assessment.group_score(rest), assessment.group_score(theirs_after)
                 delta = after + theirs - score_now[position] - score_now[pos]
                 options.append(
-                    Alternative("move", member, None, pos, delta, after, *before(pos), theirs)
+                    Alternative(
+                        "move",
+                        member,
+                        None,
+                        pos,
+                        delta,
+                        shown(rest),
+                        *before(pos),
+                        shown(theirs_after),
+                    )
                 )
     for newcomer in free:  # replace member with someone in no group
         mine_after = [*rest, newcomer]
@@ -114,7 +138,15 @@ def alternatives_of(
             after = assessment.group_score(mine_after)
             delta = after - score_now[position]
             options.append(
-                Alternative("replace", member, newcomer, None, delta, after, score_now[position])
+                Alternative(
+                    "replace",
+                    member,
+                    newcomer,
+                    None,
+                    delta,
+                    shown(mine_after),
+                    shown_now[position],
+                )
             )
     options.sort(key=lambda o: (-o.delta, o.kind, o.with_person or 0, o.other_position or 0))
     return options

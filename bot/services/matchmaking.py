@@ -35,6 +35,7 @@ from matching.scoring import (
     cross_fit,
     explain,
     group_score,
+    score_of,
 )
 from storage import checkins, embeddings, people, rounds
 from storage.db import session_scope
@@ -318,6 +319,11 @@ class Assessment:
     def group_score(self, person_ids: Sequence[int]) -> float:
         index = self.index
         return group_score(self.scores, [index[p] for p in person_ids])
+
+    def group_points(self, person_ids: Sequence[int]) -> float:
+        """The score a reviewer reads: the mean pair affinity on 0–100 (``score_of``)."""
+        index = self.index
+        return float(score_of(self.parts, [index[p] for p in person_ids], self.weights)["value"])
 
     def explain(self, person_ids: Sequence[int]) -> dict[str, Any]:
         index = self.index

@@ -294,8 +294,8 @@ def test_a_coordinator_picks_anyone_for_a_swap_sees_both_groups_and_reads_what_c
     other = names[swap.with_person or 0]
     theirs = ", ".join(names[p] for p in ids[2:] if p != swap.with_person)
     assert f"daarna Bram, {other}" in text and f"daarna {theirs}, Anna" in text
-    assert f"{swap.score_before:.2f} naar {swap.score_after:.2f}" in text
-    assert f"{swap.other_before:.2f} naar {swap.other_after:.2f}" in text
+    assert f"{swap.score_before:.0f} naar {swap.score_after:.0f}" in text
+    assert f"{swap.other_before:.0f} naar {swap.other_after:.0f}" in text
     assert "Er is nog niets veranderd" in text
     with Session(engine) as session:
         assert not rounds.decisions_of(session, round_id=round_id), "a preview changes nothing"
@@ -320,6 +320,9 @@ def test_a_coordinator_picks_anyone_for_a_swap_sees_both_groups_and_reads_what_c
         members = rounds.members_of(session, group_ids=[g.id or 0 for g in groups])
     first, second = (members[g.id or 0] for g in groups)
     assert swap.with_person in first and ids[0] in second
+    # the scores the swap promised are the ones the round now shows, on its 0–100 scale
+    shown = re.findall(r'id="group-(\d)".*?class="score"[^>]*>(-?\d+) \(', told, flags=re.S)
+    assert dict(shown) == {"1": f"{swap.score_after:.0f}", "2": f"{swap.other_after:.0f}"}
 
     gone = client.get(f"{link}?option=swap-{swap.with_person}")
     assert gone.status_code == 404, "Anna is no longer in group 1"
