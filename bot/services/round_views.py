@@ -10,6 +10,7 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.services.alternatives import Alternative
 from bot.services.errors import UnknownRound
+from bot.services.follow_ups import follow_up_counts
 from bot.services.views import GroupView, MemberView, RoundView, mean_of
 from storage import rounds
 from storage.models import Person
@@ -24,6 +25,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
     groups = rounds.groups_of(session, round_id=round_id)
     members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
     mean = mean_of([g.score for g in groups])
+    follow_ups = follow_up_counts(session, groups)
     view_groups = []
     for group in groups:
         people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
@@ -39,6 +41,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
                 people=tuple(MemberView.of(p) for p in people),
                 explanation=render_explanation(group.explanation, names, t),
                 reject_reason=group.reject_reason,
+                follow_up=follow_ups.get(group.id or 0),
             )
         )
     return RoundView(
