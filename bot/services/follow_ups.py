@@ -9,7 +9,6 @@ never logged, and the matcher never sees or quotes them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -25,8 +24,6 @@ from storage import audit, consents, follow_ups, outbox, rounds
 from storage.db import session_scope
 from storage.models import Consent, FollowUpAnswer, MatchGroup, MatchRound, Person
 from storage.types import utcnow
-
-log = logging.getLogger(__name__)
 
 #: Groups whose members were introduced: their follow-up counts in the meeting rate.
 INTRODUCED = (*rounds.RUNNING, *rounds.ENDED, rounds.MERGED)

@@ -256,6 +256,12 @@ def test_a_club_that_did_not_meet_is_freed_for_the_next_round(
             rounds.record_follow_up(
                 session, group_id=club, person_id=members[club][0], answer="met"
             )
+        rounds.record_follow_up(
+            session, group_id=quiet, person_id=members[quiet][0], answer="not_yet"
+        )
+        follow_ups.record_reason(
+            session, group_id=quiet, person_id=members[quiet][0], reason="Geheime reden"
+        )
     _days_ago(engine, clubs, 29)
     assert FollowUps(engine, settings.groups.rounds).ask_again() == 1
     second = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
@@ -263,6 +269,10 @@ def test_a_club_that_did_not_meet_is_freed_for_the_next_round(
         groups = rounds.groups_of(session, round_id=second)
         proposed = rounds.members_of(session, group_ids=[g.id or 0 for g in groups])
     assert set(members[quiet]) <= {p for ids in proposed.values() for p in ids}
+    with Session(engine) as session:  # the matcher never quotes a reason
+        shown = json.dumps(round_view(session, round_id=second).as_dict(), ensure_ascii=False)
+        stored = json.dumps([g.explanation for g in groups], ensure_ascii=False)
+    assert "Geheime reden" not in shown + stored
     service.approve(second, actor=CLI_ACTOR, origin="cli")
     with Session(engine) as session:
         ended = session.get(MatchGroup, quiet)
