@@ -25,6 +25,7 @@ from bot.services.accounts import Accounts, LoginThrottle
 from bot.services.checkins import CheckInService
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, PostponedReplies, Sender
+from bot.services.follow_ups import FollowUps
 from bot.services.group_conversations import GroupConversations
 from bot.services.housekeeping import Housekeeping
 from bot.services.invitations import Invitations
@@ -62,6 +63,10 @@ class Maatjes:
     @property
     def housekeeping(self) -> Housekeeping:
         return Housekeeping(self.engine)
+
+    @property
+    def follow_ups(self) -> FollowUps:
+        return FollowUps(self.engine, self.settings.groups.rounds)
 
     @property
     def invitations(self) -> Invitations | None:

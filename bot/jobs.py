@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.services.checkins import CheckInService
 from bot.services.delivery import Delivery
+from bot.services.follow_ups import FollowUps
 from bot.services.housekeeping import EVENT_MEMORY, Housekeeping
 from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
@@ -38,6 +39,8 @@ class JobServices(Protocol):
     def checkins(self) -> CheckInService: ...
     @property
     def delivery(self) -> Delivery: ...
+    @property
+    def follow_ups(self) -> FollowUps: ...
     @property
     def rounds(self) -> RoundService: ...
     @property
@@ -72,6 +75,12 @@ def plan_checkins(services: JobServices) -> Done | None:
     if planned.sent or planned.reminders or planned.roundups or planned.missed:
         return Done("check-ins", planned.as_dict())
     return None
+
+
+def ask_follow_up_again(services: JobServices) -> Done | None:
+    """The second and last "hebben jullie elkaar gesproken?" to groups that did not meet."""
+    asked = services.follow_ups.ask_again()
+    return Done("follow-ups asked again", {"groups": asked}) if asked else None
 
 
 def deliver_outbox(services: JobServices) -> Done | None:
@@ -123,14 +132,16 @@ def start(services: JobServices) -> BackgroundScheduler:
     def job(failure: str, work: Callable[[JobServices], Done | None]) -> Callable[[], None]:
         return partial(_run, failure, partial(work, services))
 
-    check_in, deliver = (
+    check_in, ask_again, deliver = (
         job("scheduled check-ins failed", plan_checkins),
+        job("follow-ups asked again failed", ask_follow_up_again),
         job("scheduled delivery failed", deliver_outbox),
     )
 
     def check_in_and_deliver() -> None:
         if settings.checkins:  # first, so what the check-ins plan goes out in this same run
             check_in()
+        ask_again()
         deliver()
 
     # The first run is at start: whatever fell due while the bot was down goes out once.

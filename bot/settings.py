@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     admins: Identities = frozenset()
     round_kind: Literal["clubs", "pairs"] = "clubs"
     follow_up_days: int = Field(default=14, ge=1, le=365)
+    follow_up_again_days: int = Field(default=14, ge=1, le=365)  # a group that did not meet
     round_interval_days: int = Field(default=30, ge=1, le=365)
     secure_cookies: bool = False
     scheduler: bool = True
@@ -108,8 +109,7 @@ class Settings(BaseSettings):
     checkin_grace_hours: int = Field(default=48, ge=0, le=24 * 30)
     checkin_reminder_days: int = Field(default=3, ge=1, le=30)
     checkin_answer_days: int = Field(default=7, ge=1, le=60)
-    # Microsoft Teams (Microsoft 365 Agents SDK): /api/messages is served when the app id and
-    # secret are both set.
+    # Microsoft Teams (Microsoft 365 Agents SDK): /api/messages is served with app id and secret.
     teams_app_id: str | None = None
     teams_app_secret: SecretStr | None = None
     teams_tenant_id: str | None = None
@@ -475,6 +475,7 @@ class SettingsGroups:
             round_kind=s.round_kind,
             round_interval_days=s.round_interval_days,
             follow_up_days=s.follow_up_days,
+            follow_up_again_days=s.follow_up_again_days,
             club_min_size=s.club_min_size,
             club_max_size=s.club_max_size,
             coordinators=s.coordinators,

@@ -64,6 +64,8 @@ class RoundSettings:
     round_kind: Literal["clubs", "pairs"]
     round_interval_days: int
     follow_up_days: int
+    #: Days after the follow-up when a group that did not meet is asked once more (then freed).
+    follow_up_again_days: int
     club_min_size: int
     club_max_size: int
     coordinators: frozenset[str]

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from storage import follow_ups
 from storage.db import insert_for
 from storage.models import CheckIn, CheckInAnswer, CheckInPrompt, MatchGroup
 from storage.rounds import RUNNING
@@ -194,8 +195,9 @@ def participation(session: Session) -> dict[str, int]:
 
 
 def quiet_groups(session: Session, *, after: int = 2) -> list[int]:
-    """Introduced groups whose last ``after`` closed check-ins got no answer from anyone: they
-    seem to have stopped meeting (shown to coordinators; their members may be matched anew)."""
+    """Introduced groups whose last ``after`` closed check-ins got no answer from anyone, and
+    running groups asked twice whether they met without a ``met`` (:func:`follow_ups.did_not_meet`):
+    they seem to have stopped meeting (shown to coordinators; their members may be matched anew)."""
     closed = session.exec(
         select(CheckIn)
         .where(col(CheckIn.status) == CLOSED)
@@ -213,8 +215,9 @@ def quiet_groups(session: Session, *, after: int = 2) -> list[int]:
         ids = latest.setdefault(checkin.group_id, [])
         if len(ids) < after and checkin.id is not None:
             ids.append(checkin.id)
-    return sorted(
+    silent = {
         group_id
         for group_id, ids in latest.items()
         if len(ids) == after and not any(i in answered for i in ids)
-    )
+    }
+    return sorted(silent | follow_ups.did_not_meet(session, running_only=True))

@@ -204,6 +204,8 @@ class MatchGroup(SQLModel, table=True):
     reject_reason: str | None = Field(default=None, max_length=1000)
     decided_at: datetime | None = _when(nullable=True)
     introduced_at: datetime | None = _when(nullable=True)
+    #: When the group, not having met, was asked the follow-up a second and last time.
+    follow_up_again_at: datetime | None = _when(nullable=True)
 
 
 class GroupMember(SQLModel, table=True):
@@ -331,6 +333,8 @@ class FollowUpAnswer(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     )
     answer: str = Field(max_length=16)  # met | not_yet | not_a_fit
+    #: Why, in a word or two (personal free text: coordinators see it, the matcher never does).
+    reason: str | None = Field(default=None, max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
 

@@ -326,11 +326,13 @@ def blocked_pairs(session: Session) -> list[tuple[int, int]]:
 
 
 def record_follow_up(session: Session, *, group_id: int, person_id: int, answer: str) -> None:
+    """A member's answer, replacing any earlier one (and the reason given with that one)."""
     row = session.get(FollowUpAnswer, (group_id, person_id))
     if row is None:
         row = FollowUpAnswer(group_id=group_id, person_id=person_id, answer=answer)
     else:
         row.answer = answer
+        row.reason = None
         row.at = utcnow()
     session.add(row)
     session.flush()

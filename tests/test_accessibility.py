@@ -161,6 +161,24 @@ def email_signin(browser: Browser, tmp_path: Path, audit: Audit) -> None:
             server.stop()
 
 
+def seed_follow_ups(data_dir: Path, round_id: int) -> None:
+    """Two answers to "hebben jullie elkaar gesproken?", one with a reason, so the round page
+    and the meeting rate on the rounds page show them."""
+    from storage import follow_ups, rounds
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(f"sqlite:///{data_dir / 'maatjes.db'}")
+    with session_scope(engine) as session:
+        group_id = rounds.groups_of(session, round_id=round_id)[0].id or 0
+        first, second, *_ = rounds.members_of(session, group_ids=[group_id])[group_id]
+        rounds.record_follow_up(session, group_id=group_id, person_id=first, answer="met")
+        rounds.record_follow_up(session, group_id=group_id, person_id=second, answer="not_a_fit")
+        follow_ups.record_reason(
+            session, group_id=group_id, person_id=second, reason="Een heel andere opgave"
+        )
+    engine.dispose()
+
+
 def test_no_wcag_21_aa_violations_on_any_page(tmp_path: Path) -> None:
     require_chromium()
     env = {
@@ -179,6 +197,7 @@ def test_no_wcag_21_aa_violations_on_any_page(tmp_path: Path) -> None:
         introduced = seed_round(data, with_local="Anna")
         assert server.cli("round", "approve", str(introduced)).returncode == 0
         assert server.cli("deliver").returncode == 0
+        seed_follow_ups(data, introduced)
         under_review = seed_round(data)
         assert under_review == introduced + 1
         chat_and_groups(browser, server, audit)

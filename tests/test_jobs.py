@@ -91,6 +91,7 @@ def test_a_failing_job_is_logged_once_and_the_next_one_still_runs(
     from bot.app import build
     from bot.services.checkins import CheckInService
     from bot.services.delivery import Delivery
+    from bot.services.follow_ups import FollowUps
     from bot.services.housekeeping import Housekeeping
     from bot.services.privacy import PrivacyService
     from bot.services.rounds import RoundService
@@ -103,6 +104,7 @@ def test_a_failing_job_is_logged_once_and_the_next_one_still_runs(
         rounds: RoundService
         privacy: PrivacyService | None
         housekeeping: Housekeeping
+        follow_ups: FollowUps
         invitations: None = None
 
     settings = Settings(  # type: ignore[call-arg]
@@ -133,6 +135,7 @@ def test_a_failing_job_is_logged_once_and_the_next_one_still_runs(
         rounds=maatjes.rounds,
         privacy=None,
         housekeeping=maatjes.housekeeping,
+        follow_ups=maatjes.follow_ups,
     )
     caplog.set_level(logging.INFO, logger="bot.jobs")
     running = jobs.start(services)

@@ -225,6 +225,12 @@ def print_round(view: dict[str, Any], *, as_json: bool, language: str = "nl") ->
             )
             typer.echo(f"    {t('score.parts')}: {parts}")
         typer.echo(f"    {group['explanation']}")
+        if "follow_up" in group:  # a stored group: what its members said after the introduction
+            counts = group["follow_up"]
+            typer.echo(
+                f"    follow-up: met {counts['met']} · not yet {counts['not_yet']} · "
+                f"not a fit {counts['not_a_fit']} · no answer {counts['no_answer']}"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -34,6 +34,7 @@ DETOURS: Final = frozenset(
         "checkin_share",
         "checkin_update",
         "confirm_forget",
+        "follow_up_reason",
     }
 )
 

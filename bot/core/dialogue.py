@@ -37,7 +37,7 @@ from bot.core.actions import (
 from bot.core.checkins import CheckInDialogue
 from bot.core.commands import Commands, parse_command
 from bot.core.conversation import Conversation, CoreConfig, Move, Reply, reject, to
-from bot.core.follow_up import on_follow_up
+from bot.core.follow_up import on_follow_up, on_reason, prompt_reason
 from bot.core.i18n import Translate, translator
 from bot.core.intake import IntakeDialogue
 from bot.core.messages import Card, Inbound, Outbound, Text
@@ -87,6 +87,7 @@ class Intake:
             "checkin_update": Step(checkins.prompt_update, checkins.on_update),
             "confirm_stop": Step(privacy.prompt_confirm_stop, privacy.on_confirm_stop),
             "confirm_forget": Step(privacy.prompt_confirm_forget, privacy.on_confirm_forget),
+            "follow_up_reason": Step(prompt_reason, on_reason),
         }
 
     # public entry points

@@ -64,6 +64,15 @@ class FollowUpAnswered:
 
 
 @dataclass(frozen=True)
+class FollowUpReasonGiven:
+    """Why, in a word or two, with the person's latest follow-up answer for the group (personal
+    free text: stored for coordinators, never logged, never quoted by the matcher)."""
+
+    group_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReviewRequested:
     """A coordinator asks to see the open round (the caller checks the role and shows it)."""
 
@@ -126,6 +135,7 @@ Effect = (
     | PauseChanged
     | MailChosen
     | FollowUpAnswered
+    | FollowUpReasonGiven
     | ReviewRequested
     | RoundRequested
     | ReviewDecided

@@ -27,6 +27,7 @@ from bot.core.effects import (
     ErasureRequested,
     ExportRequested,
     FollowUpAnswered,
+    FollowUpReasonGiven,
     LanguageChosen,
     MailChosen,
     PauseChanged,
@@ -47,7 +48,7 @@ from bot.services.privacy import LinkInvalid, PrivacyService
 from bot.services.round_views import alternative_names, round_view
 from bot.services.rounds import RoundService
 from bot.services.throttle import TurnLimiter
-from storage import consents, inbox, outbox, people, rounds
+from storage import consents, follow_ups, inbox, outbox, people, rounds
 from storage import privacy as privacy_store
 from storage.db import session_scope
 from storage.models import Person
@@ -477,6 +478,12 @@ class ConversationService:
                     )
                     if block is not None and block in members and block != person.id:
                         rounds.block_pair(session, a=person.id, b=block, reason="never_again")
+                case FollowUpReasonGiven(group_id=group_id, reason=reason):
+                    # kept only with this person's own answer for that group (none: nothing);
+                    # the reason is free text, so it never goes into a log line
+                    follow_ups.record_reason(
+                        session, group_id=group_id, person_id=person.id, reason=reason
+                    )
         return taken
 
 

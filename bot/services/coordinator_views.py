@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from bot.services.alternatives import Alternative
 from bot.services.community import community_stats
+from bot.services.follow_ups import meeting_rates
 from bot.services.network import Network, NetworkFilter, network
 from bot.services.round_views import alternative_names, round_view
-from bot.services.views import CommunityStats, MemberView, RoundView
+from bot.services.views import CommunityStats, MeetingRate, MemberView, RoundView
 from storage import checkins, outbox, rounds
 from storage.models import MatchRound, Person
 
@@ -55,6 +56,11 @@ class CoordinatorViews:
     def recent_rounds(self) -> Sequence[MatchRound]:
         with Session(self.engine) as session:
             return rounds.rounds(session)
+
+    def meeting_rates(self) -> list[MeetingRate]:
+        """Per round, oldest first: the share of introduced members who said they met."""
+        with Session(self.engine) as session:
+            return meeting_rates(session)
 
     def network(self, shown: NetworkFilter | None = None) -> Network:
         with Session(self.engine) as session:

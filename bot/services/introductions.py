@@ -68,7 +68,10 @@ def club_joined(person: Person, newcomers: Sequence[Person]) -> list[Any]:
     ]
 
 
-def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> list[Any]:
+def follow_up(
+    group: MatchGroup, person: Person, members: Sequence[Person], *, again: bool = False
+) -> list[Any]:
+    """The question whether they met; ``again``: the second and last time it is asked."""
     t = translator(person.language)
     others = [m for m in members if m.id != person.id]
     names = join_list([m.name or "?" for m in others], person.language)
@@ -86,7 +89,7 @@ def follow_up(group: MatchGroup, person: Person, members: Sequence[Person]) -> l
     ]
     return [
         Question(
-            text=t("follow_up.ask", names=names),
+            text=t("follow_up.ask_again" if again else "follow_up.ask", names=names),
             step="follow_up",
             choices=tuple(choices),
             free_text=False,

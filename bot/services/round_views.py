@@ -10,6 +10,7 @@ from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.services.alternatives import Alternative
 from bot.services.errors import UnknownRound
+from bot.services.follow_ups import follow_up_counts
 from bot.services.group_scores import WeakRule, shown_score, weak_summary
 from bot.services.views import GroupView, MemberView, RoundView, mean_of
 from storage import rounds
@@ -25,6 +26,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
     groups = rounds.groups_of(session, round_id=round_id)
     members = rounds.members_of(session, group_ids=[g.id for g in groups if g.id is not None])
     rule = WeakRule.stored(match_round.weights or {})
+    follow_ups = follow_up_counts(session, groups)
     built = []
     for group in groups:
         people = [p for p in (session.get(Person, pid) for pid in members[group.id or 0]) if p]
@@ -53,6 +55,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
             reject_reason=group.reject_reason,
             score_parts=score.parts,
             weak=score.weak,
+            follow_up=follow_ups.get(group.id or 0),
         )
         for group, people, names, score in built
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from storage.models import Person
@@ -83,6 +84,57 @@ class MemberView:
 
 
 @dataclass(frozen=True)
+class FollowUpReason:
+    """Why, in a word or two, with the answer it came with (not who said it)."""
+
+    answer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FollowUpCounts:
+    """A group's answers: each member counted once, by their latest answer."""
+
+    met: int = 0
+    not_yet: int = 0
+    not_a_fit: int = 0
+    no_answer: int = 0
+    #: Whether the group was asked a second (and last) time.
+    asked_again: bool = False
+    #: For coordinators only (the dashboard's round page); not in ``as_dict``.
+    reasons: tuple[FollowUpReason, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return self.met + self.not_yet + self.not_a_fit + self.no_answer
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``follow_up`` object of ``maatjes round show --json``."""
+        return {
+            "met": self.met,
+            "not_yet": self.not_yet,
+            "not_a_fit": self.not_a_fit,
+            "no_answer": self.no_answer,
+        }
+
+
+@dataclass(frozen=True)
+class MeetingRate:
+    """One round: of the members of its introduced groups, how many said they met."""
+
+    round_id: int
+    created_at: datetime
+    members: int
+    met: int
+    answered: int
+
+    @property
+    def percent(self) -> int | None:
+        """The share who met, in whole percents (None for a round nobody was introduced in)."""
+        return round(100 * self.met / self.members) if self.members else None
+
+
+@dataclass(frozen=True)
 class GroupView:
     """A pair or club of a round or of a proposal, with its score against the round's mean."""
 
@@ -101,6 +153,7 @@ class GroupView:
     #: adding up to it; None for a group stored before scores had parts.
     score_parts: Mapping[str, float] | None = None
     weak: tuple[str, ...] = ()  # why the group is weak, in the reader's language; () if it is not
+    follow_up: FollowUpCounts | None = None  # a stored group: "hebben jullie elkaar gesproken?"
 
     @property
     def members(self) -> list[int | None]:
@@ -121,6 +174,7 @@ class GroupView:
             "reject_reason": self.reject_reason,
             "score_parts": dict(self.score_parts) if self.score_parts is not None else None,
             "weak": list(self.weak),
+            "follow_up": (self.follow_up or FollowUpCounts(no_answer=len(self.people))).as_dict(),
         }
 
     def as_proposal_dict(self) -> dict[str, Any]:

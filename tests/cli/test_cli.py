@@ -190,7 +190,7 @@ ROUND_KEYS = [
 ]  # fmt: skip
 GROUP_KEYS = [
     "id", "position", "kind", "status", "score", "score_vs_round", "members", "people",
-    "explanation", "reject_reason", "score_parts", "weak",
+    "explanation", "reject_reason", "score_parts", "weak", "follow_up",
 ]  # fmt: skip
 PROPOSAL_KEYS = [
     "id", "kind", "status", "embedder", "weights", "people", "unplaced", "mean_score",
@@ -236,6 +236,9 @@ def test_round_match_and_people_json_keep_their_keys(tmp_path: Path) -> None:
     for group in view["groups"]:
         assert list(group) == GROUP_KEYS
         assert group["status"] == "proposed" and group["reject_reason"] is None
+        assert group["follow_up"] == {
+            "met": 0, "not_yet": 0, "not_a_fit": 0, "no_answer": len(group["people"])
+        }  # fmt: skip
         assert all(list(person) == MEMBER_KEYS for person in group["people"])
 
     listed = maatjes("people", "--json", data_dir=data)

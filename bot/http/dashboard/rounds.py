@@ -79,7 +79,9 @@ def router(round_service: RoundService, views: CoordinatorViews) -> APIRouter:
 
     @api.get("", response_class=HTMLResponse)
     def round_list(request: Request, _: Coordinator) -> Response:
-        return page(request, "rounds.html", rounds=views.recent_rounds())
+        return page(
+            request, "rounds.html", rounds=views.recent_rounds(), rates=views.meeting_rates()
+        )
 
     @api.post("")
     def propose(request: Request, who: Coordinator, _: Csrf) -> Response:
