@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     weight_phase: float = Field(default=0.08, ge=0)
     weight_history: float = Field(default=1.0, ge=0)
     history_half_life_days: float = Field(default=120.0, gt=0)
+    not_a_fit_weight: float = Field(default=3.0, ge=0)
+    not_a_fit_half_life_days: float = Field(default=365.0, gt=0)
     club_min_size: int = Field(default=3, ge=2, le=10)
     club_max_size: int = Field(default=5, ge=2, le=12)
     coordinators: Identities = frozenset()
@@ -463,21 +465,7 @@ class SettingsGroups:
 
     @property
     def matching(self) -> MatchingSettings:
-        s = self.settings
-        return MatchingSettings(
-            embedder=s.embedder,
-            embedder_threads=s.embedder_threads,
-            allow_model_download=s.allow_model_download,
-            weight_cross=s.weight_cross,
-            weight_work=s.weight_work,
-            weight_themes=s.weight_themes,
-            weight_mix=s.weight_mix,
-            weight_phase=s.weight_phase,
-            weight_history=s.weight_history,
-            history_half_life_days=s.history_half_life_days,
-            club_min_size=s.club_min_size,
-            club_max_size=s.club_max_size,
-        )
+        return MatchingSettings.of(self.settings)
 
     @property
     def rounds(self) -> RoundSettings:

@@ -8,8 +8,8 @@ just that. No defaults here: a group is always made from ``Settings``, the one p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
@@ -45,6 +45,13 @@ class MatchingSettings:
     history_half_life_days: float
     club_min_size: int
     club_max_size: int
+    not_a_fit_weight: float
+    not_a_fit_half_life_days: float
+
+    @classmethod
+    def of(cls, settings: Any) -> MatchingSettings:
+        """From the flat settings, field by field (each field is a setting of the same name)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

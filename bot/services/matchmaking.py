@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
+from bot.services import learning
 from bot.services.errors import MatchingUnavailable
 from bot.services.views import GroupView, MemberView, ProposalView, mean_of
 from bot.settings_groups import MatchingSettings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs
+from matching.learning import apart_penalty
 from matching.pairing import pair_up
 from matching.scoring import (
     TEXT_FIELDS,
@@ -60,6 +63,7 @@ class Taken:
 
     proposed: set[int]
     clubs: dict[int, list[int]]
+    notes: dict[int, str] = default(default_factory=dict)  # why a club was kept ("met")
 
 
 @dataclass(frozen=True)
@@ -160,19 +164,23 @@ class Matchmaker:
     def free(self, session: Session, *, kind: str, now: datetime) -> tuple[list[Person], Taken]:
         """Candidates a new round may place: not in a proposal awaiting review, and for clubs
         not in a running club (that club takes newcomers instead; a club gone quiet frees its
-        members). Also returns the running clubs as they stand."""
+        members, and so does one that did not meet after the follow-up; who said a club was not
+        a fit leaves it). Also returns the running clubs as the next round keeps them."""
         live = rounds.live_groups(session)
         taken = rounds.spoken_for(session, groups=live)
         clubs: dict[int, list[int]] = {}
+        notes: dict[int, str] = {}
         if kind != "pairs":
             quiet = set(checkins.quiet_groups(session))  # stopped meeting: members are free
-            clubs = {
+            running = {
                 gid: members
                 for gid, members in rounds.running_clubs(session, groups=live).items()
                 if gid not in quiet
             }
+            kept = learning.kept_clubs(session, running)
+            clubs, notes = kept.clubs, kept.notes
         persons = [p for p in self.candidates(session, now=now) if p.id not in taken]
-        return persons, Taken(proposed=taken, clubs=clubs)
+        return persons, Taken(proposed=taken, clubs=clubs, notes=notes)
 
     def unplaced(self, session: Session, placed: set[int], *, kind: str) -> list[int]:
         """Whom a coordinator may bring into a round under review: candidates in none of its
@@ -204,6 +212,14 @@ class Matchmaker:
             history=rounds.match_history(session),
             now=now,
         )
+        # who said "not a fit" is kept apart from that group's members for a long while
+        scores = scores - apart_penalty(
+            [p.key for p in profiles],
+            learning.outcomes(session).values(),
+            now=now,
+            rules=learning.rules_from(self.settings),
+        )
+        np.fill_diagonal(scores, 0.0)
         return profiles, vectors, scores
 
     def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment:
@@ -257,6 +273,8 @@ class Matchmaker:
             explanation = explain(club, profiles, fit)
             if grown is not None:
                 explanation["extends"] = grown
+                if grown in taken.notes:  # why the club goes on (a machine note, no quote)
+                    explanation["kept"] = taken.notes[grown]
                 explanation["newcomers"] = [
                     profiles[i].key for i in club if i not in set(clubs[grown])
                 ]
