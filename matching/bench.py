@@ -614,5 +614,5 @@ def run(
     if "simulation" in sections:
         from matching import bench_simulation
 
-        report.results["simulation"] = bench_simulation.run(quick=quick, out=out)
+        report.results["simulation"] = bench_simulation.run(quick=quick, out=out, table=table)
     return report

@@ -190,11 +190,10 @@ def _mean_runs(runs: Sequence[list[dict[str, float]]]) -> list[dict[str, float]]
     ]
 
 
-def run(*, quick: bool, out: Callable[[str], None]) -> dict[str, Any]:
+def run(*, quick: bool, out: Callable[[str], None], table: Callable[..., str]) -> dict[str, Any]:
     """The simulation section: with and without learning, side by side, each figure the mean
-    over several seeded communities (a round has some 25 clubs: one community is noisy)."""
-    from matching.bench import table
-
+    over several seeded communities (a round has some 25 clubs: one community is noisy).
+    ``table`` is the bench's table printer."""
     n, rounds, seeds = (60, 6, 2) if quick else (120, 12, 5)
     worlds = [community(n, rounds, seed=seed) for seed in range(seeds)]
     without = _mean_runs([simulate(w, rounds, rules=Rules(enabled=False)) for w in worlds])
