@@ -4,11 +4,12 @@ through the rules of ``matching.learning`` (the same rules the benchmark's simul
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.settings_groups import MatchingSettings
-from matching.learning import Answer, Kept, Outcome, Rules, keep_clubs
+from matching.learning import Answer, Kept, Outcome, Rules, apart, keep_clubs
 from storage import checkins, rounds
 
 
@@ -33,6 +34,11 @@ def outcomes(session: Session) -> dict[int, Outcome]:
         members = tuple(sorted(asked.get(group_id, set()) | set(said)))
         found[group_id] = Outcome(group_id, members, said, asked=bool(asked.get(group_id)))
     return found
+
+
+def apart_pairs(session: Session) -> list[tuple[int, int, datetime]]:
+    """Everyone kept apart after a "not a fit", as (person, person, when)."""
+    return apart(outcomes(session).values())
 
 
 def kept_clubs(session: Session, clubs: Mapping[int, Sequence[int]]) -> Kept:

@@ -280,13 +280,26 @@ class Matchmaker:
                 ]
             explanations.append(explanation)
         order = sorted(range(len(groups)), key=lambda g: -group_score(scores, groups[g]))
+        rules = learning.rules_from(self.settings)
+        placed = {persons[i].id: g for g, members in enumerate(groups) for i in members}
+        apart = {  # two people a "not a fit" keeps apart who are indeed apart in this proposal
+            (a, b)
+            for a, b, _ in learning.apart_pairs(session)
+            if a in index and b in index and placed.get(a, -1) != placed.get(b, -2)
+        }
         return Plan(
             kind=kind,
             people=list(persons),
             groups=[groups[g] for g in order],
             scores=scores,
             explanations=[explanations[g] for g in order],
-            weights={**weights.as_dict(), "kind": kind},
+            weights={
+                **weights.as_dict(),
+                "kind": kind,
+                "not_a_fit": rules.not_a_fit_weight,
+                "not_a_fit_half_life_days": rules.not_a_fit_half_life_days,
+                "kept_apart": len(apart) if rules.not_a_fit_weight else 0,
+            },
             embedder=self.embedder.name,
             extends=[extends[g] for g in order],
         )

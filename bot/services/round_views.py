@@ -39,6 +39,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
                 people=tuple(MemberView.of(p) for p in people),
                 explanation=render_explanation(group.explanation, names, t),
                 reject_reason=group.reject_reason,
+                kept=_kept(group.explanation),
             )
         )
     return RoundView(
@@ -51,7 +52,13 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
         total_score=round(match_round.total_score, 4),
         mean_score=round(mean, 4),
         groups=tuple(view_groups),
+        kept_apart=int((match_round.weights or {}).get("kept_apart") or 0),
     )
+
+
+def _kept(explanation: dict[str, object] | None) -> str | None:
+    kept = (explanation or {}).get("kept")
+    return kept if isinstance(kept, str) else None
 
 
 def alternative_names(

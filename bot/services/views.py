@@ -97,6 +97,7 @@ class GroupView:
     reject_reason: str | None = None
     extends: int | None = None  # a proposal: the running club this group grows
     explanation_data: Mapping[str, Any] | None = None  # a proposal: the explanation as data
+    kept: str | None = None  # why the club it grows goes on ("met": they said they met)
 
     @property
     def members(self) -> list[int | None]:
@@ -146,6 +147,7 @@ class RoundView:
     total_score: float
     mean_score: float
     groups: tuple[GroupView, ...]
+    kept_apart: int = 0  # pairs the matcher kept apart after a "not a fit" follow-up
 
     def group_at(self, position: int) -> GroupView | None:
         return next((g for g in self.groups if g.position == position), None)

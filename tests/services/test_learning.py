@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.app import create_app
 from bot.core.dialogue import Intake
 from bot.core.messages import Account, Inbound, Question
 from bot.services.access import CLI_ACTOR
+from bot.services.accounts import Accounts
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
 from bot.services.matchmaking import Matchmaker
@@ -25,7 +28,7 @@ from storage import people, rounds
 from storage.db import session_scope
 from storage.models import MatchGroup, Person
 from storage.types import utcnow
-from tests.services.test_club_life import _settings, add_person
+from tests.services.test_club_life import _login, _settings, add_person
 from tests.support.community import profiled_person
 
 TFIDF = load_embedder("tfidf")
@@ -67,6 +70,17 @@ def _groups(engine: Engine, round_id: int) -> list[tuple[MatchGroup, list[int]]]
         found = rounds.groups_of(session, round_id=round_id)
         members = rounds.members_of(session, group_ids=[g.id or 0 for g in found])
         return [(g, members[g.id or 0]) for g in found]
+
+
+def _dashboard(database_url: str, engine: Engine, round_id: int) -> str:
+    """The round's page as a coordinator sees it on the dashboard."""
+    app = create_app(_settings(database_url=database_url, scheduler=False))
+    Accounts(engine).set_password("tessa", "een lang wachtwoord")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        _login(client)
+        page = client.get(f"/dashboard/rounds/{round_id}")
+        assert page.status_code == 200
+        return page.text
 
 
 def _keys(engine: Engine) -> dict[int, str]:
@@ -114,6 +128,8 @@ def test_a_club_that_met_goes_on_one_that_did_not_is_regrouped(
         assert not (leaver in members and set(split_ids[:-1]) & set(members))
     placed = {p for _, m in proposals for p in m}
     assert set(silent_ids) | {leaver} | set(newcomers) <= placed, "the free are regrouped"
+    page = _dashboard(database_url, engine, second)
+    assert "Dit clubje gaat door: bij de follow-up zeiden ze dat ze elkaar gesproken hebben" in page
 
     service.approve(second, actor=CLI_ACTOR, origin="cli")
     with Session(engine) as session:
@@ -187,3 +203,5 @@ def test_not_a_fit_keeps_two_apart_where_history_alone_would_not(
     )
     third = service.propose(actor=CLI_ACTOR, origin="cli")
     assert not _together(engine, third, ids["anna"], ids["bram"])
+    page = _dashboard(database_url, engine, third)
+    assert "1 tweetal bewust niet bij elkaar gezet" in page
