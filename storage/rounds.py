@@ -357,16 +357,16 @@ def set_members(session: Session, *, group_id: int, person_ids: Sequence[int]) -
 
 def follow_ups_sent(session: Session) -> set[tuple[int, int]]:
     """(group, person) for every follow-up question that reached its member."""
-    rows = session.exec(
-        select(OutboxMessage.recipient_id, OutboxMessage.payload).where(
+    keys = session.exec(
+        select(OutboxMessage.dedupe_key).where(
             OutboxMessage.kind == "follow_up", OutboxMessage.status == "sent"
         )
     ).all()
     found = set()
-    for person_id, payload in rows:
-        group_id = (payload or {}).get("group_id")
-        if isinstance(group_id, int) and not isinstance(group_id, bool):
-            found.add((group_id, person_id))
+    for key in keys:  # follow_up:<group>:<person>
+        parts = key.split(":")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            found.add((int(parts[1]), int(parts[2])))
     return found
 
 

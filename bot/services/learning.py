@@ -46,10 +46,11 @@ def kept_clubs(session: Session, clubs: Mapping[int, Sequence[int]]) -> Kept:
     return keep_clubs(clubs, outcomes(session))
 
 
-def released(session: Session, *, placed: set[int]) -> set[int]:
-    """Running clubs that end when their members join a club just approved: clubs that went
-    quiet, and clubs that did not meet. Members who said their club was not a fit and are
-    placed anew leave it here (the rest of that club goes on)."""
+def released(session: Session, *, placed: Mapping[int, Sequence[int]]) -> set[int]:
+    """Running clubs that end when their members join a club just approved (``placed``: each
+    approved club with its members): clubs that went quiet, and clubs that did not meet.
+    Members who said their club was not a fit and are placed in another club leave it here
+    (the rest of that club goes on)."""
     running = {
         g.id: list(g.members)
         for g in rounds.live_groups(session)
@@ -57,7 +58,8 @@ def released(session: Session, *, placed: set[int]) -> set[int]:
     }  # as stored: a leaver may have just joined the new club as well
     kept = kept_clubs(session, running)
     for club, going in sorted(kept.left.items()):
-        moving = sorted(going & placed)
+        elsewhere = {p for other, members in placed.items() if other != club for p in members}
+        moving = sorted(going & elsewhere)
         if club in kept.clubs and moving:
             rounds.leave_club(session, club_id=club, person_ids=moving)
     return set(checkins.quiet_groups(session)) | kept.freed
