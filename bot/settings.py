@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     weight_phase: float = Field(default=0.08, ge=0)
     weight_history: float = Field(default=1.0, ge=0)
     history_half_life_days: float = Field(default=120.0, gt=0)
+    not_a_fit_weight: float = Field(default=3.0, ge=0)
+    not_a_fit_half_life_days: float = Field(default=365.0, gt=0)
     club_min_size: int = Field(default=3, ge=2, le=10)
     club_max_size: int = Field(default=5, ge=2, le=12)
     weak_score: float = Field(default=25.0, ge=0, le=100)  # a group scoring under it is weak

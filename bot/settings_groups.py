@@ -49,6 +49,8 @@ class MatchingSettings:
     #: ``weak_pair``, is marked weak for review.
     weak_score: float
     weak_pair: float
+    not_a_fit_weight: float
+    not_a_fit_half_life_days: float
 
     @classmethod
     def named_like(cls, settings: object) -> MatchingSettings:

@@ -8,6 +8,8 @@ Sections (all by default):
 ``embedders``   sentences per second for each embedder on this machine
 ``quality``     ROC AUC and precision@1 on the labelled set (matching/data/labelled_pairs.json,
                 where the default was developed) and the held-out set (heldout_pairs.json)
+``simulation``  12 monthly clubs rounds over a synthetic community with hidden true fits, with and
+                without learning from the follow-up (``matching/bench_simulation.py``)
 
 networkx is only needed for ``optimality`` (it comes with the test extra). Figures are
 measured, never asserted: the README records them with the machine they came from.
@@ -37,7 +39,7 @@ from matching.pairing import greedy_pairs, pair_up, random_pairs, total
 
 LABELLED = Path(__file__).resolve().parent / "data" / "labelled_pairs.json"
 HELDOUT = Path(__file__).resolve().parent / "data" / "heldout_pairs.json"
-SECTIONS = ("optimality", "clubs", "scale", "embedders", "quality")
+SECTIONS = ("optimality", "clubs", "scale", "embedders", "quality", "simulation")
 EMBEDDERS = ("default", "e5", "use", "tfidf", "sentence-transformers:all-MiniLM-L6-v2")
 GROUP_SHARE = {"regionaal": 0.6, "rijk": 0.3, "anders": 0.1}
 
@@ -609,4 +611,8 @@ def run(
         # a smoke run checks the default against the lexical baseline only (E5 is the slow part)
         specs = ("default", "tfidf") if quick else EMBEDDERS
         report.results["quality"] = bench_quality(specs, out)
+    if "simulation" in sections:
+        from matching import bench_simulation
+
+        report.results["simulation"] = bench_simulation.run(quick=quick, out=out, table=table)
     return report

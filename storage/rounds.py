@@ -25,6 +25,7 @@ from storage.models import (
     GroupMember,
     MatchGroup,
     MatchRound,
+    OutboxMessage,
     ReviewDecision,
 )
 from storage.types import utcnow
@@ -353,4 +354,28 @@ def set_members(session: Session, *, group_id: int, person_ids: Sequence[int]) -
     for person_id in person_ids:
         if person_id not in present:
             session.add(GroupMember(group_id=group_id, person_id=person_id))
+    session.flush()
+
+
+def follow_ups_sent(session: Session) -> set[tuple[int, int]]:
+    """(group, person) for every follow-up question that reached its member."""
+    keys = session.exec(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.kind == "follow_up", OutboxMessage.status == "sent"
+        )
+    ).all()
+    found = set()
+    for key in keys:  # follow_up:<group>:<person>
+        parts = key.split(":")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            found.add((int(parts[1]), int(parts[2])))
+    return found
+
+
+def leave_club(session: Session, *, club_id: int, person_ids: Sequence[int]) -> None:
+    """Members leave a running club (they said it was not a fit and joined another)."""
+    for person_id in person_ids:
+        row = session.get(GroupMember, (club_id, person_id))
+        if row is not None:
+            session.delete(row)
     session.flush()

@@ -19,7 +19,9 @@ def bench_matching(
         list[str] | None,
         typer.Option(
             "--only",
-            help="Run only these sections: optimality, clubs, scale, embedders, quality.",
+            help=(
+                "Run only these sections: optimality, clubs, scale, embedders, quality, simulation."
+            ),
         ),
     ] = None,
     quick: Annotated[bool, typer.Option(help="Small instances: a smoke run in seconds.")] = False,
@@ -30,7 +32,8 @@ def bench_matching(
         Path | None, typer.Option("--json", help="Also write the figures to this file.")
     ] = None,
 ) -> None:
-    """Quality and speed of pairing, clubs, embedders and match quality, as tables."""
+    """Quality and speed of pairing, clubs, embedders and match quality, and a year of rounds
+    learning from the follow-up (simulated), as tables."""
     from dataclasses import asdict
 
     from matching import bench

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import datetime
 from typing import Any
 
@@ -18,12 +19,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.conversation import MATCHING
+from bot.services import learning
 from bot.services.errors import MatchingUnavailable
 from bot.services.group_scores import WeakRule, shown_score, weak_summary
 from bot.services.views import GroupView, MemberView, ProposalView, mean_of
 from bot.settings_groups import MatchingSettings
 from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
 from matching.grouping import form_clubs
+from matching.learning import apart_penalty
 from matching.pairing import pair_up
 from matching.scoring import (
     TEXT_FIELDS,
@@ -63,6 +66,7 @@ class Taken:
 
     proposed: set[int]
     clubs: dict[int, list[int]]
+    notes: dict[int, str] = default(default_factory=dict)  # why a club was kept ("met")
 
 
 @dataclass(frozen=True)
@@ -163,19 +167,23 @@ class Matchmaker:
     def free(self, session: Session, *, kind: str, now: datetime) -> tuple[list[Person], Taken]:
         """Candidates a new round may place: not in a proposal awaiting review, and for clubs
         not in a running club (that club takes newcomers instead; a club gone quiet frees its
-        members). Also returns the running clubs as they stand."""
+        members, and so does one that did not meet after the follow-up; who said a club was not
+        a fit leaves it). Also returns the running clubs as the next round keeps them."""
         live = rounds.live_groups(session)
         taken = rounds.spoken_for(session, groups=live)
         clubs: dict[int, list[int]] = {}
+        notes: dict[int, str] = {}
         if kind != "pairs":
             quiet = set(checkins.quiet_groups(session))  # stopped meeting: members are free
-            clubs = {
+            running = {
                 gid: members
                 for gid, members in rounds.running_clubs(session, groups=live).items()
                 if gid not in quiet
             }
+            kept = learning.kept_clubs(session, running)
+            clubs, notes = kept.clubs, kept.notes
         persons = [p for p in self.candidates(session, now=now) if p.id not in taken]
-        return persons, Taken(proposed=taken, clubs=clubs)
+        return persons, Taken(proposed=taken, clubs=clubs, notes=notes)
 
     def unplaced(self, session: Session, placed: set[int], *, kind: str) -> list[int]:
         """Whom a coordinator may bring into a round under review: candidates in none of its
@@ -207,7 +215,16 @@ class Matchmaker:
             history=rounds.match_history(session),
             now=now,
         )
+        # who said "not a fit" is kept apart from that group's members for a long while: a
+        # penalty on top of history's, shown as part of it
+        parts["history"] = parts["history"] - apart_penalty(
+            [p.key for p in profiles],
+            learning.outcomes(session).values(),
+            now=now,
+            rules=learning.rules_from(self.settings),
+        )
         scores = sum(parts.values(), np.zeros((len(profiles), len(profiles))))
+        np.fill_diagonal(scores, 0.0)
         return profiles, vectors, scores, parts
 
     def assess(self, session: Session, person_ids: Sequence[int]) -> Assessment:
@@ -270,18 +287,34 @@ class Matchmaker:
             explanation = explain(club, profiles, fit, parts=parts, weights=weights, floors=floors)
             if grown is not None:
                 explanation["extends"] = grown
+                if grown in taken.notes:  # why the club goes on (a machine note, no quote)
+                    explanation["kept"] = taken.notes[grown]
                 explanation["newcomers"] = [
                     profiles[i].key for i in club if i not in set(clubs[grown])
                 ]
             explanations.append(explanation)
         order = sorted(range(len(groups)), key=lambda g: -group_score(scores, groups[g]))
+        rules = learning.rules_from(self.settings)
+        placed = {persons[i].id: g for g, members in enumerate(groups) for i in members}
+        apart = {  # two people a "not a fit" keeps apart who are indeed apart in this proposal
+            (a, b)
+            for a, b, _ in learning.apart_pairs(session)
+            if a in index and b in index and placed.get(a, -1) != placed.get(b, -2)
+        }
         return Plan(
             kind=kind,
             people=list(persons),
             groups=[groups[g] for g in order],
             scores=scores,
             explanations=[explanations[g] for g in order],
-            weights={**weights.as_dict(), "kind": kind, **WeakRule.of(self.settings).as_dict()},
+            weights={
+                **weights.as_dict(),
+                "kind": kind,
+                **WeakRule.of(self.settings).as_dict(),
+                "not_a_fit": rules.not_a_fit_weight,
+                "not_a_fit_half_life_days": rules.not_a_fit_half_life_days,
+                "kept_apart": len(apart) if rules.not_a_fit_weight else 0,
+            },
             embedder=self.embedder.name,
             extends=[extends[g] for g in order],
         )

@@ -55,6 +55,7 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
             reject_reason=group.reject_reason,
             score_parts=score.parts,
             weak=score.weak,
+            kept=_kept(group.explanation),
             follow_up=follow_ups.get(group.id or 0),
         )
         for group, people, names, score in built
@@ -71,7 +72,13 @@ def round_view(session: Session, *, round_id: int, language: str = "nl") -> Roun
         mean_score=round(mean, 1),
         groups=tuple(view_groups),
         weak_summary=weak_summary(weak, len(view_groups), t),
+        kept_apart=int((match_round.weights or {}).get("kept_apart") or 0),
     )
+
+
+def _kept(explanation: dict[str, object] | None) -> str | None:
+    kept = (explanation or {}).get("kept")
+    return kept if isinstance(kept, str) else None
 
 
 def alternative_names(

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from bot.core.conversation import MATCHING
 from bot.core.i18n import format_day, translator
 from bot.core.messages import Text, to_dict
-from bot.services import schedule
+from bot.services import learning, schedule
 from bot.services.access import Access
 from bot.services.accounts import Accounts
 from bot.services.alternatives import Alternative, Assessment
@@ -455,7 +455,8 @@ class RoundService:
         members = rounds.members_of(session, group_ids=list(ids))
         in_club = {p for g in approved if g.kind == "club" for p in members[g.id or 0]}
         in_pair = {p for g in approved if g.kind != "club" for p in members[g.id or 0]}
-        quiet = set(checkins.quiet_groups(session)) if in_club else set()
+        clubs = {g.id or 0: members[g.id or 0] for g in approved if g.kind == "club"}
+        quiet = learning.released(session, placed=clubs) if in_club else set()
         for other in rounds.live_groups(session):
             if other.id in ids or other.status not in rounds.RUNNING:
                 continue

@@ -154,6 +154,7 @@ class GroupView:
     score_parts: Mapping[str, float] | None = None
     weak: tuple[str, ...] = ()  # why the group is weak, in the reader's language; () if it is not
     follow_up: FollowUpCounts | None = None  # a stored group: "hebben jullie elkaar gesproken?"
+    kept: str | None = None  # why the club it grows goes on ("met": they said they met)
 
     @property
     def members(self) -> list[int | None]:
@@ -214,6 +215,8 @@ class RoundView:
     def for_review(self) -> list[GroupView]:
         """The groups in the order a reviewer reads them: weak ones first."""
         return weak_first(self.groups)
+
+    kept_apart: int = 0  # pairs the matcher kept apart after a "not a fit" follow-up
 
     def group_at(self, position: int) -> GroupView | None:
         return next((g for g in self.groups if g.position == position), None)

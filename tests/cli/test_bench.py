@@ -121,3 +121,25 @@ def test_mail_bench_sends_every_mail_once_with_two_processes(tmp_path: Path) -> 
     assert cells[5:8] == ["0", "0", "0"], "no duplicates, none lost, none failed"
     sent = [line for line in result.stdout.splitlines() if line.startswith("process ")]
     assert len(sent) == 2 and sum(int(s.split()[2].replace(",", "")) for s in sent) == 300
+
+
+def test_matching_bench_simulates_a_year_with_and_without_learning(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "matching",
+        "--quick",
+        "--only",
+        "simulation",
+        "--json",
+        str(tmp_path / "bench.json"),
+        data_dir=tmp_path / "data",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Simulation: 60 people" in result.stdout and "true fit with" in result.stdout
+    figures = json.loads((tmp_path / "bench.json").read_text())["results"]["simulation"]
+    for side in ("without_learning", "with_learning"):
+        rows = figures[side]
+        assert [r["round"] for r in rows] == [1, 2, 3, 4, 5, 6]
+        assert rows[-1]["people"] == 60 and rows[0]["people"] < 60
+        assert all(0 <= r["meeting_rate"] <= 1 and 0 < r["true_fit"] < 1 for r in rows)
