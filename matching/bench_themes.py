@@ -1,4 +1,4 @@
-"""``maatjes bench insights``: how well the themes find planted lessons, how fast, in how much memory.
+"""``maatjes bench insights``: how well themes find planted lessons, how fast, in what memory.
 
 A synthetic community of N profiles: each person's ongemak is written around one of eight planted
 themes (four words of its own vocabulary, Dutch or English, among words every theme shares), and

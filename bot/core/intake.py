@@ -258,7 +258,7 @@ class IntakeDialogue:
                 if conv.next_round is not None
                 else t("summary.next")
             )
-            said = (Text(t("summary.saved", name=name)), Text(upcoming))
+            said: tuple[Outbound, ...] = (Text(t("summary.saved", name=name)), Text(upcoming))
             if not conv.decided(INSIGHTS):  # asked once, right after the profile is saved
                 said = (*said, self.privacy.insights_question(t))
             return say(done, *said, effects=(ProfileCommitted(),))
