@@ -28,6 +28,7 @@ from bot.services.delivery import Delivery, PostponedReplies, Sender
 from bot.services.follow_ups import FollowUps
 from bot.services.group_conversations import GroupConversations
 from bot.services.housekeeping import Housekeeping
+from bot.services.insights import InsightsService
 from bot.services.invitations import Invitations
 from bot.services.privacy import PrivacyService
 from bot.services.rounds import Proposer, RoundService
@@ -154,6 +155,14 @@ def build(settings: Settings, *, run_migrations: bool = True) -> Maatjes:
     )
 
 
+def _insights(maatjes: Maatjes) -> InsightsService | None:
+    """The lessons of the community, over the matcher's embedder (one model loaded, not two)."""
+    proposer = maatjes.rounds.proposer
+    if proposer is None or not hasattr(proposer, "embedder"):
+        return None
+    return InsightsService(maatjes.engine, lambda: proposer.embedder)
+
+
 def _proposer(settings: Settings) -> Proposer | None:
     """The matching engine behind rounds; loaded lazily so the chat starts without it."""
     try:
@@ -219,6 +228,7 @@ def create_app(settings: Settings | None = None, *, maatjes: Maatjes | None = No
         identity_lifetime=web.session_lifetime,
         idle=web.dashboard_idle,
         privacy_contact_missing=contact_missing,
+        insights_service=_insights(maatjes),
     )
     if maatjes.privacy is not None:
         app.include_router(privacy_routes.router(maatjes.privacy))

@@ -133,3 +133,11 @@ def events_after(
     if action is not None:
         query = query.where(AuditEvent.action == action)
     return session.exec(query.order_by(col(AuditEvent.id)).limit(limit)).all()
+
+
+def latest_at(session: Session, *, action: str, before: datetime) -> datetime | None:
+    """When the latest event of ``action`` before ``before`` happened, if one did."""
+    found: datetime | None = session.exec(
+        select(func.max(AuditEvent.at)).where(AuditEvent.action == action, AuditEvent.at < before)
+    ).first()
+    return found

@@ -112,6 +112,8 @@ def dashboard(browser: Browser, server: Server, round_id: int, audit: Audit) -> 
         "audit",
         "privacy",
         "invitations",
+        "insights",
+        "insights/report",
     ):
         page.goto(f"{server.url}/dashboard/{path}")
         audit.check(page, f"dashboard {path}")
@@ -122,7 +124,7 @@ def dashboard(browser: Browser, server: Server, round_id: int, audit: Audit) -> 
     page.goto(f"{server.url}/dashboard?lang=en")
     audit.check(page, "dashboard overview in English")
     page.set_viewport_size({"width": 390, "height": 844})  # tables scroll, charts stack
-    for path in ("", "rounds", "network", "audit", "invitations"):
+    for path in ("", "rounds", "network", "audit", "invitations", "insights"):
         page.goto(f"{server.url}/dashboard/{path}?lang=nl")
         audit.check(page, f"dashboard {path or 'overview'} at 390 px")
     page.close()
@@ -203,5 +205,5 @@ def test_no_wcag_21_aa_violations_on_any_page(tmp_path: Path) -> None:
         chat_and_groups(browser, server, audit)
         dashboard(browser, server, introduced, audit)
         email_signin(browser, tmp_path, audit)
-    assert len(audit.pages) >= 18, json.dumps(audit.pages)
+    assert len(audit.pages) >= 21, json.dumps(audit.pages)
     audit.assert_clean()

@@ -13,6 +13,7 @@ from bot.cli import (
     coordinators,
     db,
     delivery,
+    insights,
     invite,
     people,
     privacy,
@@ -42,6 +43,7 @@ invite.register(app)
 bench.register(app)
 teams.register(app)
 privacy.register(app)
+insights.register(app)
 
 
 def main() -> None:

@@ -149,5 +149,26 @@ def bench_mail(
         raise SystemExit(1)
 
 
+@bench_app.command("insights")
+def bench_insights(
+    sizes: Annotated[str, typer.Option(help="Community sizes, comma separated.")] = "500,10000",
+    embedder: Annotated[str, typer.Option(help="Embedder spec (see MAATJES_EMBEDDER).")] = "tfidf",
+) -> None:
+    """Themes of synthetic communities with planted lessons: adjusted Rand index against the
+    planted themes, time and peak memory, as a table."""
+    from matching import bench_themes
+    from matching.embedders import load_embedder
+
+    try:
+        counts = [int(part) for part in sizes.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            "use whole numbers, e.g. 500,10000", param_hint="--sizes"
+        ) from None
+    if not counts or min(counts) < 10:
+        raise typer.BadParameter("each size must be at least 10", param_hint="--sizes")
+    bench_themes.run(counts, load_embedder(embedder), out=typer.echo)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

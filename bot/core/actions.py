@@ -18,6 +18,8 @@ Wire format (ids are decimal, at most 18 digits, so they fit a 64-bit column)::
     checkin:<id>:skip
     privacy:matching:off | privacy:sharing:on | privacy:sharing:off
     privacy:export | privacy:forget
+    privacy:insights:on|off | privacy:quoting:on|off    the lessons of the community
+    privacy:lessons:quote|count|no                      the first answer about the lessons
 
 Answers that only mean something at one step ("yes", "cancel", a field name, a vocabulary code)
 are not actions: actions are the buttons that work at any step.
@@ -133,6 +135,27 @@ class PrivacySharing:
 
 
 @dataclass(frozen=True)
+class PrivacyInsights:
+    """Give or withdraw consent that one's texts count in the lessons of the community
+    (``quoting``: that they may also be quoted there, without name)."""
+
+    given: bool
+    quoting: bool = False
+
+
+LessonsChoice = Literal["quote", "count", "no"]
+LESSONS_CHOICES: Final[tuple[LessonsChoice, ...]] = get_args(LessonsChoice)
+
+
+@dataclass(frozen=True)
+class PrivacyLessons:
+    """The answer to the question asked once after the profile is saved: count and quote,
+    count only, or neither."""
+
+    choice: LessonsChoice
+
+
+@dataclass(frozen=True)
 class PrivacyExport:
     pass
 
@@ -145,7 +168,14 @@ class PrivacyForget:
 ReviewAction = ReviewApprove | ReviewApproveAll | ReviewReject | ReviewSwap | ReviewRearrange
 FollowUpAction = FollowUp | FollowUpBlock
 CheckInAction = CheckInAnswer | CheckInSkip
-PrivacyAction = PrivacyStopMatching | PrivacySharing | PrivacyExport | PrivacyForget
+PrivacyAction = (
+    PrivacyStopMatching
+    | PrivacySharing
+    | PrivacyExport
+    | PrivacyForget
+    | PrivacyInsights
+    | PrivacyLessons
+)
 Action = ReviewAction | FollowUpAction | CheckInAction | PrivacyAction
 
 
@@ -181,6 +211,10 @@ def encode(action: Action) -> str:
             return "privacy:matching:off"
         case PrivacySharing(given):
             return f"privacy:sharing:{'on' if given else 'off'}"
+        case PrivacyInsights(given, quoting):
+            return f"privacy:{'quoting' if quoting else 'insights'}:{'on' if given else 'off'}"
+        case PrivacyLessons(choice):
+            return f"privacy:lessons:{choice}"
         case PrivacyExport():
             return "privacy:export"
         case PrivacyForget():
@@ -268,6 +302,12 @@ def _privacy(parts: list[str]) -> PrivacyAction | None:
             return PrivacyStopMatching()
         case ["sharing", "on" | "off" as switch]:
             return PrivacySharing(switch == "on")
+        case ["insights" | "quoting" as purpose, "on" | "off" as switch]:
+            return PrivacyInsights(switch == "on", quoting=purpose == "quoting")
+        case ["lessons", answer]:
+            for known in LESSONS_CHOICES:
+                if answer == known:
+                    return PrivacyLessons(known)
         case ["export"]:
             return PrivacyExport()
         case ["forget"]:

@@ -19,7 +19,11 @@ from bot.core.messages import Outbound, Text, Turn
 MATCHING: Final = "matching"
 #: Consent to show one's reflection answers to the group (asked with the first shared answer).
 SHARING: Final = "sharing"
-PURPOSES: Final = (MATCHING, SHARING)
+#: Consent that one's ongemak, work and shared answers count, anonymously, in the lessons of
+#: the community (the dashboard's "Wat speelt er"); QUOTING: that they may be quoted, nameless.
+INSIGHTS: Final = "insights"
+QUOTING: Final = "quoting"
+PURPOSES: Final = (MATCHING, SHARING, INSIGHTS, QUOTING)
 
 #: Steps that are a detour from where the person was (``context["return_to"]``): answering one,
 #: or pressing a button that works at any step, goes back there.
@@ -101,6 +105,14 @@ class Conversation:
     @property
     def sharing(self) -> bool:
         status = self.consents.get(SHARING)
+        return status is not None and status.live
+
+    def decided(self, purpose: str) -> bool:
+        """Whether the person ever answered for ``purpose`` (asked once: then never again)."""
+        return purpose in self.consents
+
+    def live(self, purpose: str) -> bool:
+        status = self.consents.get(purpose)
         return status is not None and status.live
 
     def value(self, name: str) -> Any:

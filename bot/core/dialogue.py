@@ -24,6 +24,8 @@ from bot.core.actions import (
     FollowUpBlock,
     PrivacyExport,
     PrivacyForget,
+    PrivacyInsights,
+    PrivacyLessons,
     PrivacySharing,
     PrivacyStopMatching,
     ReviewApprove,
@@ -176,7 +178,14 @@ class Intake:
                 return on_follow_up(conv, t, action)
             case CheckInAnswer() | CheckInSkip():
                 return self._checkins.on_action(conv, t, action)
-            case PrivacyStopMatching() | PrivacySharing() | PrivacyExport() | PrivacyForget():
+            case (
+                PrivacyStopMatching()
+                | PrivacySharing()
+                | PrivacyExport()
+                | PrivacyForget()
+                | PrivacyInsights()
+                | PrivacyLessons()
+            ):
                 return self._privacy.on_action(conv, t, action)
             case _:
                 assert_never(action)

@@ -16,6 +16,7 @@ from typing import Any
 from bot.core.checkins import checkin_question
 from bot.core.conversation import (
     DETOURS,
+    INSIGHTS,
     MATCHING,
     Conversation,
     CoreConfig,
@@ -257,12 +258,10 @@ class IntakeDialogue:
                 if conv.next_round is not None
                 else t("summary.next")
             )
-            return say(
-                done,
-                Text(t("summary.saved", name=name)),
-                Text(upcoming),
-                effects=(ProfileCommitted(),),
-            )
+            said: tuple[Outbound, ...] = (Text(t("summary.saved", name=name)), Text(upcoming))
+            if not conv.decided(INSIGHTS):  # asked once, right after the profile is saved
+                said = (*said, self.privacy.insights_question(t))
+            return say(done, *said, effects=(ProfileCommitted(),))
         if choice == "edit":
             return self.start_edit(conv, t, None)
         return reject(conv, t("summary.unclear"))

@@ -12,13 +12,17 @@ from bot.core.actions import (
     PrivacyAction,
     PrivacyExport,
     PrivacyForget,
+    PrivacyInsights,
+    PrivacyLessons,
     PrivacySharing,
     PrivacyStopMatching,
     encode,
 )
 from bot.core.conversation import (
+    INSIGHTS,
     MATCHING,
     PURPOSES,
+    QUOTING,
     SHARING,
     Conversation,
     CoreConfig,
@@ -92,6 +96,16 @@ class PrivacyDialogue:
                 choices.append(Choice(encode(PrivacySharing(False)), t("privacy.sharing_off")))
             else:
                 choices.append(Choice(encode(PrivacySharing(True)), t("privacy.sharing_on")))
+            if conv.live(INSIGHTS):
+                choices.append(Choice(encode(PrivacyInsights(False)), t("privacy.insights_off")))
+                if conv.live(QUOTING):
+                    off = PrivacyInsights(False, quoting=True)
+                    choices.append(Choice(encode(off), t("privacy.quoting_off")))
+                else:
+                    on = PrivacyInsights(True, quoting=True)
+                    choices.append(Choice(encode(on), t("privacy.quoting_on")))
+            else:
+                choices.append(Choice(encode(PrivacyInsights(True)), t("privacy.insights_on")))
         choices += [
             Choice(encode(PrivacyExport()), t("privacy.export")),
             Choice(encode(PrivacyForget()), t("privacy.forget")),
@@ -125,7 +139,16 @@ class PrivacyDialogue:
                     effect = ConsentWithdrawn(SHARING)
                     said = t("privacy.sharing_withdrawn")
                 return to(stay, before=(Text(said),), effects=(effect,))
-            case PrivacyStopMatching() | PrivacySharing():
+            case PrivacyInsights(given, quoting) if conv.consent:
+                return to(
+                    stay,
+                    before=(Text(t(_INSIGHTS_SAID[quoting, given])),),
+                    effects=self._insights_effects(given, quoting=quoting),
+                )
+            case PrivacyLessons(choice) if conv.consent:
+                thanks = Text(t(f"insights.consent.done.{choice}"))
+                return to(stay, before=(thanks,), effects=self._lessons_effects(choice))
+            case PrivacyStopMatching() | PrivacySharing() | PrivacyInsights() | PrivacyLessons():
                 return reject(stay, t("error.needs_consent"))
             case _:
                 assert_never(action)
@@ -133,9 +156,58 @@ class PrivacyDialogue:
     def on_unknown(self, conv: Conversation, t: Translate, value: str) -> Move:
         """A ``privacy:`` value that is not one of the buttons (damaged or from elsewhere)."""
         stay = replace(conv, step=_here(conv))
-        if not conv.consent and value.startswith(("privacy:matching", "privacy:sharing")):
+        if not conv.consent and value.startswith(
+            (
+                "privacy:matching",
+                "privacy:sharing",
+                "privacy:insights",
+                "privacy:quoting",
+                "privacy:lessons",
+            )
+        ):
             return reject(stay, t("error.needs_consent"))
         return reject(stay, t("error.choose_one"))
+
+    def _insights_effects(self, given: bool, *, quoting: bool) -> tuple[Effect, ...]:
+        """Withdrawing the lessons withdraws being quoted too; being quoted means counting."""
+        version = self.config.policy_version
+        if given:
+            purposes = (INSIGHTS, QUOTING) if quoting else (INSIGHTS,)
+            return tuple(ConsentDecided(True, purpose, version) for purpose in purposes)
+        return (
+            (ConsentWithdrawn(QUOTING),)
+            if quoting
+            else (
+                ConsentWithdrawn(INSIGHTS),
+                ConsentWithdrawn(QUOTING),
+            )
+        )
+
+    # the lessons of the community: asked once, after the profile is first saved
+
+    def insights_question(self, t: Translate) -> Question:
+        """Buttons that work at any step: the person is at rest when it is asked."""
+        return Question(
+            text=t("insights.consent.ask"),
+            step="insights_consent",
+            choices=tuple(
+                Choice(encode(PrivacyLessons(choice)), t(f"insights.consent.{choice}"))
+                for choice in ("quote", "count", "no")
+            ),
+            free_text=False,
+        )
+
+    def _lessons_effects(self, choice: str) -> tuple[Effect, ...]:
+        version = self.config.policy_version
+        if choice == "no":
+            return (
+                ConsentDecided(False, INSIGHTS, version),
+                ConsentDecided(False, QUOTING, version),
+            )
+        return (
+            ConsentDecided(True, INSIGHTS, version),
+            ConsentDecided(choice == "quote", QUOTING, version),
+        )
 
     # the confirmations
 
@@ -184,6 +256,14 @@ class PrivacyDialogue:
                 before=(Text(t("forget.kept")),),
             )
         return reject(conv, t("error.choose_one"))
+
+
+_INSIGHTS_SAID: Final = {
+    (False, True): "privacy.insights_given",
+    (False, False): "privacy.insights_withdrawn",
+    (True, True): "privacy.quoting_given",
+    (True, False): "privacy.quoting_withdrawn",
+}
 
 
 def _here(conv: Conversation) -> str:

@@ -51,6 +51,8 @@ ACTIONS = (
     "erase",
     "privacy",
     "login",
+    "read_insights",
+    "read_insights_report",
 )
 RESULTS = ("ok", "refused", "throttled")
 

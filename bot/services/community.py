@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.core.conversation import MATCHING
+from bot.core.conversation import MATCHING, PURPOSES
 from bot.services.views import CommunityStats, MemberView
 from storage import consents, people
 from storage.db import make_engine, migrate, session_scope
@@ -71,14 +71,15 @@ def load_demo(database_url: str) -> int:
             session.add(person)
             session.flush()
             assert person.id is not None
-            consents.record_consent(
-                session,
-                person_id=person.id,
-                purpose=MATCHING,
-                policy_version=DEMO_POLICY,
-                given=True,
-                at=now,
-            )
+            for purpose in PURPOSES:  # fictional people agree to every purpose
+                consents.record_consent(
+                    session,
+                    person_id=person.id,
+                    purpose=purpose,
+                    policy_version=DEMO_POLICY,
+                    given=True,
+                    at=now,
+                )
             for name in people.PROFILE_FIELDS:
                 people.save_draft_answer(
                     session, person_id=person.id, field=name, value=entry.get(name), at=now

@@ -6,11 +6,13 @@ from __future__ import annotations
 from bot.core.actions import (
     PrivacyExport,
     PrivacyForget,
+    PrivacyInsights,
+    PrivacyLessons,
     PrivacySharing,
     PrivacyStopMatching,
     decode,
 )
-from bot.core.conversation import MATCHING, SHARING, Conversation
+from bot.core.conversation import INSIGHTS, MATCHING, QUOTING, SHARING, Conversation
 from bot.core.effects import ConsentDecided, ConsentWithdrawn, ErasureRequested, ExportRequested
 from tests.core.conversations import member
 from tests.core.transcript import POLICY, Transcript
@@ -58,6 +60,7 @@ def test_the_overview_buttons_change_each_consent() -> None:
     assert buttons == [
         PrivacyStopMatching(),
         PrivacySharing(True),
+        PrivacyInsights(True),
         PrivacyExport(),
         PrivacyForget(),
     ]
@@ -86,3 +89,34 @@ def test_before_consent_only_export_and_forget_are_offered() -> None:
         assert chat.errors() == ["Daarvoor heb ik eerst je toestemming nodig."]
     chat.click("privacy:nonsense")
     assert chat.errors() and chat.step == "consent" and chat.effects == []
+
+
+def test_the_lessons_buttons_count_quote_and_withdraw_both_at_once() -> None:
+    chat = Transcript(member("en"))
+    chat.press(PrivacyLessons("count"))
+    assert chat.effects == [
+        ConsentDecided(True, INSIGHTS, POLICY),
+        ConsentDecided(False, QUOTING, POLICY),
+    ]
+    assert "never quoted" in chat.text() and chat.step == "done"
+    chat.say("privacy")
+    offered = [decode(c.value) for c in chat.card.choices]
+    assert PrivacyInsights(False) in offered and PrivacyInsights(True, quoting=True) in offered
+    fields = {f.label: f.value for f in chat.card.fields}
+    assert fields["Counting in the lessons of the community (anonymously)"].startswith("given")
+    assert fields["Being quoted in the lessons (without your name)"].startswith("refused")
+    chat.press(PrivacyInsights(True, quoting=True))
+    assert chat.effects[-1] == ConsentDecided(True, QUOTING, POLICY)
+    chat.say("privacy")
+    assert PrivacyInsights(False, quoting=True) in [decode(c.value) for c in chat.card.choices]
+    chat.press(PrivacyInsights(False))  # no longer counting is no longer being quoted either
+    assert chat.effects[-2:] == [ConsentWithdrawn(INSIGHTS), ConsentWithdrawn(QUOTING)]
+    assert "no longer count" in chat.text()
+
+
+def test_the_lessons_buttons_need_consent_and_a_known_answer() -> None:
+    chat = Transcript()
+    for refused in ("privacy:lessons:quote", "privacy:insights:on", "privacy:quoting:on"):
+        chat.click(refused)
+        assert chat.errors() == ["Daarvoor heb ik eerst je toestemming nodig."]
+    assert decode("privacy:lessons:maybe") is None and decode("privacy:quoting:up") is None

@@ -107,6 +107,7 @@ def test_privacy_shows_each_purpose_with_time_and_version(engine: Engine) -> Non
     assert values == [
         "privacy:matching:off",
         "privacy:sharing:on",
+        "privacy:insights:on",
         "privacy:export",
         "privacy:forget",
     ]

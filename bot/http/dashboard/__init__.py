@@ -4,7 +4,7 @@ Login with a local account (Argon2 hash) whose ``local:NAME`` identity is a coor
 logins are throttled per client address and per account; every form carries a per-session CSRF
 token; every request checks the session against the account (logout and a new password end it)
 and the role again (bot.http.deps: Coordinator, Admin, Csrf). One module per resource: login,
-community (overview, network), rounds (and swapping), people, privacy, audit.
+community (overview, network), rounds (and swapping), people, privacy, audit, insights.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from bot.http.dashboard import (
     audit,
     community,
+    insights,
     invitations,
     login,
     people,
@@ -26,6 +27,7 @@ from bot.http.deps import DashboardSessions
 from bot.services.accounts import Accounts
 from bot.services.audit_trail import AuditTrail, RefusedLogins
 from bot.services.coordinator_views import CoordinatorViews
+from bot.services.insights import InsightsService
 from bot.services.invitations import Invitations
 from bot.services.people_directory import PeopleDirectory
 from bot.services.privacy import PrivacyService
@@ -50,6 +52,7 @@ def mount(
     identity_lifetime: float = 0,
     idle: float = 0,
     privacy_contact_missing: bool = False,
+    insights_service: InsightsService | None = None,
 ) -> None:
     """The dashboard's routes under /dashboard, the session check its dependencies use, and the
     answers for requests they stop."""
@@ -78,6 +81,7 @@ def mount(
     app.include_router(people.router(directory))
     app.include_router(privacy.router(privacy_service, directory))
     app.include_router(audit.router(trail, refusals))
+    app.include_router(insights.router(insights_service))
     app.include_router(
         invitations.router(
             invitation_service,

@@ -1,0 +1,258 @@
+"""Recurring themes in a community's texts: clusters of stored vectors, labelled by their words.
+
+Pure: vectors and texts in, themes out (no I/O, nothing of ours). Deterministic for the same
+input: the reduction and the clustering use fixed seeds, and ties are broken by position.
+
+- **Clusters.** Vectors (L2-normalised) are reduced to at most 48 dimensions (truncated SVD) and
+  clustered with k-means for every k in a small range; the k with the best silhouette wins (on a
+  fixed sample of at most 2,000 texts, so 10,000 texts stay quick).
+- **Labels.** A class-based TF-IDF: a word weighs by how often it occurs in the cluster's texts
+  against how common it is across all clusters, so the words that set a cluster apart come first.
+  Dutch and English stop words do not count. A label can prefer the words of one language (texts
+  are mixed; the reader reads one).
+- **Quotes.** The texts nearest a cluster's centre, from the texts allowed to be quoted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: The smallest number of different people a theme must stand for to be shown at all.
+MIN_PEOPLE: Final = 3
+_DIMENSIONS: Final = 48
+_SAMPLE: Final = 2_000
+_SEED: Final = 0
+
+# Short built-in lists: function words and the words every text in this community uses.
+STOP_NL: Final = frozenset(
+    """aan al alle als ander andere ben bij bijvoorbeeld binnen daar dan dat de deze die dit doen
+    door dus een eens elk en er ga gaan geen geven goed graag had heb hebben heeft hem het hier hij
+    hoe hun iemand iets ik in is ja je jij jullie kan kan kom komen kun kunnen maar maken me meer
+    met mij mijn moet moeten mogen na naar net niet niets nog nu of om onder ons onze ook op over
+    per sommige staat te tegen toch tot twee u uit van veel voor vooral waar wat we wel werk werken
+    werkt wie wij wil willen word worden wordt zal ze zelf zich zij zijn zo zoals zou zouden zonder
+    steeds alleen echt hele heel andere iedereen elke gaat weer want omdat terwijl tussen samen
+    daarbij daarvoor hierin ermee erbij welke waarin waarbij waardoor altijd niemand goede weet
+    weten nooit vaak eerst eerste alles iets echt gewoon hebt kijk kijken zien ziet
+    weinig minder meer den der dezelfde hetzelfde beter
+    circulair circulaire circulaires economie""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+STOP_EN: Final = frozenset(
+    """a about after all also am an and any are as at be because been being but by can could did do
+    does doing for from get gets had has have having he her here him his how i if in into is it its
+    just like me more most my no not of on one only or other our out over own same she should so
+    some such than that the their them then there these they this those through to too under up us
+    very was we were what when where which while who why will with would you your work working
+    works each every many much need needs want wants way ways still really often between always
+    never nobody everyone everybody something anything stay know first make makes made
+    new use used using away asking ask arrive better less same
+    circular circularity economy""".split()  # noqa: SIM905
+)
+STOP_WORDS: Final = STOP_NL | STOP_EN
+_WORD: Final = re.compile(r"[^\W\d_][^\W_]*(?:[-'][^\W\d_]+)*", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """The content words of a text, lower case: no stop words, numbers or words under 3 letters."""
+    found = (w.lower() for w in _WORD.findall(text))
+    return [w for w in found if len(w) >= 3 and w not in STOP_WORDS]
+
+
+def language_of(text: str) -> str:
+    """ "nl" or "en", by which language's function words the text uses more (Dutch on a tie)."""
+    tokens = [w.lower() for w in _WORD.findall(text)]
+    dutch = sum(1 for w in tokens if w in STOP_NL)
+    english = sum(1 for w in tokens if w in STOP_EN)
+    return "en" if english > dutch else "nl"
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Which cluster each text is in (-1: none), and the cluster centres in the reduced space."""
+
+    labels: NDArray[np.int64]
+    centres: NDArray[np.float64]
+    reduced: NDArray[np.float64]
+    k: int
+
+
+def centre(vectors: NDArray[Any], kinds: Sequence[str] | None) -> NDArray[np.float64]:
+    """Each kind of text (the question it answers) minus its own mean: otherwise the strongest
+    split is which question was answered ("what I work on" against "my ongemak"), not what about."""
+    matrix = np.array(vectors, dtype=np.float64)
+    if kinds is None:
+        return matrix
+    labels = np.asarray(list(kinds))
+    for kind in sorted(set(labels.tolist())):
+        rows = labels == kind
+        matrix[rows] -= matrix[rows].mean(axis=0)
+    return matrix
+
+
+def reduce(vectors: NDArray[Any]) -> NDArray[np.float64]:
+    """At most 48 dimensions, rows normalised again (cosine distances survive the reduction)."""
+    matrix = np.asarray(vectors, dtype=np.float64)
+    if matrix.shape[1] > _DIMENSIONS and matrix.shape[0] > _DIMENSIONS:
+        from sklearn.decomposition import TruncatedSVD
+
+        matrix = TruncatedSVD(n_components=_DIMENSIONS, random_state=_SEED).fit_transform(matrix)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.asarray(matrix / np.where(norms == 0, 1.0, norms), dtype=np.float64)
+
+
+def candidate_ks(n: int, *, largest: int = 12) -> range:
+    """The numbers of clusters tried: 2 up to one for every 5 texts, at most ``largest``."""
+    return range(2, max(2, min(largest, n // 5)) + 1)
+
+
+def cluster(
+    vectors: NDArray[Any], *, kinds: Sequence[str] | None = None, largest: int = 12
+) -> Clustering:
+    """k-means for each k of :func:`candidate_ks`, the best silhouette kept (texts centred per
+    kind first, see :func:`centre`)."""
+    n = len(vectors)
+    if n < 2 * MIN_PEOPLE:
+        return Clustering(np.full(n, -1, dtype=np.int64), np.zeros((0, 1)), np.zeros((n, 1)), 0)
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    reduced = reduce(centre(vectors, kinds))
+    best: tuple[float, int, Any] | None = None
+    for k in candidate_ks(n, largest=largest):
+        model = KMeans(n_clusters=k, n_init=3, random_state=_SEED).fit(reduced)
+        if len(set(model.labels_.tolist())) < 2:
+            continue
+        score = float(
+            silhouette_score(
+                reduced, model.labels_, sample_size=min(n, _SAMPLE), random_state=_SEED
+            )
+        )
+        if best is None or score > best[0] + 1e-9:
+            best = (score, k, model)
+    if best is None:
+        return Clustering(np.full(n, -1, dtype=np.int64), np.zeros((0, 1)), reduced, 0)
+    _, k, model = best
+    return Clustering(
+        np.asarray(model.labels_, dtype=np.int64),
+        np.asarray(model.cluster_centers_, dtype=np.float64),
+        reduced,
+        k,
+    )
+
+
+def class_tfidf(texts: Sequence[str], labels: Sequence[int]) -> dict[int, list[tuple[str, float]]]:
+    """Per cluster, its words by class-based TF-IDF (highest first; ties alphabetical).
+
+    tf: a word's share of the cluster's words; idf: log(1 + mean words per cluster / the word's
+    count over all clusters)."""
+    counts: dict[int, Counter[str]] = {}
+    for text, label in zip(texts, labels, strict=True):
+        if label >= 0:
+            counts.setdefault(label, Counter()).update(words(text))
+    if not counts:
+        return {}
+    overall: Counter[str] = Counter()
+    for counter in counts.values():
+        overall.update(counter)
+    mean = sum(overall.values()) / len(counts)
+    ranked: dict[int, list[tuple[str, float]]] = {}
+    for label, counter in counts.items():
+        total = sum(counter.values()) or 1
+        scored = [
+            (word, (n / total) * math.log(1 + mean / overall[word])) for word, n in counter.items()
+        ]
+        ranked[label] = sorted(scored, key=lambda item: (-item[1], item[0]))
+    return ranked
+
+
+def label_words(
+    ranked: Sequence[tuple[str, float]],
+    texts: Sequence[str],
+    *,
+    language: str,
+    count: int = 3,
+) -> list[str]:
+    """The top ``count`` words for a reader of ``language``: words that occur in the cluster's
+    texts in that language first; the others fill up when there are too few."""
+    own: set[str] = set()
+    for text in texts:
+        if language_of(text) == language:
+            own.update(words(text))
+    preferred = [w for w, _ in ranked if w in own]
+    if len(preferred) < count:
+        preferred += [w for w, _ in ranked if w not in own]
+    return preferred[:count]
+
+
+def nearest(clustering: Clustering, label: int, allowed: Sequence[bool]) -> list[int]:
+    """Positions of the allowed texts of cluster ``label``, nearest its centre first."""
+    members = [
+        i for i in range(len(clustering.labels)) if clustering.labels[i] == label and allowed[i]
+    ]
+    if not members:
+        return []
+    centre = clustering.centres[label]
+    distance = np.linalg.norm(clustering.reduced[members] - centre, axis=1)
+    order = sorted(range(len(members)), key=lambda j: (float(distance[j]), members[j]))
+    return [members[j] for j in order]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One cluster that stands for at least :data:`MIN_PEOPLE` people."""
+
+    cluster: int
+    members: tuple[int, ...]  # positions of its texts
+    people: frozenset[int]
+    words: tuple[tuple[str, float], ...]  # class-based TF-IDF, highest first
+    quotes: tuple[int, ...]  # positions of quotable texts, nearest the centre first
+
+
+def find_themes(
+    vectors: NDArray[Any],
+    texts: Sequence[str],
+    owners: Sequence[int],
+    quotable: Sequence[bool],
+    *,
+    kinds: Sequence[str] | None = None,
+    quotes: int = 3,
+    largest: int = 12,
+) -> list[Theme]:
+    """The themes among ``texts`` (one vector each, ``owners`` the person of each): clusters
+    of at least :data:`MIN_PEOPLE` different people, most people first. A theme's quotes are
+    at most ``quotes`` texts of different people, from ``quotable`` texts only. ``kinds``: the
+    question each text answers (see :func:`centre`)."""
+    clustering = cluster(vectors, kinds=kinds, largest=largest)
+    ranked = class_tfidf(texts, clustering.labels.tolist())
+    found: list[Theme] = []
+    for label in range(clustering.k):
+        members = tuple(int(i) for i in np.flatnonzero(clustering.labels == label))
+        people = frozenset(owners[i] for i in members)
+        if len(people) < MIN_PEOPLE:
+            continue
+        chosen: list[int] = []
+        quoted: set[int] = set()
+        for i in nearest(clustering, label, quotable):
+            if owners[i] not in quoted:
+                chosen.append(i)
+                quoted.add(owners[i])
+            if len(chosen) == quotes:
+                break
+        found.append(
+            Theme(
+                cluster=label,
+                members=members,
+                people=people,
+                words=tuple(ranked.get(label, [])[:12]),
+                quotes=tuple(chosen),
+            )
+        )
+    return sorted(found, key=lambda theme: (-len(theme.people), theme.members[0]))

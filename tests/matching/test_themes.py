@@ -1,0 +1,64 @@
+"""Themes as pure functions: the three-people rule, quotes from quotable texts only, nearest the
+centre, labels that prefer the reader's language, and the same result twice."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.themes import class_tfidf, find_themes, label_words, language_of, words
+
+
+def _blobs(sizes: list[int], *, dimensions: int = 8, seed: int = 3) -> np.ndarray:
+    """Tight groups of vectors around orthogonal directions, one group per size."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group, size in enumerate(sizes):
+        centre = np.zeros(dimensions)
+        centre[group] = 1.0
+        rows += [centre + rng.normal(0, 0.05, dimensions) for _ in range(size)]
+    matrix = np.array(rows)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_a_cluster_of_fewer_than_three_people_is_never_a_theme() -> None:
+    # Three groups of six texts: the second is six texts of only two people.
+    vectors = _blobs([6, 6, 6])
+    owners = [1, 2, 3, 4, 5, 6, 7, 7, 7, 8, 8, 8, 9, 10, 11, 12, 13, 14]
+    texts = ["inkoop regels"] * 6 + ["geheim woord"] * 6 + ["bodem grond"] * 6
+    found = find_themes(vectors, texts, owners, [True] * 18)
+    assert sorted(len(t.people) for t in found) == [6, 6]
+    assert all("geheim" not in dict(t.words) for t in found)
+    assert all(owners[i] not in (7, 8) for t in found for i in t.members)
+
+
+def test_quotes_come_from_quotable_texts_of_different_people_nearest_the_centre() -> None:
+    vectors = _blobs([6, 6, 6])
+    owners = [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    quotable = [True, True, False, True, False, True] + [True] * 12
+    texts = [f"tekst {i}" for i in range(18)]
+    found = find_themes(vectors, texts, owners, quotable)
+    first = next(t for t in found if 0 in t.members)
+    assert first.quotes and all(quotable[i] for i in first.quotes)
+    assert len({owners[i] for i in first.quotes}) == len(first.quotes) <= 3
+    again = find_themes(vectors, texts, owners, quotable)
+    assert [(t.members, t.quotes, t.words) for t in again] == [
+        (t.members, t.quotes, t.words) for t in found
+    ], "the same data gives the same themes"
+
+
+def test_labels_are_the_words_that_set_a_cluster_apart_in_the_readers_language() -> None:
+    texts = [
+        "De inkoopregels passen niet bij hergebruik",
+        "Procurement rules do not fit reuse",
+        "Inkoopregels zijn lastig voor hergebruik",
+        "De bodem en de grond zijn vervuild",
+    ]
+    ranked = class_tfidf(texts, [0, 0, 0, 1])
+    assert {w for w, _ in ranked[0][:2]} == {"hergebruik", "inkoopregels"}
+    assert "grond" not in dict(ranked[0]) and "bodem" in dict(ranked[1])
+    dutch = label_words(ranked[0], texts[:3], language="nl", count=2)
+    english = label_words(ranked[0], texts[:3], language="en", count=2)
+    assert dutch == ["hergebruik", "inkoopregels"]
+    assert "procurement" in english and not set(english) & {"hergebruik", "inkoopregels"}
+    assert language_of(texts[0]) == "nl" and language_of(texts[1]) == "en"
+    assert words("De en the and van of 2030 is") == []
