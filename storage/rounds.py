@@ -357,17 +357,19 @@ def set_members(session: Session, *, group_id: int, person_ids: Sequence[int]) -
     session.flush()
 
 
-def follow_ups_sent(session: Session) -> set[tuple[int, int]]:
-    """(group, person) for every follow-up question that reached its member."""
+def follow_ups_sent(session: Session, *, again: bool = False) -> set[tuple[int, int]]:
+    """(group, person) for every follow-up question that reached its member; with ``again``,
+    only the second ask ("nog één keer": a group that did not meet is asked once more)."""
     keys = session.exec(
         select(OutboxMessage.dedupe_key).where(
             OutboxMessage.kind == "follow_up", OutboxMessage.status == "sent"
         )
     ).all()
+    prefixes = ("follow_up_again",) if again else ("follow_up", "follow_up_again")
     found = set()
-    for key in keys:  # follow_up:<group>:<person>
+    for key in keys:  # follow_up:<group>:<person> or follow_up_again:<group>:<person>
         parts = key.split(":")
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        if len(parts) == 3 and parts[0] in prefixes and parts[1].isdigit() and parts[2].isdigit():
             found.add((int(parts[1]), int(parts[2])))
     return found
 

@@ -28,11 +28,13 @@ def outcomes(session: Session) -> dict[int, Outcome]:
     asked: dict[int, set[int]] = {}
     for group_id, person_id in rounds.follow_ups_sent(session):
         asked.setdefault(group_id, set()).add(person_id)
+    # a group that has not met is asked once more before it counts as not meeting
+    twice = {group_id for group_id, _ in rounds.follow_ups_sent(session, again=True)}
     found = {}
     for group_id in sorted(set(answers) | set(asked)):
         said = answers.get(group_id, {})
         members = tuple(sorted(asked.get(group_id, set()) | set(said)))
-        found[group_id] = Outcome(group_id, members, said, asked=bool(asked.get(group_id)))
+        found[group_id] = Outcome(group_id, members, said, asked=group_id in twice)
     return found
 
 

@@ -16,10 +16,12 @@ from sqlmodel import Session
 from bot.app import create_app
 from bot.core.dialogue import Intake
 from bot.core.messages import Account, Inbound, Question
+from bot.services import learning
 from bot.services.access import CLI_ACTOR
 from bot.services.accounts import Accounts
 from bot.services.conversations import ConversationService
 from bot.services.delivery import Delivery, InboxSender
+from bot.services.follow_ups import FollowUps
 from bot.services.matchmaking import Matchmaker
 from bot.services.rounds import RoundService
 from bot.settings import Settings
@@ -112,6 +114,13 @@ def test_a_club_that_met_goes_on_one_that_did_not_is_regrouped(
     for person in split_ids[:-1]:
         _answer(engine, key[person], "met")
     _answer(engine, key[leaver], "not_a_fit")
+    with Session(engine) as session:  # not met after one ask: asked once more before it is freed
+        assert silent.id in learning.kept_clubs(session, {silent.id: silent_ids}).clubs
+    again = clock.now + timedelta(days=settings.follow_up_days + settings.follow_up_again_days + 1)
+    assert FollowUps(engine, settings.groups.rounds).ask_again(now=again) >= 1
+    Delivery(engine, {"local": InboxSender(engine)}).deliver_due(now=again)
+    with Session(engine) as session:
+        assert silent.id in learning.kept_clubs(session, {silent.id: silent_ids}).freed
     newcomers = [add_person(engine, f"nieuw{i}", i) for i in range(3)]
 
     second = service.propose(actor=CLI_ACTOR, origin="cli", kind="clubs")
