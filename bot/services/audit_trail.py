@@ -53,6 +53,7 @@ ACTIONS = (
     "login",
     "read_insights",
     "read_insights_report",
+    "ask_follow_up_again",
 )
 RESULTS = ("ok", "refused", "throttled")
 
