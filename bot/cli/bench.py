@@ -72,13 +72,31 @@ def bench_embeddings(
     reembed: Annotated[
         int, typer.Option(help="Also time re-embedding this many profiles (3 texts each).")
     ] = 0,
+    selection: Annotated[
+        str | None,
+        typer.Option(
+            "--selection",
+            help="Instead: the default's text view on one half of the selection set "
+            "(choose or measure; docs/embedder-selection.md).",
+        ),
+    ] = None,
     as_json: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this file.")
     ] = None,
 ) -> None:
-    """Relatedness (Pearson, Spearman) per language axis, speed and memory of each embedder."""
+    """Relatedness (Pearson, Spearman) per language axis, speed and memory of each embedder;
+    with --selection, the registered choice of the default's text view."""
     from matching import bench_embeddings as bench
 
+    if selection is not None:
+        from matching import bench_selection
+
+        if selection not in bench_selection.HALVES:
+            raise typer.BadParameter("choose or measure", param_hint="--selection")
+        figures = bench_selection.run(selection, out=typer.echo)
+        if as_json is not None:
+            as_json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        return
     result = bench.run(
         model or list(bench.MODELS),
         threads=threads or [1],
@@ -157,7 +175,7 @@ def bench_insights(
     """Themes of synthetic communities with planted lessons: adjusted Rand index against the
     planted themes, time and peak memory, as a table."""
     from matching import bench_themes
-    from matching.embedders import load_embedder
+    from matching.embedders import for_matching, load_embedder
 
     try:
         counts = [int(part) for part in sizes.split(",") if part.strip()]
@@ -167,7 +185,7 @@ def bench_insights(
         ) from None
     if not counts or min(counts) < 10:
         raise typer.BadParameter("each size must be at least 10", param_hint="--sizes")
-    bench_themes.run(counts, load_embedder(embedder), out=typer.echo)
+    bench_themes.run(counts, for_matching(load_embedder(embedder)), out=typer.echo)
 
 
 def register(app: typer.Typer) -> None:

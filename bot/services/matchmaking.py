@@ -24,7 +24,13 @@ from bot.services.errors import MatchingUnavailable
 from bot.services.group_scores import WeakRule, shown_score, weak_summary
 from bot.services.views import GroupView, MemberView, ProposalView, mean_of
 from bot.settings_groups import MatchingSettings
-from matching.embedders import Embedder, EmbedderUnavailable, Vectors, load_embedder
+from matching.embedders import (
+    Embedder,
+    EmbedderUnavailable,
+    Vectors,
+    for_matching,
+    load_embedder,
+)
 from matching.grouping import form_clubs
 from matching.learning import apart_penalty
 from matching.pairing import pair_up
@@ -102,10 +108,13 @@ class Matchmaker:
         with self._lock:
             if self._embedder is None:
                 try:
-                    self._embedder = load_embedder(
-                        self.settings.embedder,
-                        allow_download=self.settings.allow_model_download,
-                        threads=self.settings.embedder_threads,
+                    # people are compared in the embedder's community view
+                    self._embedder = for_matching(
+                        load_embedder(
+                            self.settings.embedder,
+                            allow_download=self.settings.allow_model_download,
+                            threads=self.settings.embedder_threads,
+                        )
                     )
                 except EmbedderUnavailable as error:
                     raise MatchingUnavailable(str(error)) from error
