@@ -156,10 +156,11 @@ class Scorer:
             self._raw[key] = model.encode(texts)
             self._spread[key] = float(calibration_of(model)["raw_spread"])
         default = load_embedder("default")
-        self._views = {
-            "default: text view": default.encode(texts),
-            "default: community view": for_matching(default).encode(texts),
+        self._embedders = {
+            "default: text view": default,
+            "default: community view": for_matching(default),
         }
+        self._views: dict[str, NDArray[np.float32]] = {}
         self.default_name = default.name
 
     def _cosines(self, vectors: NDArray[np.float32], pairs: Pairs) -> NDArray[np.float64]:
@@ -177,11 +178,14 @@ class Scorer:
         )
 
     def view(self, name: str, pairs: Pairs) -> NDArray[np.float64]:
+        """Scores of one of the default's views (each encodes the set once, when first asked)."""
+        if name not in self._views:
+            self._views[name] = self._embedders[name].encode(self._texts)
         return self._cosines(self._views[name], pairs)
 
     @property
     def views(self) -> list[str]:
-        return list(self._views)
+        return list(self._embedders)
 
 
 def choose(figures: dict[str, dict[str, float]]) -> tuple[str, bool]:

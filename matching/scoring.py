@@ -216,6 +216,12 @@ def group_score(scores: NDArray[np.float64], members: Sequence[int]) -> float:
     return float(np.triu(scores[np.ix_(idx, idx)], 1).sum())
 
 
+def mean_pair_score(scores: NDArray[np.float64], members: Sequence[int]) -> float:
+    """Mean affinity over a group's pairs: the order of the score people see (``score_of``)."""
+    pairs = len(members) * (len(members) - 1) // 2
+    return group_score(scores, members) / pairs if pairs else 0.0
+
+
 # --- the score people see: one scale for pairs, trios and clubs --------------------------------
 
 

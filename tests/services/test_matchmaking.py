@@ -24,7 +24,7 @@ from bot.services.matchmaking import Matchmaker
 from bot.services.round_views import round_view
 from bot.services.rounds import RoundService
 from bot.settings import Settings
-from matching.embedders import Vectors, load_embedder
+from matching.embedders import Vectors, for_matching, load_embedder
 from storage import consents, people, rounds
 from storage.db import session_scope
 from storage.models import MatchRound, Person, ProfileEmbedding
@@ -40,10 +40,10 @@ def _settings(database_url: str, **extra: object) -> Settings:
 
 
 class Counting:
-    """The real embedder, counting the texts it is asked to encode."""
+    """The real embedder in the view the matcher uses, counting the texts it is asked to encode."""
 
     def __init__(self, spec: str) -> None:
-        self.inner = load_embedder(spec)
+        self.inner = for_matching(load_embedder(spec))
         self.name = self.inner.name
         self.dimensions = self.inner.dimensions
         self.texts: list[str] = []
