@@ -523,7 +523,8 @@ def bench_quality(specs: Sequence[str], out: Print) -> list[dict[str, Any]]:
         vectors = lookup(embedder, [data for _, data in sets])
         for title, data in sets:
             row, scores = quality_of(vectors, data)
-            rows.append({"set": title, "spec": spec, "embedder": embedder.name, **row})
+            name = for_matching(embedder).name  # the view the pairs were scored in
+            rows.append({"set": title, "spec": spec, "embedder": name, **row})
             pair_scores[(title, spec)] = scores
     for title, data in sets:
         counts = {
