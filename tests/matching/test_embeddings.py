@@ -229,27 +229,25 @@ def test_default_views_give_the_weighted_similarities() -> None:
         assert np.allclose(np.linalg.norm(combined[:3], axis=1), 1.0, atol=1e-5)
         assert not combined[3].any(), "a blank text has nothing to match on"
 
+    def weighted(
+        models: tuple[Embedder, Embedder], weights: tuple[tuple[str, float], ...], spread: str
+    ) -> Any:
+        """The weighted mean of the two models' cosines, each weight divided by the spread."""
+        raws = (raw_e5, raw_use)
+        scales = [w / stored[raw.name][spread] for raw, (_, w) in zip(raws, weights, strict=True)]
+        vectors = [m.encode(texts)[:3] for m in models]
+        cosines = [v @ v.T for v in vectors]
+        return sum(s * c for s, c in zip(scales, cosines, strict=True)) / sum(scales)
+
     # the community view: the calibrated cosines, weighted by DEFAULT_WEIGHTS over their spread
-    a, b = e5.encode(texts), use.encode(texts)
-    weight = dict(DEFAULT_WEIGHTS)
-    scale_e5 = weight["e5"] / stored[raw_e5.name]["spread"]
-    scale_use = weight["use"] / stored[raw_use.name]["spread"]
-    expected = (scale_e5 * (a[:3] @ a[:3].T) + scale_use * (b[:3] @ b[:3].T)) / (
-        scale_e5 + scale_use
-    )
+    expected = weighted((e5, use), DEFAULT_WEIGHTS, "spread")
     found = community.encode(texts)
     assert np.allclose(found[:3] @ found[:3].T, expected, atol=1e-4)
     # calibrated: the related pair is close, the unrelated one near zero
     assert expected[0, 1] > 0.3 and abs(expected[0, 2]) < 0.2
 
     # the text view: the raw cosines, weighted by TEXT_WEIGHTS over their raw spread
-    a, b = raw_e5.encode(texts), raw_use.encode(texts)
-    weight = dict(TEXT_WEIGHTS)
-    scale_e5 = weight["e5"] / stored[raw_e5.name]["raw_spread"]
-    scale_use = weight["use"] / stored[raw_use.name]["raw_spread"]
-    expected = (scale_e5 * (a[:3] @ a[:3].T) + scale_use * (b[:3] @ b[:3].T)) / (
-        scale_e5 + scale_use
-    )
+    expected = weighted((raw_e5, raw_use), TEXT_WEIGHTS, "raw_spread")
     found = default.encode(texts)
     assert np.allclose(found[:3] @ found[:3].T, expected, atol=1e-4)
     assert expected[0, 1] > expected[0, 2]
