@@ -3,9 +3,11 @@ centre, labels that prefer the reader's language, and the same result twice."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 
-from matching.themes import class_tfidf, find_themes, label_words, language_of, words
+from matching.themes import class_tfidf, find_themes, label_words, language_of, reduce, words
 
 
 def _blobs(sizes: list[int], *, dimensions: int = 8, seed: int = 3) -> np.ndarray:
@@ -62,3 +64,48 @@ def test_labels_are_the_words_that_set_a_cluster_apart_in_the_readers_language()
     assert "procurement" in english and not set(english) & {"hergebruik", "inkoopregels"}
     assert language_of(texts[0]) == "nl" and language_of(texts[1]) == "en"
     assert words("De en the and van of 2030 is") == []
+
+
+def _wide(rows: int, width: int, *, seed: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Float32 rows of two kinds around a handful of directions, with noise, like stored vectors."""
+    rng = np.random.default_rng(seed)
+    directions = rng.normal(size=(6, width)).astype(np.float32)
+    picked = rng.integers(0, 6, size=rows)
+    matrix = directions[picked] + rng.normal(0, 0.3, size=(rows, width)).astype(np.float32)
+    kinds = ["ongemak" if i % 2 else "works_on" for i in range(rows)]
+    matrix[1::2] += 2.0  # one kind sits apart from the other, as the questions do
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True), kinds
+
+
+def test_the_reduction_centres_each_kind_without_copying_the_wide_matrix() -> None:
+    matrix, kinds = _wide(2_000, 2_048)
+    before = matrix.copy()
+    tracemalloc.start()
+    reduced = reduce(matrix, kinds)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert np.array_equal(matrix, before), "the input is left as it was"
+    # The float32 input is 16 MiB (stored vectors are float32); a centred copy alone would be as
+    # large, a float64 one twice as large. What is left are a few thin (texts × 58) matrices.
+    assert peak < matrix.nbytes / 2, f"peak {peak / 2**20:.1f} MiB"
+    assert reduced.shape == (2_000, 48)
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1.0)
+    assert np.array_equal(reduced, reduce(matrix, kinds)), "the same vectors, the same result"
+
+    # The same geometry as an exact SVD of the explicitly centred matrix (a smaller one: a
+    # full decomposition of the large one takes long).
+    matrix, kinds = _wide(600, 512)
+    reduced = reduce(matrix, kinds)
+    centred = matrix.astype(np.float64)
+    labels = np.asarray(kinds)
+    for kind in ("ongemak", "works_on"):
+        centred[labels == kind] -= centred[labels == kind].mean(axis=0)
+    _, right = np.linalg.eigh(centred.T @ centred)  # ascending: the last 48 are the largest
+    exact = centred @ right[:, -48:]
+    exact /= np.linalg.norm(exact, axis=1, keepdims=True)
+    sample = slice(0, 600, 3)
+    difference = reduced[sample] @ reduced[sample].T - exact[sample] @ exact[sample].T
+    assert np.abs(difference).mean() < 0.02
+    # Centred per kind: which question a text answers no longer separates the texts.
+    gap = reduced[labels == "ongemak"].mean(axis=0) - reduced[labels == "works_on"].mean(axis=0)
+    assert np.linalg.norm(gap) < 0.1
