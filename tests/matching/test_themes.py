@@ -7,7 +7,16 @@ import tracemalloc
 
 import numpy as np
 
-from matching.themes import class_tfidf, find_themes, label_words, language_of, reduce, words
+from matching.themes import (
+    candidate_ks,
+    class_tfidf,
+    cluster,
+    find_themes,
+    label_words,
+    language_of,
+    reduce,
+    words,
+)
 
 
 def _blobs(sizes: list[int], *, dimensions: int = 8, seed: int = 3) -> np.ndarray:
@@ -109,3 +118,47 @@ def test_the_reduction_centres_each_kind_without_copying_the_wide_matrix() -> No
     # Centred per kind: which question a text answers no longer separates the texts.
     gap = reduced[labels == "ongemak"].mean(axis=0) - reduced[labels == "works_on"].mean(axis=0)
     assert np.linalg.norm(gap) < 0.1
+
+
+def _demo() -> tuple[np.ndarray, list[str], list[int], list[str]]:
+    """The demo community's ongemak and works-on texts, embedded with the tfidf embedder."""
+    from bot.services.community import demo_people
+    from matching.embedders import load_embedder
+
+    texts, owners, kinds = [], [], []
+    for number, person in enumerate(demo_people()):
+        for field in ("ongemak", "works_on"):
+            if person[field]:
+                texts.append(person[field])
+                owners.append(number)
+                kinds.append(field)
+    return np.asarray(load_embedder("tfidf").encode(texts)), texts, owners, kinds
+
+
+def test_the_number_of_themes_is_chosen_not_the_largest_tried() -> None:
+    vectors, texts, owners, kinds = _demo()
+    people = len(set(owners))
+    tried = candidate_ks(len(texts), people)
+    assert tried.start == 3 and tried.stop - 1 == people // 5, "a theme averages 5 people or more"
+    chosen = cluster(vectors, kinds=kinds, people=people)
+    assert chosen.k < tried.stop - 1, "the rule chooses, not the top of its range"
+    assert chosen.k == people // 10, "no real grouping: about one theme per ten people"
+    found = find_themes(vectors, texts, owners, [True] * len(texts), kinds=kinds)
+    assert len(found) >= 3 and all(len(t.people) >= 3 for t in found)
+    again = cluster(vectors, kinds=kinds, people=people)
+    assert again.k == chosen.k and np.array_equal(again.labels, chosen.labels)
+
+    # Noise without any grouping: one theme per ten people, not the most clusters tried.
+    noise = np.random.default_rng(11).normal(size=(120, 32))
+    assert max(candidate_ks(120, 120)) == 20 and cluster(noise, people=120).k == 12
+    assert max(candidate_ks(120, 60)) == 12 and cluster(noise, people=60).k == 6
+
+
+def test_a_real_grouping_is_found_whatever_the_range() -> None:
+    # Five tight groups of ten people: the range runs to 10, the silhouette peaks at 5.
+    vectors = _blobs([10, 10, 10, 10, 10], dimensions=12)
+    assert max(candidate_ks(50, 50)) == 10
+    assert cluster(vectors, people=50).k == 5
+    owners = list(range(50))
+    found = find_themes(vectors, [f"tekst {i}" for i in range(50)], owners, [True] * 50)
+    assert sorted(len(t.people) for t in found) == [10] * 5
