@@ -10,9 +10,11 @@ input: the reduction and the clustering use fixed seeds, and ties are broken by 
   one theme per 10 people (silhouettes on a fixed sample of at most 2,000 texts, so 10,000
   texts stay quick). See :func:`cluster` for why.
 - **Labels.** A class-based TF-IDF: a word weighs by how often it occurs in the cluster's texts
-  against how common it is across all clusters, so the words that set a cluster apart come first.
-  Dutch and English stop words do not count. A label can prefer the words of one language (texts
-  are mixed; the reader reads one).
+  against how common it is across all clusters, so the words that set a cluster apart come first;
+  a word in most clusters does not count at all. Neither do Dutch and English stop words, numbers
+  or words under 3 letters. A label is a short phrase of up to three words that at least two of
+  the cluster's people use, each form of a word once, in the reader's language first (texts are
+  mixed; the reader reads one).
 - **Quotes.** The texts nearest a cluster's centre, from the texts allowed to be quoted.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,7 +69,39 @@ STOP_EN: Final = frozenset(
     new use used using away asking ask arrive better less same
     circular circularity economy""".split()  # noqa: SIM905
 )
-STOP_WORDS: Final = STOP_NL | STOP_EN
+# More words that never make a theme: the rest of the usual function-word lists (Snowball's Dutch
+# list and the common English ones), number words, and the everyday words of any text (people,
+# year, own, new, idea, feels) that say nothing about what a text is about. They do not count
+# towards a text's language (the lists above do), only against a word being a label.
+_MORE_NL: Final = frozenset(
+    """aangezien achter af afgelopen allebei alsnog anderen anders beide bent betreft bijna boven
+    buiten daarna daarnaast daarom dat deed den der des dezelfde doch doet drie dus eigen eigenlijk
+    elkaar enige enkel enkele erg even ge gedaan gehad geleden gelijk geweest gewoon gezien haar
+    hare hebt hen hierbij hoewel hunne iedere ieder jaar jaren jouw juist krijgen krijgt kunt
+    laatste later laten liever maakt mag meeste men mensen misschien mocht moest mogelijk nadat
+    natuurlijk nieuw nieuwe ofwel ondanks opnieuw overal pas plaats precies reeds rond sinds soms
+    staan tamelijk tijd toen totdat uiteindelijk uw vanaf vanuit verder verschillende via wanneer
+    waren was werd wezen wilde zeer zelfs zeker zit zitten zodat zowel zulke zullen dingen ding
+    keer kant lang manier beetje vind vindt denk denken zegt zeggen gaan gaat blijft blijven
+    blijkt blijken eén één vier vijf zes zeven acht negen tien elf twaalf twintig dertig veertig
+    vijftig zestig zeventig tachtig negentig honderd duizend miljoen miljard procent""".split()  # noqa: SIM905
+)
+_MORE_EN: Final = frozenset(
+    """above across afterwards again against almost along already although among another anyone
+    anything around back became become becomes before behind being below beside besides beyond
+    both cannot could does done down during either else enough even ever everything few former
+    further hence hers herself himself however indeed itself last latter least less many may
+    might mine myself neither nevertheless next none nor nothing now nowhere off once onto others
+    otherwise ours ourselves perhaps please rather several shall since someone sometimes
+    somewhere than thereby therefore though thus together toward towards until upon whether
+    whom whose within without yet yours yourself idea ideas thing things people person year years
+    time times lot lots bit kind feel feels felt fit fits own owns apply applies get got getting
+    going goes try tries trying tried say says said see sees seen think thinks look looks keep
+    keeps find finds found give gives take takes put puts turn turns seem seems let lets two
+    three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
+    thousand million billion percent""".split()  # noqa: SIM905
+)
+STOP_WORDS: Final = STOP_NL | STOP_EN | _MORE_NL | _MORE_EN
 _WORD: Final = re.compile(r"[^\W\d_][^\W_]*(?:[-'][^\W\d_]+)*", re.UNICODE)
 
 
@@ -260,7 +295,9 @@ def class_tfidf(texts: Sequence[str], labels: Sequence[int]) -> dict[int, list[t
     """Per cluster, its words by class-based TF-IDF (highest first; ties alphabetical).
 
     tf: a word's share of the cluster's words; idf: log(1 + mean words per cluster / the word's
-    count over all clusters)."""
+    count over all clusters). A word that occurs in more than half of the clusters (with three
+    clusters or more) is left out altogether: however often one cluster uses it, it does not set
+    that cluster apart ("regio", "gemeente", "pilot" in a community of regional civil servants)."""
     counts: dict[int, Counter[str]] = {}
     for text, label in zip(texts, labels, strict=True):
         if label >= 0:
@@ -268,17 +305,50 @@ def class_tfidf(texts: Sequence[str], labels: Sequence[int]) -> dict[int, list[t
     if not counts:
         return {}
     overall: Counter[str] = Counter()
+    spread: Counter[str] = Counter()
     for counter in counts.values():
         overall.update(counter)
+        spread.update(counter.keys())
+    common = {w for w, n in spread.items() if n * 2 > len(counts)} if len(counts) >= 3 else set()
     mean = sum(overall.values()) / len(counts)
     ranked: dict[int, list[tuple[str, float]]] = {}
     for label, counter in counts.items():
         total = sum(counter.values()) or 1
         scored = [
-            (word, (n / total) * math.log(1 + mean / overall[word])) for word, n in counter.items()
+            (word, (n / total) * math.log(1 + mean / overall[word]))
+            for word, n in counter.items()
+            if word not in common
         ]
         ranked[label] = sorted(scored, key=lambda item: (-item[1], item[0]))
     return ranked
+
+
+def _fold(word: str) -> str:
+    """A word without accents and without the Dutch past participle's "ge-" (gerecycled)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return plain[2:] if plain.startswith("ge") and len(plain) >= 8 else plain
+
+
+def same_stem(first: str, second: str) -> bool:
+    """Whether two words are forms of one word (circulair, circulaire; hergebruik, hergebruiken;
+    recycled, recycling, gerecycled; textiel, textile): the shorter, accents and a "ge-" left
+    out, shares all but its last three letters, and at least four, with the longer."""
+    a, b = sorted((_fold(first), _fold(second)), key=lambda w: (len(w), w))
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared >= 4 and shared >= len(a) - 3
+
+
+def distinct(ranked: Sequence[str]) -> list[str]:
+    """The words in order, each form of a word only once (its first, highest ranked form)."""
+    kept: list[str] = []
+    for word in ranked:
+        if not any(same_stem(word, other) for other in kept):
+            kept.append(word)
+    return kept
 
 
 def label_words(
@@ -286,18 +356,31 @@ def label_words(
     texts: Sequence[str],
     *,
     language: str,
+    owners: Sequence[int] | None = None,
     count: int = 3,
 ) -> list[str]:
-    """The top ``count`` words for a reader of ``language``: words that occur in the cluster's
-    texts in that language first; the others fill up when there are too few."""
+    """The top ``count`` words of a cluster for a reader of ``language``, a short phrase.
+
+    Only words that at least two of the cluster's people use (a word one person wrote is their
+    story, not the theme's), each form of a word once, and the words that occur in the cluster's
+    texts in the reader's language first; words of the other language fill up when there are
+    too few. ``texts``: the cluster's texts; ``owners``: the person of each (each text its own
+    person without). Never empty while the cluster has a word at all."""
+    people: dict[str, set[int]] = {}
     own: set[str] = set()
-    for text in texts:
+    for position, text in enumerate(texts):
+        found = set(words(text))
+        who = owners[position] if owners is not None else position
+        for word in found:
+            people.setdefault(word, set()).add(who)
         if language_of(text) == language:
-            own.update(words(text))
-    preferred = [w for w, _ in ranked if w in own]
-    if len(preferred) < count:
-        preferred += [w for w, _ in ranked if w not in own]
-    return preferred[:count]
+            own.update(found)
+    shared = [w for w, _ in ranked if len(people.get(w, ())) >= 2]
+    preferred = [w for w in shared if w in own] + [w for w in shared if w not in own]
+    chosen = distinct(preferred)[:count]
+    if not chosen and ranked:
+        chosen = [ranked[0][0]]
+    return chosen
 
 
 def nearest(clustering: Clustering, label: int, allowed: Sequence[bool]) -> list[int]:
@@ -320,7 +403,7 @@ class Theme:
     cluster: int
     members: tuple[int, ...]  # positions of its texts
     people: frozenset[int]
-    words: tuple[tuple[str, float], ...]  # class-based TF-IDF, highest first
+    words: tuple[tuple[str, float], ...]  # class-based TF-IDF, highest first (at most 40)
     quotes: tuple[int, ...]  # positions of quotable texts, nearest the centre first
 
 
@@ -359,7 +442,7 @@ def find_themes(
                 cluster=label,
                 members=members,
                 people=people,
-                words=tuple(ranked.get(label, [])[:12]),
+                words=tuple(ranked.get(label, [])[:40]),
                 quotes=tuple(chosen),
             )
         )

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.conversation import INSIGHTS, MATCHING, QUOTING
 from bot.core.i18n import join_list
-from matching.themes import MIN_PEOPLE, find_themes, label_words
+from matching.themes import MIN_PEOPLE, distinct, find_themes, label_words
 from storage import audit, consents, embeddings
 from storage.db import session_scope
 from storage.models import CheckInAnswer, Person, ProfileAnswer
@@ -264,7 +264,12 @@ class InsightsService:
             members = [texts[i] for i in theme.members]
             persons = {m.person.id: m.person for m in members}.values()
             ranked = list(theme.words)
-            chosen = label_words(ranked, [m.text for m in members], language=language)
+            chosen = label_words(
+                ranked,
+                [m.text for m in members],
+                owners=[m.person.id or 0 for m in members],
+                language=language,
+            )
             checkins: dict[str, set[int]] = {}
             for m in members:
                 if m.kind == CHECKIN:
@@ -280,7 +285,7 @@ class InsightsService:
             views.append(
                 ThemeView(
                     label=join_list(chosen, language),
-                    words=tuple(w for w, _ in ranked[:8]),
+                    words=tuple(distinct([w for w, _ in ranked])[:8]),
                     people=len(theme.people),
                     texts=len(members),
                     quotes=tuple(texts[i].text for i in theme.quotes),

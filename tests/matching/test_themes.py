@@ -4,6 +4,7 @@ centre, labels that prefer the reader's language, and the same result twice."""
 from __future__ import annotations
 
 import tracemalloc
+import unicodedata
 
 import numpy as np
 
@@ -62,13 +63,14 @@ def test_labels_are_the_words_that_set_a_cluster_apart_in_the_readers_language()
         "De inkoopregels passen niet bij hergebruik",
         "Procurement rules do not fit reuse",
         "Inkoopregels zijn lastig voor hergebruik",
+        "Procurement is hard for reuse",
         "De bodem en de grond zijn vervuild",
     ]
-    ranked = class_tfidf(texts, [0, 0, 0, 1])
+    ranked = class_tfidf(texts, [0, 0, 0, 0, 1])
     assert {w for w, _ in ranked[0][:2]} == {"hergebruik", "inkoopregels"}
     assert "grond" not in dict(ranked[0]) and "bodem" in dict(ranked[1])
-    dutch = label_words(ranked[0], texts[:3], language="nl", count=2)
-    english = label_words(ranked[0], texts[:3], language="en", count=2)
+    dutch = label_words(ranked[0], texts[:4], language="nl", count=2)
+    english = label_words(ranked[0], texts[:4], language="en", count=2)
     assert dutch == ["hergebruik", "inkoopregels"]
     assert "procurement" in english and not set(english) & {"hergebruik", "inkoopregels"}
     assert language_of(texts[0]) == "nl" and language_of(texts[1]) == "en"
@@ -162,3 +164,97 @@ def test_a_real_grouping_is_found_whatever_the_range() -> None:
     owners = list(range(50))
     found = find_themes(vectors, [f"tekst {i}" for i in range(50)], owners, [True] * 50)
     assert sorted(len(t.people) for t in found) == [10] * 5
+
+
+# Function words and fragments a label must never show, listed here independently of the code.
+FUNCTION_WORDS = set(
+    """de den der des het een en van voor met aan als bij dat die dit door geen haar hun hem
+    eigen elkaar ook maar niet nog naar over om te tot uit wel wat zijn zij weinig meer andere
+    mensen jaar nieuwe the and for with from that this these those are was were has have not
+    but its own our their they them you your what which who how all any more most very into
+    about after also one two three idea people feels""".split()  # noqa: SIM905
+)
+
+
+def _plain(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+def _forms_of_one_word(first: str, second: str) -> bool:
+    """circulair/circulaire, hergebruik/hergebruiken, recycled/recyclers: the shorter is the
+    longer's beginning, give or take its last two letters."""
+    a, b = sorted((_plain(first), _plain(second)), key=len)
+    return len(a) >= 5 and b.startswith(a[: len(a) - 2])
+
+
+def _assert_reads_well(label: list[str], others: list[set[str]], members: list[str]) -> None:
+    assert 1 <= len(label) <= 3, label
+    for word in label:
+        assert len(word) >= 3 and not word.isdigit() and word not in FUNCTION_WORDS, label
+        spread = sum(1 for texts in others if word in texts)
+        assert spread * 2 <= len(others), f"{word!r} is in {spread} of {len(others)} clusters"
+        assert sum(1 for text in members if word in words(text)) >= 2, f"{word!r}: one text"
+    for i, first in enumerate(label):
+        for second in label[i + 1 :]:
+            assert not _forms_of_one_word(first, second), label
+
+
+def test_labels_on_the_demo_community_are_short_phrases_of_words_that_set_a_theme_apart() -> None:
+    vectors, texts, owners, kinds = _demo()
+    found = find_themes(vectors, texts, owners, [True] * len(texts), kinds=kinds)
+    assert len(found) >= 3
+    vocabulary = [{w for i in t.members for w in words(texts[i])} for t in found]
+    for language in ("nl", "en"):
+        for theme in found:
+            members = [texts[i] for i in theme.members]
+            label = label_words(
+                theme.words,
+                members,
+                owners=[owners[i] for i in theme.members],
+                language=language,
+            )
+            _assert_reads_well(label, vocabulary, members)
+
+
+def test_labels_skip_stop_words_numbers_fragments_common_words_and_second_forms() -> None:
+    clusters = {
+        0: [
+            "In den regio 2030: circulaire inkoop, circulair inkopen en de regio",
+            "De regio en de circulaire inkoop: den aanbesteding voor de regio",
+            "The region and the circular tender of the regio, circulaire inkoop",
+            "Circulair inkopen met een aanbesteding in de regio, 2030",
+        ],
+        1: [
+            "Bodem en grond in de regio: den vervuilde grond",
+            "Grond en bagger uit de regio, de bodem",
+            "Vervuilde bodem, grond en bagger",
+        ],
+        2: [
+            "Textile collection and sorting in the region; textiel in de regio",
+            "Textile sorting: the collection of textiles",
+            "Kleding en textiel inzamelen in de regio",
+        ],
+        3: [
+            "Maaisel en bermgras als biomassa",
+            "Biomassa uit bermgras en maaisel",
+            "Compost van maaisel, biomassa, bermgras",
+        ],
+    }
+    texts = [text for group in clusters.values() for text in group]
+    labels = [label for label, group in clusters.items() for _ in group]
+    ranked = class_tfidf(texts, labels)
+    assert all("regio" not in dict(words_) for words_ in ranked.values()), "in every cluster"
+    vocabulary = [{w for text in group for w in words(text)} for group in clusters.values()]
+    for label, group in clusters.items():
+        for language in ("nl", "en"):
+            chosen = label_words(ranked[label], group, language=language)
+            _assert_reads_well(chosen, vocabulary, group)
+    dutch = label_words(ranked[0], clusters[0], language="nl")
+    assert dutch[:2] == ["inkoop", "circulaire"] or set(dutch) >= {"inkoop", "aanbesteding"}
+    assert sum(1 for w in dutch if w.startswith("circulai")) <= 1, "one form of a word"
+    english = label_words(ranked[2], clusters[2], language="en")
+    assert english[0] in {"textile", "collection", "sorting"} and "textiel" not in english[:2]
+    # A word only one person uses is their story, not the theme's.
+    owners = [1, 1, 1, 2]
+    alone = label_words(ranked[0], clusters[0], owners=owners, language="nl")
+    assert "aanbesteding" in alone and "inkoop" not in alone
