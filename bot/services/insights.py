@@ -196,14 +196,15 @@ def texts_then(session: Session, texts: Sequence[Text], cut: datetime) -> list[T
     then: dict[tuple[int, str], tuple[datetime, str]] = {}
     for row in session.exec(
         select(ProfileAnswer).where(
-            col(ProfileAnswer.person_id).in_(list(persons)),
             col(ProfileAnswer.field).in_(PROFILE_TEXTS),
             col(ProfileAnswer.status).in_(("committed", "superseded")),
-            col(ProfileAnswer.committed_at).is_not(None),
+            col(ProfileAnswer.committed_at) < cut,
         )
     ):
         at = row.committed_at
-        if at is None or at >= cut or (row.superseded_at is not None and row.superseded_at < cut):
+        if row.person_id not in persons or at is None:
+            continue  # people who do not count now stay out (filtered here: no long IN list)
+        if row.superseded_at is not None and row.superseded_at < cut:
             continue
         key = (row.person_id, row.field)
         if key not in then or then[key][0] < at:
