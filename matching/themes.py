@@ -323,23 +323,31 @@ def class_tfidf(texts: Sequence[str], labels: Sequence[int]) -> dict[int, list[t
     return ranked
 
 
-def _fold(word: str) -> str:
-    """A word without accents and without the Dutch past participle's "ge-" (gerecycled)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return plain[2:] if plain.startswith("ge") and len(plain) >= 8 else plain
+def _plain(word: str) -> str:
+    """A word without accents."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
-def same_stem(first: str, second: str) -> bool:
-    """Whether two words are forms of one word (circulair, circulaire; hergebruik, hergebruiken;
-    recycled, recycling, gerecycled; textiel, textile): the shorter, accents and a "ge-" left
-    out, shares all but its last three letters, and at least four, with the longer."""
-    a, b = sorted((_fold(first), _fold(second)), key=lambda w: (len(w), w))
+def _shares_a_stem(first: str, second: str) -> bool:
+    a, b = sorted((first, second), key=lambda w: (len(w), w))
     shared = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         shared += 1
     return shared >= 4 and shared >= len(a) - 3
+
+
+def same_stem(first: str, second: str) -> bool:
+    """Whether two words are forms of one word (circulair, circulaire; hergebruik, hergebruiken;
+    recycled, recycling, gerecycled; textiel, textile): the shorter, accents left out, shares all
+    but its last three letters, and at least four, with the longer; also with a Dutch past
+    participle's "ge-" left out of both."""
+    a, b = _plain(first), _plain(second)
+    if _shares_a_stem(a, b):
+        return True
+    a, b = (w[2:] if w.startswith("ge") and len(w) >= 7 else w for w in (a, b))
+    return _shares_a_stem(a, b)
 
 
 def distinct(ranked: Sequence[str]) -> list[str]:

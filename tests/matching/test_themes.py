@@ -12,10 +12,12 @@ from matching.themes import (
     candidate_ks,
     class_tfidf,
     cluster,
+    distinct,
     find_themes,
     label_words,
     language_of,
     reduce,
+    same_stem,
     words,
 )
 
@@ -182,9 +184,9 @@ def _plain(word: str) -> str:
 
 def _forms_of_one_word(first: str, second: str) -> bool:
     """circulair/circulaire, hergebruik/hergebruiken, recycled/recyclers: the shorter is the
-    longer's beginning, give or take its last two letters."""
+    longer's beginning, give or take its last two letters (and at least four letters)."""
     a, b = sorted((_plain(first), _plain(second)), key=len)
-    return len(a) >= 5 and b.startswith(a[: len(a) - 2])
+    return len(a) >= 5 and b.startswith(a[: max(4, len(a) - 2)])
 
 
 def _assert_reads_well(label: list[str], others: list[set[str]], members: list[str]) -> None:
@@ -252,6 +254,9 @@ def test_labels_skip_stop_words_numbers_fragments_common_words_and_second_forms(
     dutch = label_words(ranked[0], clusters[0], language="nl")
     assert dutch[:2] == ["inkoop", "circulaire"] or set(dutch) >= {"inkoop", "aanbesteding"}
     assert sum(1 for w in dutch if w.startswith("circulai")) <= 1, "one form of a word"
+    for pair in (("gebied", "gebieden"), ("recycled", "gerecycled"), ("textiel", "textile")):
+        assert same_stem(*pair) and distinct(list(pair)) == [pair[0]], pair
+    assert not same_stem("grond", "groen") and not same_stem("gemeente", "gebied")
     english = label_words(ranked[2], clusters[2], language="en")
     assert english[0] in {"textile", "collection", "sorting"} and "textiel" not in english[:2]
     # A word only one person uses is their story, not the theme's.
