@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
     default_language: Literal["nl", "en"] = "nl"
-    privacy_policy_version: str = "2026-11"
+    privacy_policy_version: str = "2026-12"
     privacy_contact: str = PRIVACY_CONTACT_PLACEHOLDER
     community_name: str | None = Field(default=None, max_length=120)
     max_answer_length: int = Field(default=2000, ge=100, le=20_000)

@@ -65,6 +65,11 @@ def insights(
             )
         for quote in theme.quotes:
             typer.echo(f"   „{quote}”")
+    if view.gone and view.since is not None:
+        typer.echo("")
+        typer.echo(t("dashboard.insights.gone", date=view.since.strftime("%d-%m-%Y")))
+        for gone in view.gone:
+            typer.echo(f"   {t('dashboard.insights.gone_theme', label=gone.label, n=gone.people)}")
 
 
 def register(app: typer.Typer) -> None:

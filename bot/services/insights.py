@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.conversation import INSIGHTS, MATCHING, QUOTING
 from bot.core.i18n import join_list
-from matching.themes import MIN_PEOPLE, find_themes, label_words
+from matching.themes import MIN_PEOPLE, Theme, distinct, find_themes, label_words
 from storage import audit, consents, embeddings
 from storage.db import session_scope
 from storage.models import CheckInAnswer, Person, ProfileAnswer
@@ -93,6 +93,18 @@ class ThemeView:
 
 
 @dataclass(frozen=True)
+class GoneTheme:
+    """A theme of the ``since`` day that is no longer a theme: its label and people then."""
+
+    label: str
+    words: tuple[str, ...]
+    people: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "words": list(self.words), "people": self.people}
+
+
+@dataclass(frozen=True)
 class InsightsView:
     language: str
     embedder: str
@@ -101,9 +113,11 @@ class InsightsView:
     themes: tuple[ThemeView, ...]
     since: date | None = None
     phases: dict[str, int] = field(default_factory=dict)
+    #: With a ``since`` date: the themes of that day that are gone now.
+    gone: tuple[GoneTheme, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "language": self.language,
             "embedder": self.embedder,
             "people": self.people,
@@ -113,6 +127,9 @@ class InsightsView:
             "phases": self.phases,
             "themes": [theme.as_dict() for theme in self.themes],
         }
+        if self.since is not None:
+            found["gone"] = [theme.as_dict() for theme in self.gone]
+        return found
 
 
 def counted_texts(session: Session) -> list[Text]:
@@ -171,12 +188,99 @@ def counted_texts(session: Session) -> list[Text]:
     return found
 
 
+def texts_then(session: Session, texts: Sequence[Text], cut: datetime) -> list[Text]:
+    """The texts of the people who count now, as they stood at ``cut``: each profile text in
+    the version committed then (its history keeps the earlier ones), each shared check-in
+    answer given before it. Nobody who withdrew or was erased is in it: only ``texts``' people."""
+    persons = {t.person.id or 0: t.person for t in texts}
+    then: dict[tuple[int, str], tuple[datetime, str]] = {}
+    for row in session.exec(
+        select(ProfileAnswer).where(
+            col(ProfileAnswer.field).in_(PROFILE_TEXTS),
+            col(ProfileAnswer.status).in_(("committed", "superseded")),
+            col(ProfileAnswer.committed_at) < cut,
+        )
+    ):
+        at = row.committed_at
+        if row.person_id not in persons or at is None:
+            continue  # people who do not count now stay out (filtered here: no long IN list)
+        if row.superseded_at is not None and row.superseded_at < cut:
+            continue
+        key = (row.person_id, row.field)
+        if key not in then or then[key][0] < at:
+            then[key] = (at, str(row.value or "").strip())
+    now = {(t.person.id or 0, t.field): t for t in texts}
+    found: list[Text] = []
+    for pid, person in persons.items():
+        for name in PROFILE_TEXTS:
+            if (pid, name) in then:
+                at, text = then[(pid, name)]
+                if text:
+                    found.append(Text(person, name, text, at, False))
+            elif (pid, name) in now and now[(pid, name)].at < cut:
+                found.append(now[(pid, name)])  # no history kept: as it is now, if it was there
+    found += [t for t in texts if t.kind == CHECKIN and t.at < cut]
+    found.sort(key=lambda t: (t.person.id or 0, t.kind != "profile", t.field))
+    return found
+
+
 def _counts(values: Sequence[str | None]) -> dict[str, int]:
     return dict(sorted(Counter(v for v in values if v).items()))
 
 
 def _month(at: datetime) -> str:
     return at.astimezone(_AMSTERDAM).strftime("%Y-%m")
+
+
+def _themes_of(matrix: Any, texts: Sequence[Text]) -> list[Theme]:
+    if not texts:
+        return []
+    return find_themes(
+        matrix,
+        [t.text for t in texts],
+        [t.person.id or 0 for t in texts],
+        [t.quotable for t in texts],
+        kinds=[t.field if t.kind == "profile" else CHECKIN for t in texts],
+    )
+
+
+def _key(text: Text) -> tuple[int, str, str]:
+    return (text.person.id or 0, text.field, text.text)
+
+
+def _label(theme: Theme, texts: Sequence[Text], language: str) -> list[str]:
+    members = [texts[i] for i in theme.members]
+    return label_words(
+        list(theme.words),
+        [m.text for m in members],
+        owners=[m.person.id or 0 for m in members],
+        language=language,
+    )
+
+
+def _gone(
+    now: Sequence[Theme],
+    texts: Sequence[Text],
+    then: Sequence[Theme],
+    earlier: Sequence[Text],
+    language: str,
+) -> list[GoneTheme]:
+    """The themes of then that no theme now continues: none holds at least half their texts (a
+    text that changed since is not the same text)."""
+    held = [{_key(texts[i]) for i in theme.members} for theme in now]
+    gone = []
+    for theme in then:
+        keys = [_key(earlier[i]) for i in theme.members]
+        most = max((sum(1 for key in keys if key in theirs) for theirs in held), default=0)
+        if most * 2 < len(keys):
+            gone.append(
+                GoneTheme(
+                    label=join_list(_label(theme, earlier, language), language),
+                    words=tuple(distinct([w for w, _ in theme.words])[:8]),
+                    people=len(theme.people),
+                )
+            )
+    return gone
 
 
 class InsightsService:
@@ -186,8 +290,10 @@ class InsightsService:
         self.engine = engine
         self._embedder = embedder
 
-    def _vectors(self, session: Session, texts: Sequence[Text]) -> Any:
-        """One vector per text: stored ones whose text is unchanged, the rest embedded and kept."""
+    def _vectors(self, session: Session, texts: Sequence[Text], *, keep: bool = True) -> Any:
+        """One vector per text: stored ones whose text is unchanged, the rest embedded and kept
+        (with ``keep=False`` not kept: an earlier version of a text must not replace the vector
+        of the current one)."""
         model = self._embedder()
         ids = sorted({t.person.id or 0 for t in texts})
         stored = embeddings.cached(session, person_ids=ids, embedder=model.name)
@@ -218,7 +324,8 @@ class InsightsService:
                         len(vector),
                     )
                 )
-            embeddings.store(session, embedder=model.name, vectors=rows)
+            if keep:
+                embeddings.store(session, embedder=model.name, vectors=rows)
             log.info("embedded texts for insights", extra={"count": len(rows)})
         return matrix, model.name
 
@@ -231,10 +338,17 @@ class InsightsService:
         action: str = "read_insights",
         origin: str = "dashboard",
     ) -> InsightsView:
-        """The themes as they stand now; with ``actor`` the reading is in the audit trail."""
+        """The themes as they stand now; with ``actor`` the reading is in the audit trail.
+
+        With ``since``: per theme, who came in since that day, and which themes of that day are
+        gone (the themes of the texts that count now, as those stood then, of which no theme now
+        holds at least half the texts)."""
+        cut = datetime.combine(since, time(), tzinfo=_AMSTERDAM) if since else None
         with session_scope(self.engine) as session:
             texts = counted_texts(session)
             matrix, embedder = self._vectors(session, texts) if texts else (np.zeros((0, 1)), "")
+            earlier = texts_then(session, texts, cut) if cut is not None and texts else []
+            earlier_matrix = self._vectors(session, earlier, keep=False)[0] if earlier else None
             if actor is not None:
                 audit.record(
                     session,
@@ -246,25 +360,18 @@ class InsightsService:
                     origin=origin,
                     detail={"since": since.isoformat()} if since else {},
                 )
-        owners = [t.person.id or 0 for t in texts]
-        found = (
-            find_themes(
-                matrix,
-                [t.text for t in texts],
-                owners,
-                [t.quotable for t in texts],
-                kinds=[t.field if t.kind == "profile" else CHECKIN for t in texts],
-            )
-            if texts
+        found = _themes_of(matrix, texts)
+        gone = (
+            _gone(found, texts, _themes_of(earlier_matrix, earlier), earlier, language)
+            if earlier_matrix is not None
             else []
         )
-        cut = datetime.combine(since, time(), tzinfo=_AMSTERDAM) if since else None
         views = []
         for theme in found:
             members = [texts[i] for i in theme.members]
             persons = {m.person.id: m.person for m in members}.values()
             ranked = list(theme.words)
-            chosen = label_words(ranked, [m.text for m in members], language=language)
+            chosen = _label(theme, texts, language)
             checkins: dict[str, set[int]] = {}
             for m in members:
                 if m.kind == CHECKIN:
@@ -280,7 +387,7 @@ class InsightsService:
             views.append(
                 ThemeView(
                     label=join_list(chosen, language),
-                    words=tuple(w for w, _ in ranked[:8]),
+                    words=tuple(distinct([w for w, _ in ranked])[:8]),
                     people=len(theme.people),
                     texts=len(members),
                     quotes=tuple(texts[i].text for i in theme.quotes),
@@ -302,6 +409,7 @@ class InsightsService:
             themes=tuple(views),
             since=since,
             phases=_counts([p.phase for p in everyone]),
+            gone=tuple(gone),
         )
 
     def last_report(self, *, before: date) -> date | None:

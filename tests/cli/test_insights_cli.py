@@ -13,6 +13,7 @@ from bot.services.community import demo_people
 from storage import people
 from storage.db import make_engine
 from tests.support.cli import maatjes
+from tests.support.insights import community_that_moved
 
 
 def test_insights_json_on_the_demo_community_and_after_forget(
@@ -61,3 +62,30 @@ def test_bad_options_are_refused_with_exit_2(tmp_path: Path) -> None:
     for args in (("--since", "31-12-2026"), ("--lang", "de")):
         done = maatjes("insights", *args, data_dir=tmp_path / "data")
         assert done.returncode == 2 and "Invalid value" in done.stderr
+
+
+def test_insights_json_since_tells_which_theme_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAATJES_EMBEDDER", "tfidf")
+    data = tmp_path / "data"
+    assert maatjes("db", "upgrade", data_dir=data).returncode == 0
+    engine = make_engine(f"sqlite:///{data / 'maatjes.db'}")
+    since = community_that_moved(engine).isoformat()
+    engine.dispose()
+    done = maatjes("insights", "--json", "--lang", "en", "--since", since, data_dir=data)
+    assert done.returncode == 0, done.stderr
+    view = json.loads(done.stdout)
+    assert view["gone"] == [
+        {
+            "label": "clothing, collection, and sorting",
+            "words": view["gone"][0]["words"],
+            "people": 5,
+        }
+    ]
+    assert "textile" in view["gone"][0]["words"]
+    assert [t["new"] for t in view["themes"]].count(True) == 1
+    table = maatjes("insights", "--since", since, data_dir=data)
+    assert "Geen thema meer sinds 01-11-2026" in table.stdout
+    assert "Geen thema meer: clothing, collection en sorting (was 5 personen)" in table.stdout
+    assert "gone" not in json.loads(maatjes("insights", "--json", data_dir=data).stdout)

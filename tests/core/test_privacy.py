@@ -14,6 +14,7 @@ from bot.core.actions import (
 )
 from bot.core.conversation import INSIGHTS, MATCHING, QUOTING, SHARING, Conversation
 from bot.core.effects import ConsentDecided, ConsentWithdrawn, ErasureRequested, ExportRequested
+from bot.core.messages import Text
 from tests.core.conversations import member
 from tests.core.transcript import POLICY, Transcript
 
@@ -120,3 +121,40 @@ def test_the_lessons_buttons_need_consent_and_a_known_answer() -> None:
         chat.click(refused)
         assert chat.errors() == ["Daarvoor heb ik eerst je toestemming nodig."]
     assert decode("privacy:lessons:maybe") is None and decode("privacy:quoting:up") is None
+
+
+def test_the_notice_tells_about_the_lessons_quotes_and_how_to_withdraw_them() -> None:
+    for language, told in (
+        (
+            "nl",
+            (
+                "je ongemak",
+                "anoniem mee in de lessen van de community",
+                "alleen met aparte toestemming",
+                "letterlijk geciteerd",
+                "zonder je naam",
+                "trek je in met de knoppen hieronder",
+            ),
+        ),
+        (
+            "en",
+            (
+                "your ongemak",
+                "count anonymously in the lessons of the community",
+                "only with a separate consent",
+                "quoted there verbatim",
+                "never with your name",
+                "withdraw counting and quoting with the buttons below",
+            ),
+        ),
+    ):
+        chat = Transcript(member(language))
+        chat.say("privacy")
+        notice = chat.messages[0]
+        assert isinstance(notice, Text)
+        for words in told:
+            assert words in notice.text, (language, words)
+        # The buttons it points to are there, below it.
+        chat.press(PrivacyLessons("quote"))
+        chat.say("privacy")
+        assert PrivacyInsights(False) in [decode(c.value) for c in chat.card.choices]

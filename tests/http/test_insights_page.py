@@ -19,6 +19,7 @@ from bot.services.community import demo_people, load_demo
 from bot.settings import Settings
 from storage import audit
 from tests.support.dashboard import login
+from tests.support.insights import community_that_moved
 
 QUOTE = re.compile(r'<blockquote class="quote">(.*?)</blockquote>', re.S)
 PEOPLE = re.compile(r'<span class="people-count">(\d+) (?:personen|people)</span>')
@@ -69,3 +70,30 @@ def test_the_page_and_the_report_show_the_demo_communitys_themes(client: TestCli
     for query, status in (("2026-13-45", 400), ("gisteren", 422), ("9" * 40, 422)):
         for path in ("/dashboard/insights", "/dashboard/insights/report"):
             assert client.get(f"{path}?since={query}").status_code == status
+
+
+def test_the_report_and_the_page_tell_which_theme_is_gone_since(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        coordinators="local:tessa",
+        scheduler=False,
+        embedder="tfidf",
+    )  # type: ignore[call-arg]
+    app = create_app(settings)
+    Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
+    since = community_that_moved(app.state.maatjes.engine).isoformat()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert login(client) == 303
+        report = html.unescape(client.get(f"/dashboard/insights/report?since={since}").text)
+        changes = report.split('id="changes"')[1].split("</section>")[0]
+        assert "Geen thema meer: clothing, collection en sorting (was 5 personen)" in changes
+        assert "Nieuw thema: maaisel, bermgras en biomassa (5 personen)" in changes
+        assert "Geen nieuwe thema" not in changes
+        english = html.unescape(
+            client.get(f"/dashboard/insights/report?since={since}&lang=en").text
+        )
+        assert "No longer a theme: clothing, collection, and sorting (was 5 people)" in english
+        page = html.unescape(client.get(f"/dashboard/insights?since={since}&lang=nl").text)
+        assert "Geen thema meer sinds 01-11-2026" in page and "(was 5 personen)" in page
+        assert "Geen thema meer" not in client.get("/dashboard/insights").text

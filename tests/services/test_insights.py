@@ -21,6 +21,7 @@ from storage import audit, consents, people
 from storage.db import session_scope
 from storage.models import CheckIn, CheckInAnswer, MatchGroup, MatchRound
 from tests.support.chat import Chat, complete_dutch_intake
+from tests.support.insights import community_that_moved
 
 # Three planted lessons, five people each: what they run into, and what they work on.
 TOPICS = {
@@ -254,3 +255,36 @@ def test_the_chat_asks_once_and_withdraws_like_the_other_consents(
         assert not consents.has_consent(session, person_id=pid, purpose=INSIGHTS)
         assert not consents.has_consent(session, person_id=pid, purpose=QUOTING)
         assert not [t for t in counted_texts(session) if t.person.id == pid]
+
+
+def test_a_theme_of_the_since_day_that_is_gone_is_told(engine: Engine) -> None:
+    since = community_that_moved(engine)
+    view = _service(engine).themes(language="en", since=since)
+    assert view.people == 15
+    now = " ".join(" ".join(t.words) for t in view.themes)
+    assert "textile" not in now and "maaisel" in now
+    assert [t.people for t in view.gone] == [5]
+    gone = view.gone[0]
+    assert {"textile", "collection", "sorting", "clothing"} & set(
+        gone.label.split(", ") + list(gone.words)
+    )
+    assert not gone.label.startswith("Nobody"), "a label, not a quote"
+    assert [t.new for t in view.themes].count(True) == 1, "the grass theme is new"
+    shown = view.as_dict()
+    assert shown["gone"] == [{"label": gone.label, "words": list(gone.words), "people": 5}]
+    # Before anyone was there nothing can be gone; with the day after today nothing changed.
+    assert _service(engine).themes(since=date(2026, 9, 1)).gone == ()
+    assert _service(engine).themes(since=date(2999, 1, 1)).gone == ()
+    assert "gone" not in _service(engine).themes().as_dict()
+
+
+def test_who_withdrew_is_not_named_among_the_gone_themes(engine: Engine) -> None:
+    since = community_that_moved(engine)
+    with session_scope(engine) as session:
+        for n in range(5):
+            person = people.get_person(session, platform="demo", platform_user_id=f"textiel{n}")
+            assert person is not None and person.id is not None
+            consents.withdraw_consent(session, person_id=person.id, purpose=INSIGHTS)
+    view = _service(engine).themes(language="en", since=since)
+    assert view.people == 10 and view.gone == ()
+    assert "textile" not in repr(view).lower() and "maaisel" not in repr(view).lower()
