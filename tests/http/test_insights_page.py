@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -25,8 +26,8 @@ QUOTE = re.compile(r'<blockquote class="quote">(.*?)</blockquote>', re.S)
 PEOPLE = re.compile(r'<span class="people-count">(\d+) (?:personen|people)</span>')
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def _app(tmp_path: Path) -> FastAPI:
+    """The app on a fresh SQLite file (tfidf, no model), with coordinator tessa."""
     settings = Settings(
         _env_file=None,
         data_dir=tmp_path / "data",
@@ -36,7 +37,13 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     )  # type: ignore[call-arg]
     app = create_app(settings)
     Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
-    load_demo(settings.resolved_database_url)
+    return app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = _app(tmp_path)
+    load_demo(app.state.maatjes.settings.resolved_database_url)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
 
@@ -73,15 +80,7 @@ def test_the_page_and_the_report_show_the_demo_communitys_themes(client: TestCli
 
 
 def test_the_report_and_the_page_tell_which_theme_is_gone_since(tmp_path: Path) -> None:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        coordinators="local:tessa",
-        scheduler=False,
-        embedder="tfidf",
-    )  # type: ignore[call-arg]
-    app = create_app(settings)
-    Accounts(app.state.maatjes.engine).set_password("tessa", "een lang wachtwoord")
+    app = _app(tmp_path)
     since = community_that_moved(app.state.maatjes.engine).isoformat()
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert login(client) == 303

@@ -21,23 +21,9 @@ from storage import audit, consents, people
 from storage.db import session_scope
 from storage.models import CheckIn, CheckInAnswer, MatchGroup, MatchRound
 from tests.support.chat import Chat, complete_dutch_intake
-from tests.support.insights import community_that_moved
+from tests.support.insights import TOPICS, community_that_moved
 
-# Three planted lessons, five people each: what they run into, and what they work on.
-TOPICS = {
-    "inkoop": (
-        "Onze inkoopregels en de aanbesteding passen niet bij hergebruikte materialen, {n}.",
-        "Circulair inkopen en aanbesteden van hergebruikte bouwmaterialen in contracten {n}.",
-    ),
-    "bodem": (
-        "De regels voor grond en bodem maken hergebruik van vrijgekomen grond duur {n}.",
-        "Hergebruik van grond, klei en bagger bij dijkversterking in het gebied {n}.",
-    ),
-    "textiel": (
-        "Nobody pays for textile collection and sorting of worn clothing yet {n}.",
-        "Textile collection, sorting and recycling of worn clothing in the region {n}.",
-    ),
-}
+# Three planted lessons, five people each: TOPICS, shared with the community that moved.
 MARKER = "Kiwibessenverdriet"
 PRIVATE = "Zebrapadgeheim"
 
