@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from matching.bench import table
 from matching.embedders import TEXT_WEIGHTS, calibration_of, for_matching, load_embedder
 
 SELECTION = Path(__file__).resolve().parent / "data" / "selection_set.json"
@@ -204,14 +205,6 @@ def choose(figures: dict[str, dict[str, float]]) -> tuple[str, bool]:
     return max(margins, key=lambda name: margins[name]), False
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    rule = "-+-".join("-" * w for w in widths)
-    body = [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([line, rule, *body])
-
-
 def run(half: str = "choose", *, out: Print = print) -> dict[str, Any]:
     """Figures of one half: Pearson per group, candidate and axis; the rule's choice on the
     choose half; the default text view's differences with intervals on the measure half."""
@@ -230,7 +223,7 @@ def run(half: str = "choose", *, out: Print = print) -> dict[str, Any]:
         out("")
         out(f"{group}: {len(chosen)} items, Pearson r × 100")
         out(
-            _table(
+            table(
                 [[name, *(f"{f[a]:5.1f}" for a in AXES)] for name, f in figures.items()],
                 ["text view", *AXES],
             )
@@ -252,7 +245,7 @@ def run(half: str = "choose", *, out: Print = print) -> dict[str, Any]:
                     rows.append([single, axis, f"{d[0]:+5.1f}  [{d[1]:+5.1f}, {d[2]:+5.1f}]"])
             entry["differences"] = differences
             out("the default's text view against each model alone (95 % interval, items)")
-            out(_table(rows, ["against", "axis", "difference"]))
+            out(table(rows, ["against", "axis", "difference"]))
             if group == "general":
                 adopted = all(high >= 0 for _, _, high in differences.values())
                 entry["adopted"] = adopted

@@ -363,10 +363,6 @@ class TextView:
         reference = _reference_digest(reference_texts(), reference_languages())[:8]
         self.name = f"{labels}|text-v{TEXT_VERSION}.{reference}"
 
-    @property
-    def parts(self) -> list[str]:
-        return [embedder.name for embedder, _ in self._parts]
-
     def encode(self, texts: Sequence[str]) -> Vectors:
         batch = _clean(texts)
         if not batch:
